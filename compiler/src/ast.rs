@@ -1,0 +1,269 @@
+//! The typed syntax tree, decoded from KDL by `decode`.
+//!
+//! Nothing here is resolved: names are plain strings with spans. The AST
+//! keeps the order of body items because order is meaning in a build.
+
+use crate::diagnostic::Span;
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+impl Spanned<String> {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// A whole spec file.
+#[derive(Clone, Debug, Default)]
+pub struct Ast {
+    pub version: Option<Spanned<u32>>,
+    pub outputs: Vec<OutputDecl>,
+    pub stages: Vec<StageDecl>,
+}
+
+/// A file that `stowplan write` produces and `check --outputs` compares.
+#[derive(Clone, Debug)]
+pub struct OutputDecl {
+    pub path: Spanned<String>,
+    pub format: Spanned<OutputFormat>,
+    /// Only these images (and what they need); all images when empty.
+    pub images: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Dockerfile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum StageKind {
+    /// A builder: never an image on its own.
+    Stage,
+    /// A runtime target: becomes an image.
+    Image,
+}
+
+impl StageKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            StageKind::Stage => "stage",
+            StageKind::Image => "image",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StageDecl {
+    pub kind: StageKind,
+    pub name: Spanned<String>,
+    pub span: Span,
+    pub from: Option<FromDecl>,
+    pub platform: Option<Spanned<String>>,
+    pub tags: Vec<Spanned<String>>,
+    pub artifacts: Vec<ArtifactDecl>,
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug)]
+pub enum FromDecl {
+    /// An image reference such as `golang:1.22.5-bookworm`, or `scratch`.
+    Image(Spanned<String>),
+    /// Another stage or image of this spec.
+    Stage(Spanned<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ArtifactDecl {
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub is_static: Option<Spanned<bool>>,
+    pub span: Span,
+}
+
+/// One body item of a stage or image, in written order.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ItemKind {
+    Workdir(Spanned<String>),
+    Env {
+        name: Spanned<String>,
+        value: Spanned<String>,
+    },
+    Arg {
+        name: Spanned<String>,
+        default: Option<Spanned<String>>,
+    },
+    Label {
+        key: Spanned<String>,
+        value: Spanned<String>,
+    },
+    Expose(Vec<Spanned<Port>>),
+    User(Spanned<String>),
+    Volume(Vec<Spanned<String>>),
+    Healthcheck(HealthcheckDecl),
+    Shell(Vec<Spanned<String>>),
+    StopSignal(Spanned<String>),
+    Entrypoint(CommandDecl),
+    Cmd(CommandDecl),
+    Run(RunDecl),
+    Step(StepDecl),
+    Copy(CopyDecl),
+    Add(AddDecl),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Port {
+    pub number: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// A command in exec form (argv) or shell form (one script).
+#[derive(Clone, Debug)]
+pub struct CommandDecl {
+    pub words: Vec<Spanned<String>>,
+    pub shell: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum HealthcheckDecl {
+    None,
+    Check(Box<CheckDecl>),
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckDecl {
+    pub command: CommandDecl,
+    pub interval: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub start_period: Option<Spanned<String>>,
+    pub start_interval: Option<Spanned<String>>,
+    pub retries: Option<Spanned<u32>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunDecl {
+    pub command: CommandDecl,
+    pub network: Option<Spanned<Network>>,
+    pub insecure: Option<Spanned<bool>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Network {
+    Default,
+    None,
+    Host,
+}
+
+/// A unit of work: declared context inputs, the commands, their mounts.
+#[derive(Clone, Debug)]
+pub struct StepDecl {
+    pub name: Spanned<String>,
+    pub inputs: Vec<InputDecl>,
+    pub runs: Vec<RunDecl>,
+    pub mounts: Vec<MountDecl>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct InputDecl {
+    pub path: Spanned<String>,
+    pub to: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MountDecl {
+    pub kind: MountKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum MountKind {
+    Cache {
+        target: Spanned<String>,
+        id: Option<Spanned<String>>,
+        sharing: Option<Spanned<Sharing>>,
+    },
+    Secret {
+        id: Spanned<String>,
+        target: Option<Spanned<String>>,
+        required: Option<Spanned<bool>>,
+    },
+    Bind {
+        source: Spanned<String>,
+        target: Spanned<String>,
+        from_stage: Option<Spanned<String>>,
+        rw: Option<Spanned<bool>>,
+    },
+    Tmpfs {
+        target: Spanned<String>,
+        size: Option<Spanned<u64>>,
+    },
+    Ssh {
+        id: Option<Spanned<String>>,
+        required: Option<Spanned<bool>>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Sharing {
+    Shared,
+    Private,
+    Locked,
+}
+
+#[derive(Clone, Debug)]
+pub struct CopyDecl {
+    pub source: CopySourceDecl,
+    pub to: Spanned<String>,
+    pub chown: Option<Spanned<String>>,
+    pub chmod: Option<Spanned<String>>,
+    pub link: Option<Spanned<bool>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum CopySourceDecl {
+    /// Paths in the build context.
+    Context(Vec<Spanned<String>>),
+    /// `stage.artifact`, as written.
+    Artifact(Spanned<String>),
+    /// Paths inside an external image.
+    Image {
+        image: Spanned<String>,
+        paths: Vec<Spanned<String>>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct AddDecl {
+    pub sources: Vec<Spanned<String>>,
+    pub to: Spanned<String>,
+    pub chown: Option<Spanned<String>>,
+    pub chmod: Option<Spanned<String>>,
+    pub checksum: Option<Spanned<String>>,
+    pub span: Span,
+}

@@ -1,0 +1,252 @@
+//! Diagnostics: one type for every problem stowplan reports.
+//!
+//! A `Diagnostic` carries a stable [`Code`], a message, labels on the spec
+//! and help. The code catalogue is closed (an enum) so that spec/ and the
+//! snapshot suite can prove that every code is documented and exercised.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{LabeledSpan, NamedSource, SourceSpan};
+
+/// Byte range in the spec text. Spans are data: every user-visible value keeps one.
+pub type Span = SourceSpan;
+
+/// How bad a diagnostic is. Warnings ride along with a successful result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+macro_rules! codes {
+    ($($variant:ident => $code:literal,)*) => {
+        /// Every diagnostic code stowplan can emit. Codes are stable: spec/
+        /// documents each one and tests/ has an `err_` case for each.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    KdlSyntax => "stowplan::syntax",
+    Version => "stowplan::decode::version",
+    UnknownNode => "stowplan::decode::unknown-node",
+    UnknownProperty => "stowplan::decode::unknown-property",
+    WrongType => "stowplan::decode::wrong-type",
+    MissingArgument => "stowplan::decode::missing-argument",
+    ExtraArgument => "stowplan::decode::extra-argument",
+    MissingProperty => "stowplan::decode::missing-property",
+    DuplicateProperty => "stowplan::decode::duplicate-property",
+    MissingNode => "stowplan::decode::missing-node",
+    DuplicateNode => "stowplan::decode::duplicate-node",
+    Children => "stowplan::decode::children",
+    InvalidValue => "stowplan::decode::invalid-value",
+    Conflict => "stowplan::decode::conflict",
+    ImageRef => "stowplan::decode::image-ref",
+    DuplicateName => "stowplan::resolve::duplicate-name",
+    UnknownStage => "stowplan::resolve::unknown-stage",
+    UnknownArtifact => "stowplan::resolve::unknown-artifact",
+    UnknownImage => "stowplan::resolve::unknown-image",
+    Cycle => "stowplan::flow::cycle",
+    OutsideContext => "stowplan::flow::outside-context",
+    Unrepresentable => "stowplan::emit::unrepresentable",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One labelled place in the spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: Option<String>,
+    pub primary: bool,
+}
+
+/// A problem found in a spec, with everything needed to render it.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            source: None,
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// The main place the problem is, with a short label.
+    pub fn primary(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: Some(text.into()),
+            primary: true,
+        });
+        self
+    }
+
+    /// Another place involved in the problem.
+    pub fn secondary(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: Some(text.into()),
+            primary: false,
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_source(mut self, source: &NamedSource<Arc<str>>) -> Self {
+        self.source = Some(source.clone());
+        self
+    }
+
+    /// Where the diagnostic sorts: its primary label, then its code.
+    pub fn offset(&self) -> usize {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map_or(0, |l| l.span.offset())
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().map(|l| {
+            if l.primary {
+                LabeledSpan::new_primary_with_span(l.text.clone(), l.span)
+            } else {
+                LabeledSpan::new_with_span(l.text.clone(), l.span)
+            }
+        })))
+    }
+}
+
+/// Problems collected by one pass. Passes never stop at the first problem.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Diagnostics in the order a reader meets them in the spec.
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.items.sort_by(|a, b| {
+            (a.offset(), a.severity, a.code, &a.message).cmp(&(
+                b.offset(),
+                b.severity,
+                b.code,
+                &b.message,
+            ))
+        });
+        self.items
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// Suggests the candidate closest to `wrong`, if any is close enough to be a typo.
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(wrong, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}

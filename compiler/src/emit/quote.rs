@@ -1,0 +1,78 @@
+//! Quoting for each place a value can land in a Dockerfile.
+//!
+//! BuildKit reads three kinds of text: JSON arrays (exec form, SHELL), words
+//! run through its shell-like lexer (ENV, LABEL, ARG, COPY, WORKDIR, ...),
+//! and raw shell-form commands (RUN, CMD) that only the image's shell reads.
+//! Each function here produces text that BuildKit reads back as exactly the
+//! given value, or refuses.
+
+/// Why a value cannot be written at its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub &'static str);
+
+/// A JSON array of strings, for exec form and SHELL. Always possible:
+/// JSON escapes newlines, quotes and backslashes, and BuildKit does not
+/// expand variables in exec form.
+pub fn json_array(words: &[String]) -> String {
+    serde_json::to_string(words).expect("a list of strings always serializes")
+}
+
+/// A word for BuildKit's lexer: bare when it holds nothing the lexer
+/// treats specially, else double-quoted with `\`, `"` and `$` escaped so
+/// no variable is ever expanded. A line break cannot be carried: the
+/// Dockerfile parser would end the instruction there.
+pub fn word(value: &str) -> Result<String, Refusal> {
+    if value.contains(['\n', '\r']) {
+        return Err(Refusal(
+            "a line break cannot be written in a Dockerfile word",
+        ));
+    }
+    let bare = !value.is_empty()
+        && !value.starts_with(['-', '[', '#'])
+        && value.chars().all(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, '"' | '\'' | '\\' | '$' | '`')
+        });
+    if bare {
+        return Ok(value.to_owned());
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if matches!(c, '\\' | '"' | '$') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// A list of paths for COPY, ADD and VOLUME. BuildKit splits their shell
+/// form on whitespace before it lexes, so quotes cannot protect a space
+/// there: when any path needs quoting, the whole list goes in JSON form,
+/// each element lexer-quoted (BuildKit lexes JSON-form paths too).
+pub fn path_list(paths: &[String]) -> Result<String, Refusal> {
+    let words = paths
+        .iter()
+        .map(|p| word(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if words.iter().zip(paths).all(|(w, p)| w == p) {
+        return Ok(words.join(" "));
+    }
+    Ok(json_array(&words))
+}
+
+/// Whether a script can be written as shell form on one line and read back
+/// unchanged: BuildKit trims it, joins lines ending in `\`, reads `<<` as a
+/// heredoc, a leading `[` as JSON and a leading `--` as a flag.
+pub fn shell_form_ok(script: &str) -> bool {
+    !script.is_empty()
+        && script.trim() == script
+        && !script.contains(['\n', '\r'])
+        && !script.chars().any(|c| c.is_control() && c != '\t')
+        && !script.ends_with('\\')
+        && !script.contains("<<")
+        && !script.starts_with('[')
+        && !script.starts_with("--")
+        && !script.starts_with('#')
+}

@@ -1,0 +1,223 @@
+//! stowplan: a declarative build-spec compiler.
+//!
+//! The pipeline, one module per stage, each with its own types:
+//!
+//! ```text
+//! text ─decode→ Ast ─resolve→ Spec ─lower→ Plan ─emit→ Dockerfile
+//! ```
+//!
+//! Every stage collects all the problems it finds; warnings ride along with
+//! a successful result in [`Warned`]. See ARCHITECTURE.md for the map.
+
+pub mod ast;
+pub mod decode;
+pub mod diagnostic;
+pub mod emit;
+pub mod lower;
+pub mod plan;
+pub mod render;
+pub mod resolve;
+pub mod values;
+
+use std::sync::Arc;
+
+use miette::NamedSource;
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use lower::Selection;
+
+/// A spec's text and the name it is reported under.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    named: NamedSource<Arc<str>>,
+    text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl AsRef<str>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        SourceFile {
+            named: NamedSource::new(name, text.clone()),
+            text,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.named.name()
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A successful result and the warnings found on the way.
+#[derive(Debug)]
+pub struct Warned<T> {
+    pub output: T,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Either a result with its warnings, or every problem found (errors and warnings).
+pub type SourceResult<T> = Result<Warned<T>, Vec<Diagnostic>>;
+
+fn finish<T>(
+    source: &SourceFile,
+    output: Option<T>,
+    d: diagnostic::Diagnostics,
+) -> SourceResult<T> {
+    let failed = d.has_errors() || output.is_none();
+    let diags: Vec<Diagnostic> = d
+        .into_sorted()
+        .into_iter()
+        .map(|diag| diag.with_source(&source.named))
+        .collect();
+    match output {
+        Some(output) if !failed => Ok(Warned {
+            output,
+            warnings: diags,
+        }),
+        _ => Err(diags),
+    }
+}
+
+/// Decodes and resolves a spec: everything `stowplan check` does.
+pub fn check(source: &SourceFile) -> SourceResult<resolve::Spec> {
+    let (ast, mut d) = decode::decode(source.text());
+    if d.has_errors() {
+        return finish(source, None, d);
+    }
+    let (spec, resolve_diags) = resolve::resolve(ast);
+    d.extend(resolve_diags);
+    if let Some(spec) = &spec
+        && spec.images().next().is_none()
+    {
+        d.push(
+            Diagnostic::error(Code::MissingNode, "the spec declares no image")
+                .primary(miette::SourceSpan::from(0..0), "nothing to build")
+                .help("add `image \"name\" { from \"...\" }`: builder stages alone never become images"),
+        );
+    }
+    finish(source, spec, d)
+}
+
+/// Picks images by name for `--image`.
+pub fn select(spec: &resolve::Spec, names: &[String]) -> Result<Selection, Vec<Diagnostic>> {
+    if names.is_empty() {
+        return Ok(Selection::All);
+    }
+    let mut ids = Vec::new();
+    let mut errors = Vec::new();
+    for name in names {
+        match spec.find(name) {
+            Some(id) if spec.stage(id).kind == ast::StageKind::Image => ids.push(id),
+            _ => {
+                let images: Vec<&str> = spec
+                    .images()
+                    .map(|id| spec.stage(id).name.value.as_str())
+                    .collect();
+                let mut diag = Diagnostic::error(
+                    Code::UnknownImage,
+                    format!("the spec has no image `{name}`"),
+                );
+                diag = match diagnostic::did_you_mean(name, images.iter().copied()) {
+                    Some(near) => diag.help(format!("did you mean `{near}`?")),
+                    None => diag.help(format!("the images are: {}", images.join(", "))),
+                };
+                errors.push(diag);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Selection::Images(ids))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The spec's file name without its directories, for generated headers.
+fn header_name(source: &SourceFile) -> String {
+    std::path::Path::new(source.name()).file_name().map_or_else(
+        || source.name().to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Plans the selected images of a checked spec.
+pub fn plan(source: &SourceFile, spec: &resolve::Spec, selection: &Selection) -> plan::Plan {
+    lower::lower(spec, selection, &header_name(source))
+}
+
+/// Compiles a spec to a Dockerfile for the selected images.
+pub fn compile_dockerfile(source: &SourceFile, images: &[String]) -> SourceResult<String> {
+    let checked = check(source)?;
+    let selection = select(&checked.output, images)?;
+    let plan = plan(source, &checked.output, &selection);
+    match emit::dockerfile::emit(&plan) {
+        Ok(text) => Ok(Warned {
+            output: text,
+            warnings: checked.warnings,
+        }),
+        Err(errors) => Err(errors
+            .into_iter()
+            .chain(checked.warnings)
+            .map(|d| d.with_source(&source.named))
+            .collect()),
+    }
+}
+
+/// One file a spec declares with `output`, rendered.
+#[derive(Debug)]
+pub struct RenderedOutput {
+    /// Relative to the spec's directory.
+    pub path: String,
+    pub text: String,
+}
+
+/// Renders every declared output. Any error fails the whole set, so that
+/// `write` never leaves some outputs updated and others stale.
+pub fn render_outputs(source: &SourceFile) -> SourceResult<Vec<RenderedOutput>> {
+    let checked = check(source)?;
+    let spec = &checked.output;
+    let mut outputs = Vec::new();
+    let mut errors = Vec::new();
+    for output in &spec.outputs {
+        let selection = if output.images.is_empty() {
+            Selection::All
+        } else {
+            Selection::Images(
+                output
+                    .images
+                    .iter()
+                    .map(|i| spec.presume_stage(&i.value))
+                    .collect(),
+            )
+        };
+        let plan = plan(source, spec, &selection);
+        match emit::dockerfile::emit(&plan) {
+            Ok(text) => outputs.push(RenderedOutput {
+                path: output.path.value.clone(),
+                text,
+            }),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if spec.outputs.is_empty() {
+        errors.push(
+            Diagnostic::error(Code::MissingNode, "the spec declares no outputs")
+                .primary(miette::SourceSpan::from(0..0), "nothing to write")
+                .help("add `output \"Dockerfile\"` to the spec"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .chain(checked.warnings)
+            .map(|d| d.with_source(&source.named))
+            .collect());
+    }
+    Ok(Warned {
+        output: outputs,
+        warnings: checked.warnings,
+    })
+}

@@ -1,0 +1,285 @@
+//! Resolved [`Spec`] → [`Plan`].
+//!
+//! Lowering turns declarations into instructions: a step's declared inputs
+//! become the copies just before its commands, an artifact copy becomes a
+//! copy from the producing stage. It keeps the written order of items.
+
+use std::collections::BTreeSet;
+
+use crate::ast::*;
+use crate::plan::{self, Base, Command, Instruction, Located, Mount, Plan};
+use crate::resolve::{Spec, StageId};
+
+/// Which images to plan.
+#[derive(Clone, Debug, Default)]
+pub enum Selection {
+    /// Every image in the spec.
+    #[default]
+    All,
+    /// These images and what they need.
+    Images(Vec<StageId>),
+}
+
+/// The stages the selected images need, in build order.
+pub fn needed_stages(spec: &Spec, selection: &Selection) -> Vec<StageId> {
+    let roots: Vec<StageId> = match selection {
+        Selection::All => spec.images().collect(),
+        Selection::Images(ids) => ids.clone(),
+    };
+    let mut needed: BTreeSet<StageId> = BTreeSet::new();
+    let mut stack = roots;
+    while let Some(id) = stack.pop() {
+        if needed.insert(id) {
+            stack.extend(spec.needs[id.0].iter().copied());
+        }
+    }
+    spec.order
+        .iter()
+        .copied()
+        .filter(|id| needed.contains(id))
+        .collect()
+}
+
+pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
+    let stages = needed_stages(spec, selection);
+    // The effective SHELL at the end of each stage, for stages built on it.
+    let mut final_shells: Vec<Option<Vec<String>>> = vec![None; spec.stages.len()];
+    let mut planned = Vec::with_capacity(stages.len());
+    for id in stages {
+        let decl = spec.stage(id);
+        let (base, mut shell) = match &decl.from {
+            Some(FromDecl::Image(image)) if image.value == "scratch" => {
+                (Base::Scratch, plan::default_shell())
+            }
+            Some(FromDecl::Image(image)) => {
+                (Base::Image(image.value.clone()), plan::default_shell())
+            }
+            Some(FromDecl::Stage(stage)) => {
+                let parent = spec.presume_stage(&stage.value);
+                let shell = final_shells[parent.0]
+                    .clone()
+                    .unwrap_or_else(plan::default_shell);
+                (Base::Stage(stage.value.clone()), shell)
+            }
+            None => unreachable!("decoder rejects stages without `from`"),
+        };
+        let mut instructions = Vec::new();
+        for item in &decl.items {
+            lower_item(spec, item, &mut shell, &mut instructions);
+        }
+        final_shells[id.0] = Some(shell);
+        planned.push(plan::Stage {
+            name: decl.name.value.clone(),
+            kind: decl.kind,
+            base,
+            platform: decl.platform.as_ref().map(|p| p.value.clone()),
+            tags: decl.tags.iter().map(|t| t.value.clone()).collect(),
+            instructions,
+            origin: decl.span,
+        });
+    }
+    Plan {
+        source_name: source_name.to_owned(),
+        stages: planned,
+    }
+}
+
+fn strings(values: &[Spanned<String>]) -> Vec<String> {
+    values.iter().map(|v| v.value.clone()).collect()
+}
+
+fn command(decl: &CommandDecl, shell: &[String]) -> Command {
+    if decl.shell {
+        Command::Shell {
+            script: decl.words[0].value.clone(),
+            shell: shell.to_vec(),
+        }
+    } else {
+        Command::Exec(strings(&decl.words))
+    }
+}
+
+fn lower_item(
+    spec: &Spec,
+    item: &Item,
+    shell: &mut Vec<String>,
+    out: &mut Vec<Located<Instruction>>,
+) {
+    let mut push = |value: Instruction| {
+        out.push(Located {
+            value,
+            origin: item.span,
+        })
+    };
+    match &item.kind {
+        ItemKind::Workdir(path) => push(Instruction::Workdir(path.value.clone())),
+        ItemKind::Env { name, value } => push(Instruction::Env {
+            name: name.value.clone(),
+            value: value.value.clone(),
+        }),
+        ItemKind::Arg { name, default } => push(Instruction::Arg {
+            name: name.value.clone(),
+            default: default.as_ref().map(|d| d.value.clone()),
+        }),
+        ItemKind::Label { key, value } => push(Instruction::Label {
+            key: key.value.clone(),
+            value: value.value.clone(),
+        }),
+        ItemKind::Expose(ports) => {
+            for port in ports {
+                push(Instruction::Expose(port.value));
+            }
+        }
+        ItemKind::User(user) => push(Instruction::User(user.value.clone())),
+        ItemKind::Volume(paths) => push(Instruction::Volume(strings(paths))),
+        ItemKind::Healthcheck(HealthcheckDecl::None) => push(Instruction::Healthcheck(None)),
+        ItemKind::Healthcheck(HealthcheckDecl::Check(check)) => {
+            push(Instruction::Healthcheck(Some(plan::Healthcheck {
+                command: command(&check.command, shell),
+                interval: check.interval.as_ref().map(|v| v.value.clone()),
+                timeout: check.timeout.as_ref().map(|v| v.value.clone()),
+                start_period: check.start_period.as_ref().map(|v| v.value.clone()),
+                start_interval: check.start_interval.as_ref().map(|v| v.value.clone()),
+                retries: check.retries.as_ref().map(|v| v.value),
+            })))
+        }
+        ItemKind::Shell(words) => {
+            *shell = strings(words);
+            push(Instruction::Shell(shell.clone()));
+        }
+        ItemKind::StopSignal(signal) => push(Instruction::StopSignal(signal.value.clone())),
+        ItemKind::Entrypoint(cmd) => push(Instruction::Entrypoint(command(cmd, shell))),
+        ItemKind::Cmd(cmd) => push(Instruction::Cmd(command(cmd, shell))),
+        ItemKind::Run(run) => push(Instruction::Run(lower_run(run, &[], shell))),
+        ItemKind::Copy(copy) => {
+            let (source, paths) = match &copy.source {
+                CopySourceDecl::Context(paths) => (plan::CopySource::Context, strings(paths)),
+                CopySourceDecl::Image { image, paths } => {
+                    (plan::CopySource::Image(image.value.clone()), strings(paths))
+                }
+                CopySourceDecl::Artifact(reference) => {
+                    let (producer, artifact) = spec.presume_artifact(&reference.value);
+                    (
+                        plan::CopySource::Stage(spec.stage(producer).name.value.clone()),
+                        vec![artifact.path.value.clone()],
+                    )
+                }
+            };
+            push(Instruction::Copy(plan::Copy {
+                source,
+                paths,
+                dest: copy.to.value.clone(),
+                chown: copy.chown.as_ref().map(|v| v.value.clone()),
+                chmod: copy.chmod.as_ref().map(|v| v.value.clone()),
+                link: copy.link.as_ref().is_some_and(|v| v.value),
+            }));
+        }
+        ItemKind::Add(add) => push(Instruction::Add(plan::Add {
+            sources: strings(&add.sources),
+            dest: add.to.value.clone(),
+            chown: add.chown.as_ref().map(|v| v.value.clone()),
+            chmod: add.chmod.as_ref().map(|v| v.value.clone()),
+            checksum: add.checksum.as_ref().map(|v| v.value.clone()),
+        })),
+        ItemKind::Step(step) => {
+            for copy in input_copies(&step.inputs) {
+                push(Instruction::Copy(copy));
+            }
+            let mounts: Vec<Mount> = step.mounts.iter().map(|m| lower_mount(spec, m)).collect();
+            for run in &step.runs {
+                push(Instruction::Run(lower_run(run, &mounts, shell)));
+            }
+        }
+    }
+}
+
+fn lower_run(run: &RunDecl, mounts: &[Mount], shell: &[String]) -> plan::Run {
+    plan::Run {
+        command: command(&run.command, shell),
+        mounts: mounts.to_vec(),
+        network: run.network.as_ref().map(|n| n.value),
+        insecure: run.insecure.as_ref().is_some_and(|i| i.value),
+    }
+}
+
+fn lower_mount(spec: &Spec, mount: &MountDecl) -> Mount {
+    match &mount.kind {
+        MountKind::Cache {
+            target,
+            id,
+            sharing,
+        } => Mount::Cache {
+            target: target.value.clone(),
+            id: id.as_ref().map(|v| v.value.clone()),
+            sharing: sharing.as_ref().map(|v| v.value),
+        },
+        MountKind::Secret {
+            id,
+            target,
+            required,
+        } => Mount::Secret {
+            id: id.value.clone(),
+            target: target.as_ref().map(|v| v.value.clone()),
+            required: required.as_ref().is_some_and(|v| v.value),
+        },
+        MountKind::Bind {
+            source,
+            target,
+            from_stage,
+            rw,
+        } => Mount::Bind {
+            source: source.value.clone(),
+            target: target.value.clone(),
+            from_stage: from_stage
+                .as_ref()
+                .map(|s| spec.stage(spec.presume_stage(&s.value)).name.value.clone()),
+            rw: rw.as_ref().is_some_and(|v| v.value),
+        },
+        MountKind::Tmpfs { target, size } => Mount::Tmpfs {
+            target: target.value.clone(),
+            size: size.as_ref().map(|v| v.value),
+        },
+        MountKind::Ssh { id, required } => Mount::Ssh {
+            id: id.as_ref().map(|v| v.value.clone()),
+            required: required.as_ref().is_some_and(|v| v.value),
+        },
+    }
+}
+
+/// Declared inputs → copies that keep each path where it is relative to
+/// the working directory. A path ending in `/` is a directory and gets a
+/// copy of its own (a directory among several sources would be flattened);
+/// files and globs that share a parent directory share one copy.
+pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
+    let mut copies: Vec<plan::Copy> = Vec::new();
+    for input in inputs {
+        let path = input.path.value.trim_start_matches("./");
+        let dest = match &input.to {
+            Some(to) => to.value.clone(),
+            None if path == "." => "./".to_owned(),
+            None if path.ends_with('/') => format!("./{path}"),
+            None => match path.rsplit_once('/') {
+                Some((parent, _)) => format!("./{parent}/"),
+                None => "./".to_owned(),
+            },
+        };
+        let groupable = !path.ends_with('/') && path != ".";
+        if groupable
+            && let Some(existing) = copies
+                .iter_mut()
+                .find(|c| c.dest == dest && c.paths.last().is_some_and(|p| !p.ends_with('/')))
+        {
+            existing.paths.push(path.to_owned());
+            continue;
+        }
+        copies.push(plan::Copy {
+            source: plan::CopySource::Context,
+            paths: vec![path.to_owned()],
+            dest,
+            chown: None,
+            chmod: None,
+            link: false,
+        });
+    }
+    copies
+}

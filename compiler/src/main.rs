@@ -1,0 +1,256 @@
+//! The `stowplan` command line. Thin: parse arguments, call the library,
+//! render diagnostics, choose the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use stowplan::render::{Style, render};
+use stowplan::{Diagnostic, SourceFile};
+
+const EXAMPLES: &str = "\
+Examples:
+  stowplan compile                         compile ./stowplan.kdl to stdout
+  stowplan compile app.kdl --image api     only the `api` image and what it needs
+  stowplan compile -o Dockerfile           write the Dockerfile (atomically)
+  stowplan check                           validate only
+  stowplan write                           write every `output` the spec declares
+  stowplan check --outputs                 fail with a diff if a generated file drifted";
+
+#[derive(Parser, Debug)]
+#[command(name = "stowplan", version, about = "Compile KDL build specs into cache-optimal Dockerfiles.", after_help = EXAMPLES)]
+struct Cli {
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// How to print diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile a spec to a Dockerfile.
+    #[command(
+        after_help = "Examples:\n  stowplan compile\n  stowplan compile examples/go-server/stowplan.kdl --image server -o Dockerfile"
+    )]
+    Compile {
+        /// The spec file.
+        #[arg(default_value = "stowplan.kdl")]
+        spec: PathBuf,
+        /// Only this image and the stages it needs (repeatable).
+        #[arg(long = "image", value_name = "NAME")]
+        images: Vec<String>,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Validate a spec, or compare declared outputs with the files on disk.
+    #[command(
+        after_help = "Exit status: 0 clean, 1 diagnostics or drift, 2 usage or I/O error.\n\nExamples:\n  stowplan check\n  stowplan check --outputs examples/go-server/stowplan.kdl"
+    )]
+    Check {
+        #[arg(default_value = "stowplan.kdl")]
+        spec: PathBuf,
+        /// Compare every `output` the spec declares with the file on disk and print a diff.
+        #[arg(long)]
+        outputs: bool,
+    },
+    /// Write every `output` the spec declares, next to the spec.
+    #[command(
+        after_help = "Each file is written to a temporary file and renamed into place;\nif any output fails to compile, nothing is written."
+    )]
+    Write {
+        #[arg(default_value = "stowplan.kdl")]
+        spec: PathBuf,
+    },
+}
+
+/// A failure that is not about the spec: usage or I/O (exit 2).
+struct Fatal(String);
+
+struct Reporter {
+    style: Style,
+}
+
+impl Reporter {
+    fn report(&self, diagnostics: &[Diagnostic]) {
+        let mut stderr = std::io::stderr().lock();
+        for d in diagnostics {
+            let _ = stderr.write_all(render(d, self.style).as_bytes());
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let style = match cli.message_format {
+        MessageFormat::Human => Style::Human { color, width: 100 },
+        MessageFormat::Json => Style::Json,
+    };
+    let reporter = Reporter { style };
+    match run(cli.command, &reporter) {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("stowplan: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<SourceFile, Fatal> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fatal(format!("cannot read {}: {e}", path.display())))?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
+    match command {
+        Command::Compile {
+            spec,
+            images,
+            output,
+        } => {
+            let source = load(&spec)?;
+            match stowplan::compile_dockerfile(&source, &images) {
+                Ok(done) => {
+                    reporter.report(&done.warnings);
+                    match output {
+                        Some(path) => write_atomically(&path, &done.output)?,
+                        None => {
+                            let mut stdout = std::io::stdout().lock();
+                            stdout
+                                .write_all(done.output.as_bytes())
+                                .and_then(|()| stdout.flush())
+                                .map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(diagnostics) => {
+                    reporter.report(&diagnostics);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Check { spec, outputs } => {
+            let source = load(&spec)?;
+            if !outputs {
+                return Ok(match stowplan::check(&source) {
+                    Ok(done) => {
+                        reporter.report(&done.warnings);
+                        ExitCode::SUCCESS
+                    }
+                    Err(diagnostics) => {
+                        reporter.report(&diagnostics);
+                        ExitCode::from(1)
+                    }
+                });
+            }
+            let rendered = match stowplan::render_outputs(&source) {
+                Ok(done) => {
+                    reporter.report(&done.warnings);
+                    done.output
+                }
+                Err(diagnostics) => {
+                    reporter.report(&diagnostics);
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let dir = spec_dir(&spec);
+            let mut drifted = false;
+            let mut stdout = std::io::stdout().lock();
+            for output in rendered {
+                let path = dir.join(&output.path);
+                let current = match std::fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                    Err(e) => return Err(Fatal(format!("cannot read {}: {e}", path.display()))),
+                };
+                if current != output.text {
+                    drifted = true;
+                    let shown = path.display().to_string();
+                    let diff = similar::TextDiff::from_lines(&current, &output.text);
+                    let text = diff
+                        .unified_diff()
+                        .header(
+                            &format!("{shown} (on disk)"),
+                            &format!("{shown} (from the spec)"),
+                        )
+                        .to_string();
+                    let _ = write!(stdout, "{text}");
+                    eprintln!(
+                        "stowplan: {shown} is out of date; run `stowplan write {}`",
+                        spec.display()
+                    );
+                }
+            }
+            Ok(if drifted {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Write { spec } => {
+            let source = load(&spec)?;
+            match stowplan::render_outputs(&source) {
+                Ok(done) => {
+                    reporter.report(&done.warnings);
+                    let dir = spec_dir(&spec);
+                    for output in &done.output {
+                        write_atomically(&dir.join(&output.path), &output.text)?;
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(diagnostics) => {
+                    reporter.report(&diagnostics);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+fn spec_dir(spec: &Path) -> PathBuf {
+    match spec.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes through a temporary file in the same directory and renames it
+/// into place, so a reader never sees half a file.
+fn write_atomically(path: &Path, text: &str) -> Result<(), Fatal> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |e: std::io::Error| Fatal(format!("cannot write {}: {e}", path.display()));
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    file.write_all(text.as_bytes()).map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! The plan: a typed, backend-neutral build description.
+//!
+//! Emitters walk a `Plan`; they never see KDL or the AST. Every instruction
+//! keeps the span of the spec node it came from so a backend can point at
+//! the spec when it cannot say something.
+
+use serde::Serialize;
+
+use crate::ast::{Network, Port, Protocol, Sharing, StageKind};
+use crate::diagnostic::Span;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    /// The spec's file name, for headers. Never an absolute path.
+    pub source_name: String,
+    /// Stages and images in build order.
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub kind: StageKind,
+    pub base: Base,
+    pub platform: Option<String>,
+    pub tags: Vec<String>,
+    pub instructions: Vec<Located<Instruction>>,
+    #[serde(skip)]
+    pub origin: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Base {
+    Scratch,
+    Image(String),
+    Stage(String),
+}
+
+/// A value and the spec node it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Located<T> {
+    pub value: T,
+    #[serde(skip)]
+    pub origin: Span,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub enum Instruction {
+    Workdir(String),
+    Env {
+        name: String,
+        value: String,
+    },
+    Arg {
+        name: String,
+        default: Option<String>,
+    },
+    Label {
+        key: String,
+        value: String,
+    },
+    Expose(Port),
+    User(String),
+    Volume(Vec<String>),
+    Healthcheck(Option<Healthcheck>),
+    Shell(Vec<String>),
+    StopSignal(String),
+    Entrypoint(Command),
+    Cmd(Command),
+    Copy(Copy),
+    Add(Add),
+    Run(Run),
+}
+
+/// A command as the image runs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Command {
+    /// An argv, run without a shell.
+    Exec(Vec<String>),
+    /// A script for `shell` (the stage's effective SHELL at that point).
+    Shell { script: String, shell: Vec<String> },
+}
+
+impl Command {
+    /// The argv the container runtime finally executes.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            Command::Exec(argv) => argv.clone(),
+            Command::Shell { script, shell } => {
+                let mut argv = shell.clone();
+                argv.push(script.clone());
+                argv
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Healthcheck {
+    pub command: Command,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub start_period: Option<String>,
+    pub start_interval: Option<String>,
+    pub retries: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum CopySource {
+    Context,
+    Stage(String),
+    Image(String),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Copy {
+    pub source: CopySource,
+    pub paths: Vec<String>,
+    pub dest: String,
+    pub chown: Option<String>,
+    pub chmod: Option<String>,
+    pub link: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Add {
+    pub sources: Vec<String>,
+    pub dest: String,
+    pub chown: Option<String>,
+    pub chmod: Option<String>,
+    pub checksum: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub command: Command,
+    pub mounts: Vec<Mount>,
+    pub network: Option<Network>,
+    pub insecure: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub enum Mount {
+    Cache {
+        target: String,
+        id: Option<String>,
+        sharing: Option<Sharing>,
+    },
+    Secret {
+        id: String,
+        target: Option<String>,
+        required: bool,
+    },
+    Bind {
+        source: String,
+        target: String,
+        from_stage: Option<String>,
+        rw: bool,
+    },
+    Tmpfs {
+        target: String,
+        size: Option<u64>,
+    },
+    Ssh {
+        id: Option<String>,
+        required: bool,
+    },
+}
+
+impl Port {
+    /// `8080` for TCP, `53/udp` otherwise.
+    pub fn to_dockerfile(self) -> String {
+        match self.protocol {
+            Protocol::Tcp => self.number.to_string(),
+            Protocol::Udp => format!("{}/udp", self.number),
+        }
+    }
+}
+
+/// The shell a Linux image runs shell-form commands with, unless SHELL changes it.
+pub fn default_shell() -> Vec<String> {
+    vec!["/bin/sh".to_owned(), "-c".to_owned()]
+}

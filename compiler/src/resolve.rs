@@ -1,0 +1,387 @@
+//! AST → [`Spec`]: every name resolved, every reference checked, stages in
+//! build order.
+//!
+//! A `Spec` only exists when every reference in the AST points at something
+//! real and the stage graph has no cycle, so later passes can look names up
+//! without failing.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::ast::*;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+
+/// Index of a stage or image in [`Spec::stages`] (declaration order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StageId(pub usize);
+
+/// A resolved spec.
+#[derive(Debug)]
+pub struct Spec {
+    pub stages: Vec<StageDecl>,
+    pub outputs: Vec<OutputDecl>,
+    /// Stages and images in build order: every stage after what it needs,
+    /// ties broken by declaration order so output is stable.
+    pub order: Vec<StageId>,
+    /// `needs[s]`: the stages `s` reads from (base, artifact copies, bind mounts).
+    pub needs: Vec<Vec<StageId>>,
+    ids: BTreeMap<String, StageId>,
+}
+
+impl Spec {
+    pub fn stage(&self, id: StageId) -> &StageDecl {
+        &self.stages[id.0]
+    }
+
+    /// Looks up a name the resolver already checked.
+    pub fn presume_stage(&self, name: &str) -> StageId {
+        self.ids[name]
+    }
+
+    /// `stage.artifact` → the stage and its artifact declaration.
+    pub fn presume_artifact(&self, reference: &str) -> (StageId, &ArtifactDecl) {
+        let (stage, artifact) = reference
+            .split_once('.')
+            .expect("resolver checked artifact references");
+        let id = self.presume_stage(stage);
+        let decl = self.stages[id.0]
+            .artifacts
+            .iter()
+            .find(|a| a.name.value == artifact)
+            .expect("resolver checked artifact references");
+        (id, decl)
+    }
+
+    pub fn images(&self) -> impl Iterator<Item = StageId> + '_ {
+        self.order
+            .iter()
+            .copied()
+            .filter(|id| self.stage(*id).kind == StageKind::Image)
+    }
+
+    pub fn find(&self, name: &str) -> Option<StageId> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.ids.keys().map(String::as_str)
+    }
+}
+
+/// One use of another stage, for the graph and for cycle reports.
+struct Reference {
+    from: StageId,
+    to: StageId,
+    span: Span,
+    what: &'static str,
+}
+
+pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
+    let mut d = Diagnostics::default();
+    let mut ids: BTreeMap<String, StageId> = BTreeMap::new();
+    for (index, stage) in ast.stages.iter().enumerate() {
+        if let Some(first) = ids.get(&stage.name.value) {
+            let first = &ast.stages[first.0];
+            d.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("the name `{}` is used twice", stage.name.value),
+                )
+                .primary(stage.name.span, "declared again here")
+                .secondary(first.name.span, "first declared here")
+                .help("stages and images share one namespace; rename one of them"),
+            );
+            continue;
+        }
+        ids.insert(stage.name.value.clone(), StageId(index));
+    }
+    let names: Vec<&str> = ids.keys().map(String::as_str).collect();
+    let mut references = Vec::new();
+
+    for (index, stage) in ast.stages.iter().enumerate() {
+        let me = StageId(index);
+        check_unique(
+            &mut d,
+            stage.artifacts.iter().map(|a| &a.name),
+            "artifact",
+            &stage.name.value,
+        );
+        let steps = stage.items.iter().filter_map(|item| match &item.kind {
+            ItemKind::Step(step) => Some(&step.name),
+            _ => None,
+        });
+        check_unique(&mut d, steps, "step", &stage.name.value);
+
+        let mut use_stage =
+            |d: &mut Diagnostics, name: &Spanned<String>, what: &'static str| match lookup_stage(
+                d, &ids, &names, name,
+            ) {
+                Some(to) if to == me => {
+                    d.push(
+                        Diagnostic::error(Code::Cycle, format!("`{}` uses itself", name.value))
+                            .primary(name.span, "a stage cannot read from itself")
+                            .help("name another stage, or split this one in two"),
+                    );
+                }
+                Some(to) => references.push(Reference {
+                    from: to,
+                    to: me,
+                    span: name.span,
+                    what,
+                }),
+                None => {}
+            };
+        if let Some(FromDecl::Stage(base)) = &stage.from {
+            use_stage(&mut d, base, "built on");
+        }
+        for item in &stage.items {
+            match &item.kind {
+                ItemKind::Copy(CopyDecl {
+                    source: CopySourceDecl::Artifact(reference),
+                    ..
+                }) => {
+                    if let Some(stage_name) = check_artifact(&mut d, &ast, &ids, &names, reference)
+                    {
+                        use_stage(&mut d, &stage_name, "copied from");
+                    }
+                }
+                ItemKind::Step(step) => {
+                    for mount in &step.mounts {
+                        if let MountKind::Bind {
+                            from_stage: Some(from),
+                            ..
+                        } = &mount.kind
+                        {
+                            use_stage(&mut d, from, "mounted from");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    for output in &ast.outputs {
+        for image in &output.images {
+            match ids.get(&image.value) {
+                Some(id) if ast.stages[id.0].kind == StageKind::Image => {}
+                Some(id) => d.push(
+                    Diagnostic::error(
+                        Code::UnknownImage,
+                        format!("`{}` is a builder stage, not an image", image.value),
+                    )
+                    .primary(image.span, "not an image")
+                    .secondary(ast.stages[id.0].name.span, "declared with `stage`")
+                    .help("outputs name images; declare it with `image` if it is a runtime target"),
+                ),
+                None => {
+                    let images = ast
+                        .stages
+                        .iter()
+                        .filter(|s| s.kind == StageKind::Image)
+                        .map(|s| s.name.value.as_str());
+                    let mut diag = Diagnostic::error(
+                        Code::UnknownImage,
+                        format!("no image is named `{}`", image.value),
+                    )
+                    .primary(image.span, "unknown image");
+                    diag = match did_you_mean(&image.value, images) {
+                        Some(near) => diag.help(format!("did you mean `{near}`?")),
+                        None => diag.help("declare it with `image \"name\" { ... }`"),
+                    };
+                    d.push(diag);
+                }
+            }
+        }
+    }
+    check_unique(
+        &mut d,
+        ast.outputs.iter().map(|o| &o.path),
+        "output",
+        "the spec",
+    );
+
+    let order = build_order(&ast, &references, &mut d);
+    if d.has_errors() {
+        return (None, d);
+    }
+    let mut needs = vec![Vec::new(); ast.stages.len()];
+    for r in &references {
+        if !needs[r.to.0].contains(&r.from) {
+            needs[r.to.0].push(r.from);
+        }
+    }
+    let spec = Spec {
+        stages: ast.stages,
+        outputs: ast.outputs,
+        order: order.unwrap_or_default(),
+        needs,
+        ids,
+    };
+    (Some(spec), d)
+}
+
+fn check_unique<'a>(
+    d: &mut Diagnostics,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+    owner: &str,
+) {
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for name in names {
+        if let Some(first) = seen.get(name.value.as_str()) {
+            d.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("{owner} has two {what}s named `{}`", name.value),
+                )
+                .primary(name.span, "declared again here")
+                .secondary(*first, "first declared here")
+                .help(format!("rename one {what}")),
+            );
+        } else {
+            seen.insert(&name.value, name.span);
+        }
+    }
+}
+
+fn lookup_stage(
+    d: &mut Diagnostics,
+    ids: &BTreeMap<String, StageId>,
+    names: &[&str],
+    name: &Spanned<String>,
+) -> Option<StageId> {
+    if let Some(id) = ids.get(&name.value) {
+        return Some(*id);
+    }
+    let mut diag = Diagnostic::error(
+        Code::UnknownStage,
+        format!("no stage or image is named `{}`", name.value),
+    )
+    .primary(name.span, "unknown stage");
+    diag = match did_you_mean(&name.value, names.iter().copied()) {
+        Some(near) => diag.help(format!("did you mean `{near}`?")),
+        None if names.is_empty() => diag.help("declare it with `stage \"name\" { ... }`"),
+        None => diag.help(format!("the stages and images are: {}", names.join(", "))),
+    };
+    d.push(diag);
+    None
+}
+
+/// Checks `stage.artifact`; returns the stage part, spanned, when the stage exists.
+fn check_artifact(
+    d: &mut Diagnostics,
+    ast: &Ast,
+    ids: &BTreeMap<String, StageId>,
+    names: &[&str],
+    reference: &Spanned<String>,
+) -> Option<Spanned<String>> {
+    let Some((stage_name, artifact)) = reference.value.split_once('.') else {
+        d.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` does not name an artifact", reference.value),
+            )
+            .primary(reference.span, "expected `stage.artifact`")
+            .help(
+                "artifacts are named by their stage and their name, such as artifact=\"build.api\"",
+            ),
+        );
+        return None;
+    };
+    let stage_ref = Spanned::new(stage_name.to_owned(), reference.span);
+    let id = lookup_stage(d, ids, names, &stage_ref)?;
+    let stage = &ast.stages[id.0];
+    if !stage.artifacts.iter().any(|a| a.name.value == artifact) {
+        let mut diag = Diagnostic::error(
+            Code::UnknownArtifact,
+            format!("`{stage_name}` produces no artifact `{artifact}`"),
+        )
+        .primary(reference.span, "unknown artifact")
+        .secondary(stage.name.span, format!("`{stage_name}` is declared here"));
+        let candidates = stage.artifacts.iter().map(|a| a.name.value.as_str());
+        diag = match did_you_mean(artifact, candidates) {
+            Some(near) => diag.help(format!("did you mean `{stage_name}.{near}`?")),
+            None => diag.help(format!(
+                "declare it in `{stage_name}`: artifact \"{artifact}\" \"/path/in/stage\""
+            )),
+        };
+        d.push(diag);
+        return None;
+    }
+    Some(stage_ref)
+}
+
+/// Kahn's algorithm with declaration order as the tie-break, so the build
+/// order is a pure function of the spec. Reports cycles with every edge.
+fn build_order(ast: &Ast, references: &[Reference], d: &mut Diagnostics) -> Option<Vec<StageId>> {
+    let mut graph: DiGraph<StageId, usize> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..ast.stages.len())
+        .map(|i| graph.add_node(StageId(i)))
+        .collect();
+    for (i, r) in references.iter().enumerate() {
+        graph.add_edge(nodes[r.from.0], nodes[r.to.0], i);
+    }
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|n| graph.neighbors_directed(*n, petgraph::Incoming).count())
+        .collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = indegree
+        .iter()
+        .enumerate()
+        .filter(|(_, deg)| **deg == 0)
+        .map(|(i, _)| Reverse(i))
+        .collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(StageId(i));
+        for next in graph.neighbors_directed(nodes[i], petgraph::Outgoing) {
+            let j = next.index();
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.push(Reverse(j));
+            }
+        }
+    }
+    if order.len() == nodes.len() {
+        return Some(order);
+    }
+    for component in petgraph::algo::tarjan_scc(&graph) {
+        if component.len() < 2 {
+            continue;
+        }
+        let mut members: Vec<usize> = component.iter().map(|n| n.index()).collect();
+        members.sort_unstable();
+        let names: Vec<&str> = members
+            .iter()
+            .map(|i| ast.stages[*i].name.value.as_str())
+            .collect();
+        let mut edges: Vec<&Reference> = references
+            .iter()
+            .filter(|r| members.contains(&r.from.0) && members.contains(&r.to.0))
+            .collect();
+        edges.sort_by_key(|r| r.span.offset());
+        let mut diag = Diagnostic::error(
+            Code::Cycle,
+            format!(
+                "stages depend on each other in a cycle: {}",
+                names.join(" → ")
+            ),
+        );
+        for (n, edge) in edges.iter().enumerate() {
+            let text = format!(
+                "`{}` {} `{}`",
+                ast.stages[edge.to.0].name.value, edge.what, ast.stages[edge.from.0].name.value
+            );
+            diag = if n == 0 {
+                diag.primary(edge.span, text)
+            } else {
+                diag.secondary(edge.span, text)
+            };
+        }
+        d.push(diag.help("a stage must be built before what uses it; break one of these edges"));
+    }
+    None
+}

@@ -1,0 +1,398 @@
+//! Checks on single spec values: names, paths, ports, users, durations.
+//!
+//! Each check reports an `invalid-value` (or `image-ref`, `outside-context`)
+//! diagnostic at the value's span. Checks are deliberately strict: a value
+//! that passes can be written into any backend without surprises.
+
+use kdl::{KdlEntry, KdlValue};
+
+use crate::ast::{Port, Protocol, Spanned};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+
+fn invalid(d: &mut Diagnostics, value: &Spanned<String>, message: String, label: &str, help: &str) {
+    d.push(
+        Diagnostic::error(Code::InvalidValue, message)
+            .primary(value.span, label)
+            .help(help),
+    );
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Stage, image, artifact and step names: lowercase, so they are valid
+/// Dockerfile stage names, and dot-free, so `stage.artifact` is unambiguous.
+pub fn check_name(name: &Spanned<String>, what: &str, d: &mut Diagnostics) {
+    let s = name.as_str();
+    let ok = s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        let suggestion: String = s
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        invalid(
+            d,
+            name,
+            format!("`{s}` is not a valid {what} name"),
+            "invalid name",
+            &format!(
+                "names start with a lowercase letter and use only a-z, 0-9, `-` and `_`; for example `{}`",
+                suggestion.trim_start_matches(|c: char| !c.is_ascii_lowercase())
+            ),
+        );
+    }
+}
+
+pub fn check_variable_name(name: &Spanned<String>, d: &mut Diagnostics) {
+    let s = name.as_str();
+    let ok = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        invalid(
+            d,
+            name,
+            format!("`{}` is not a valid variable name", s.escape_debug()),
+            "invalid name",
+            "variable names use letters, digits and `_`, and do not start with a digit",
+        );
+    }
+}
+
+pub fn check_label_key(key: &Spanned<String>, d: &mut Diagnostics) {
+    let s = key.as_str();
+    let ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
+    if !ok {
+        invalid(
+            d,
+            key,
+            format!("`{}` is not a valid label key", s.escape_debug()),
+            "invalid key",
+            "label keys use letters, digits, `.`, `-`, `_` and `/`, like `org.opencontainers.image.source`",
+        );
+    }
+}
+
+fn is_user_word(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// `user`, `user:group`, `uid` or `uid:gid`.
+pub fn check_user(user: &Spanned<String>, d: &mut Diagnostics) {
+    let mut parts = user.value.splitn(2, ':');
+    let ok = parts.next().is_some_and(is_user_word) && parts.next().is_none_or(is_user_word);
+    if !ok {
+        invalid(
+            d,
+            user,
+            format!("`{}` is not a user", user.value.escape_debug()),
+            "invalid user",
+            "write a name or number, optionally with a group: `nonroot`, `1000:1000`, `app:app`",
+        );
+    }
+}
+
+pub fn check_chmod(mode: &Spanned<String>, d: &mut Diagnostics) {
+    let s = mode.as_str();
+    let ok = (3..=4).contains(&s.len()) && s.chars().all(|c| ('0'..='7').contains(&c));
+    if !ok {
+        invalid(
+            d,
+            mode,
+            format!("`{}` is not an octal file mode", s.escape_debug()),
+            "invalid mode",
+            "write three or four octal digits, such as \"0755\" or \"644\"",
+        );
+    }
+}
+
+/// Go durations as Docker reads them: `30s`, `1m30s`, `500ms`.
+pub fn check_duration(duration: &Spanned<String>, d: &mut Diagnostics) {
+    let s = duration.as_str();
+    let mut rest = s;
+    let mut ok = !s.is_empty();
+    while ok && !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            ok = false;
+            break;
+        }
+        rest = &rest[digits..];
+        let unit = ["ns", "us", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u) && !(*u == "m" && rest.starts_with("ms")));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => ok = false,
+        }
+    }
+    if !ok {
+        invalid(
+            d,
+            duration,
+            format!("`{}` is not a duration", s.escape_debug()),
+            "invalid duration",
+            "write a number with a unit: \"30s\", \"1m30s\", \"500ms\"",
+        );
+    }
+}
+
+pub fn check_signal(signal: &Spanned<String>, d: &mut Diagnostics) {
+    let s = signal.as_str();
+    let named = s.strip_prefix("SIG").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '+' || c == '-')
+    });
+    let numbered = !s.is_empty() && s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit());
+    if !named && !numbered {
+        invalid(
+            d,
+            signal,
+            format!("`{}` is not a signal", s.escape_debug()),
+            "invalid signal",
+            "write a signal name such as \"SIGTERM\" or \"SIGQUIT\", or its number",
+        );
+    }
+}
+
+pub fn check_platform(platform: &Spanned<String>, d: &mut Diagnostics) {
+    let s = platform.as_str();
+    if s == "$BUILDPLATFORM" || s == "$TARGETPLATFORM" {
+        return;
+    }
+    let parts: Vec<&str> = s.split('/').collect();
+    let ok = (2..=3).contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+    if !ok {
+        invalid(
+            d,
+            platform,
+            format!("`{}` is not a platform", s.escape_debug()),
+            "invalid platform",
+            "write os/arch[/variant], such as \"linux/amd64\" or \"linux/arm64/v8\", or \"$BUILDPLATFORM\"",
+        );
+    }
+}
+
+/// Paths inside an image: absolute, one line.
+pub fn check_absolute_path(path: &Spanned<String>, d: &mut Diagnostics) {
+    if !path.value.starts_with('/') || has_control(&path.value) {
+        invalid(
+            d,
+            path,
+            format!("`{}` is not an absolute path", path.value.escape_debug()),
+            "needs an absolute path",
+            "paths inside an image start with `/` and hold no control characters",
+        );
+    }
+}
+
+/// A copy destination: absolute, or relative to the working directory.
+pub fn check_destination(path: &Spanned<String>, d: &mut Diagnostics) {
+    if path.value.is_empty() || has_control(&path.value) {
+        invalid(
+            d,
+            path,
+            format!("`{}` is not a destination path", path.value.escape_debug()),
+            "invalid destination",
+            "write a path such as \"/app/\" or \"./\"; end it with `/` for a directory",
+        );
+    }
+}
+
+/// Paths in the build context: relative, and never outside it.
+pub fn check_context_path(path: &Spanned<String>, d: &mut Diagnostics) {
+    let s = path.as_str();
+    if s.is_empty() || has_control(s) {
+        invalid(
+            d,
+            path,
+            format!("`{}` is not a context path", s.escape_debug()),
+            "invalid path",
+            "write a path relative to the build context, such as \"src/\" or \"go.mod\"",
+        );
+        return;
+    }
+    let escapes = s.starts_with('/') || s.split('/').any(|part| part == "..");
+    if escapes {
+        d.push(
+            Diagnostic::error(
+                Code::OutsideContext,
+                format!("`{s}` is outside the build context"),
+            )
+            .primary(path.span, "reaches outside the context")
+            .help("a build can only read files under its context directory; move the file in, or widen the context"),
+        );
+    }
+}
+
+/// Ids and paths inside `--mount=` options. The option syntax is CSV, so
+/// commas, quotes and spaces cannot be carried safely; we reject them.
+pub fn check_mount_word(word: &Spanned<String>, d: &mut Diagnostics) {
+    let bad = word.value.chars().find(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '\'' | '=' | '$' | '\\')
+    });
+    if let Some(c) = bad {
+        invalid(
+            d,
+            word,
+            format!("a mount option cannot hold {:?}", c),
+            "unsafe in a mount option",
+            "mount ids and paths may not contain spaces, commas, quotes, `=`, `$` or backslashes",
+        );
+    }
+}
+
+pub fn check_output_path(path: &Spanned<String>, d: &mut Diagnostics) {
+    let s = path.as_str();
+    let ok = !s.is_empty()
+        && !s.starts_with('/')
+        && !has_control(s)
+        && !s.split('/').any(|p| p == ".." || p.is_empty());
+    if !ok {
+        invalid(
+            d,
+            path,
+            format!("`{}` is not an output path", s.escape_debug()),
+            "invalid output path",
+            "outputs are written next to the spec: use a relative path such as \"Dockerfile\"",
+        );
+    }
+}
+
+pub fn check_checksum(checksum: &Spanned<String>, d: &mut Diagnostics) {
+    let ok = checksum.value.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    });
+    if !ok {
+        invalid(
+            d,
+            checksum,
+            "the checksum is not `sha256:` and 64 lowercase hex digits".into(),
+            "invalid checksum",
+            "write checksum=\"sha256:<64 hex digits>\"",
+        );
+    }
+}
+
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("https://") || s.starts_with("http://")
+}
+
+/// Image references, checked with the OCI distribution grammar.
+pub fn check_image_ref(image: &Spanned<String>, d: &mut Diagnostics) {
+    let s = image.as_str();
+    if s == "scratch" {
+        return;
+    }
+    if let Err(error) = s.parse::<oci_spec::distribution::Reference>() {
+        let help = if s.chars().any(|c| c.is_ascii_uppercase()) {
+            "repository names are lowercase: `ghcr.io/acme/api:1.0`".to_owned()
+        } else {
+            "write [registry/]repository[:tag][@sha256:digest], such as \"golang:1.22.5-bookworm\""
+                .to_owned()
+        };
+        d.push(
+            Diagnostic::error(
+                Code::ImageRef,
+                format!("`{}` is not an image reference: {error}", s.escape_debug()),
+            )
+            .primary(image.span, "malformed image reference")
+            .help(help),
+        );
+    }
+}
+
+/// A port: `8080`, or `"53/udp"`.
+pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Port>> {
+    let span = entry.span();
+    let (number, protocol): (i128, Protocol) = match entry.value() {
+        KdlValue::Integer(i) => (*i, Protocol::Tcp),
+        KdlValue::String(s) => {
+            let (n, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
+            let protocol = match proto {
+                "tcp" => Protocol::Tcp,
+                "udp" => Protocol::Udp,
+                _ => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            format!("`{}` is not a port", s.escape_debug()),
+                        )
+                        .primary(span, "unknown protocol")
+                        .help(
+                            "write a port number, optionally with /tcp or /udp: 8080, \"53/udp\"",
+                        ),
+                    );
+                    return None;
+                }
+            };
+            match n.parse::<i128>() {
+                Ok(parsed) if parsed.to_string() == n => (parsed, protocol),
+                _ => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            format!("`{}` is not a port", s.escape_debug()),
+                        )
+                        .primary(span, "not a port number")
+                        .help(
+                            "write a port number, optionally with /tcp or /udp: 8080, \"53/udp\"",
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        other => {
+            crate::decode::wrong_type(d, entry, "a port number", other);
+            return None;
+        }
+    };
+    match u16::try_from(number) {
+        Ok(n) if n > 0 => Some(Spanned::new(
+            Port {
+                number: n,
+                protocol,
+            },
+            span,
+        )),
+        _ => {
+            d.push(
+                Diagnostic::error(Code::InvalidValue, format!("{number} is not a port number"))
+                    .primary(span, "out of range")
+                    .help("ports run from 1 to 65535"),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,2 @@
+ENV A=b
+FROM scratch

@@ -1,0 +1,3 @@
+FROM scratch
+RUN echo hi
+not-an-instruction here

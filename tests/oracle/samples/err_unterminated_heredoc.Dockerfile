@@ -1,0 +1,3 @@
+FROM scratch
+RUN cat <<EOF
+no terminator
