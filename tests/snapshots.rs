@@ -1,1 +1,129 @@
+//! Data-driven suite: every `tests/cases/*.kdl` is compiled and its result
+//! snapshotted. `err_*` cases must fail and snapshot the rendered
+//! diagnostics; the others must compile and snapshot the Dockerfile (plus
+//! any warnings). See tests/README.md to add a case.
 
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use stowplan::{Code, SourceFile};
+
+fn source(path: &Path) -> SourceFile {
+    let text = std::fs::read_to_string(path).expect("read case");
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    SourceFile::new(name, text)
+}
+
+fn is_err_case(path: &Path) -> bool {
+    path.file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("err_")
+}
+
+#[test]
+fn cases() {
+    insta::glob!("cases/*.kdl", |path| {
+        let source = source(path);
+        let snapshot = match stowplan::compile_dockerfile(&source, &[]) {
+            Ok(done) => {
+                assert!(
+                    !is_err_case(path),
+                    "{} should fail but compiled",
+                    path.display()
+                );
+                let mut text = done.output;
+                if !done.warnings.is_empty() {
+                    text.push_str("\n---- warnings ----\n");
+                    text.push_str(&common::render_all(&done.warnings));
+                }
+                text
+            }
+            Err(diagnostics) => {
+                assert!(
+                    is_err_case(path),
+                    "{} failed:\n{}",
+                    path.display(),
+                    common::render_all(&diagnostics)
+                );
+                common::render_all(&diagnostics)
+            }
+        };
+        insta::assert_snapshot!(snapshot);
+    });
+}
+
+/// Every diagnostic code has at least one `err_` case that produces it.
+#[test]
+fn every_code_has_an_error_case() {
+    let mut seen = BTreeSet::new();
+    let cases = common::root().join("tests/cases");
+    for entry in std::fs::read_dir(&cases).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "kdl")
+            && is_err_case(&path)
+            && let Err(diagnostics) = stowplan::compile_dockerfile(&source(&path), &[])
+        {
+            seen.extend(diagnostics.iter().map(|d| d.code));
+        }
+    }
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an err_ case: {missing:?}"
+    );
+}
+
+/// Every code is documented in spec/diagnostics.md.
+#[test]
+fn every_code_is_documented() {
+    let doc =
+        std::fs::read_to_string(common::root().join("spec/diagnostics.md")).unwrap_or_default();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !doc.contains(&format!("`{c}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes missing from spec/diagnostics.md: {missing:?}"
+    );
+}
+
+/// BuildKit's own parser reads every emitted Dockerfile back as planned.
+#[test]
+fn cases_read_back_through_buildkit() {
+    if !common::oracle_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut plans = Vec::new();
+    for entry in std::fs::read_dir(common::root().join("tests/cases")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "kdl") || is_err_case(&path) {
+            continue;
+        }
+        let source = source(&path);
+        let checked = stowplan::check(&source).expect("case compiles");
+        let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
+        let text = stowplan::emit::dockerfile::emit(&plan).expect("case emits");
+        let out = dir.path().join(source.name()).with_extension("Dockerfile");
+        std::fs::write(&out, text).unwrap();
+        files.push(out);
+        plans.push((source.name().to_owned(), plan));
+    }
+    files.sort();
+    plans.sort_by(|a, b| a.0.cmp(&b.0));
+    let parsed = common::parse_with_buildkit(&files);
+    assert_eq!(parsed.len(), plans.len());
+    for ((name, plan), doc) in plans.iter().zip(&parsed) {
+        common::assert_reads_back(plan, doc, name);
+    }
+}

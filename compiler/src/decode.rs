@@ -502,6 +502,7 @@ fn decode_healthcheck(
 
 fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> Option<CopyDecl> {
     let paths = args.rest_strings(d, "", 0);
+    let paths_written = args.arg_count() > 0;
     let artifact = args.prop_string(d, "artifact");
     let image = args.prop_string(d, "image");
     let to = args.prop_string(d, "to");
@@ -528,7 +529,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         }
         (None, Some(image)) => {
             values::check_image_ref(&image, d);
-            if paths.is_empty() {
+            if !paths_written {
                 missing_argument(d, node, "a path inside the image");
             }
             for path in &paths {
@@ -537,7 +538,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
             CopySourceDecl::Image { image, paths }
         }
         (None, None) => {
-            if paths.is_empty() {
+            if !paths_written {
                 missing_argument(d, node, "a context path, or artifact=\"stage.name\"");
             }
             for path in &paths {
@@ -556,7 +557,9 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         }
     };
     let Some(to) = to else {
-        missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+        if !args.has("to") {
+            missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+        }
         return None;
     };
     values::check_destination(&to, d);
@@ -591,7 +594,9 @@ fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
         values::check_checksum(checksum, d);
     }
     let Some(to) = to else {
-        missing_property(d, node, "to", "the destination, such as to=\"/opt/\"");
+        if !args.has("to") {
+            missing_property(d, node, "to", "the destination, such as to=\"/opt/\"");
+        }
         return None;
     };
     values::check_destination(&to, d);
@@ -714,7 +719,7 @@ fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDecl> {
                 let target = args.prop_string(d, "target");
                 let from_stage = args.prop_string(d, "stage");
                 let rw = args.prop_bool(d, "rw");
-                if target.is_none() {
+                if target.is_none() && !args.has("target") {
                     missing_property(
                         d,
                         child,
@@ -898,6 +903,16 @@ impl<'a> NodeArgs<'a> {
         }
     }
 
+    /// How many arguments were written (even with bad values).
+    fn arg_count(&self) -> usize {
+        self.args.len()
+    }
+
+    /// Whether the property was written at all (even with a bad value).
+    fn has(&self, key: &str) -> bool {
+        self.props.iter().any(|(k, _)| *k == key)
+    }
+
     fn prop(&mut self, key: &'static str) -> Option<&'a KdlEntry> {
         self.asked.push(key);
         self.props.iter().find(|(k, _)| *k == key).map(|(_, e)| *e)
@@ -964,6 +979,15 @@ impl<'a> NodeArgs<'a> {
 
 fn expect_string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     match entry.value() {
+        // Argv, environment and paths are C strings in a container: NUL ends them.
+        KdlValue::String(s) if s.contains('\0') => {
+            d.push(
+                Diagnostic::error(Code::InvalidValue, "a value holds a NUL character")
+                    .primary(entry.span(), "contains \\u{0}")
+                    .help("remove the NUL: commands, variables and paths cannot carry one"),
+            );
+            None
+        }
         KdlValue::String(s) => Some(Spanned::new(s.clone(), entry.span())),
         other => {
             wrong_type(d, entry, "a string", other);

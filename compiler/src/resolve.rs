@@ -367,7 +367,7 @@ fn build_order(ast: &Ast, references: &[Reference], d: &mut Diagnostics) -> Opti
             Code::Cycle,
             format!(
                 "stages depend on each other in a cycle: {}",
-                names.join(" → ")
+                names.join(", ")
             ),
         );
         for (n, edge) in edges.iter().enumerate() {

@@ -27,8 +27,10 @@ pub fn word(value: &str) -> Result<String, Refusal> {
             "a line break cannot be written in a Dockerfile word",
         ));
     }
+    // `<<` could open a heredoc in COPY and ADD; inside quotes it cannot.
     let bare = !value.is_empty()
         && !value.starts_with(['-', '[', '#'])
+        && !value.contains("<<")
         && value.chars().all(|c| {
             !c.is_whitespace() && !c.is_control() && !matches!(c, '"' | '\'' | '\\' | '$' | '`')
         });
