@@ -16,7 +16,7 @@ stage "build" {
         input "go.mod" "main.go"
         run "go build -o /out/api ."
     }
-    artifact "api" "/out/api"
+    artifact "api" "/out/api" static=#true
 }
 image "api" {
     from "gcr.io/distroless/static-debian12:nonroot"
@@ -41,6 +41,8 @@ fn stowplan(dir: &Path, args: &[&str]) -> Output {
 fn project(spec: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("stowplan.kdl"), spec).unwrap();
+    std::fs::write(dir.path().join("go.mod"), "module example.com/api\n").unwrap();
+    std::fs::write(dir.path().join("main.go"), "package main\nfunc main() {}\n").unwrap();
     dir
 }
 
@@ -151,7 +153,16 @@ fn write_then_check_outputs_then_drift() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["Dockerfile", "api.Dockerfile", "stowplan.kdl"]);
+    assert_eq!(
+        names,
+        [
+            "Dockerfile",
+            "api.Dockerfile",
+            "go.mod",
+            "main.go",
+            "stowplan.kdl"
+        ]
+    );
 
     assert_eq!(
         stowplan(dir.path(), &["check", "--outputs"]).status.code(),
@@ -233,4 +244,73 @@ fn garbage_never_panics() {
             stderr(&out)
         );
     }
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let dir = project(SPEC);
+    std::fs::remove_file(dir.path().join("main.go")).unwrap();
+    let warned = stowplan(dir.path(), &["check", "--color", "never"]);
+    assert_eq!(warned.status.code(), Some(0));
+    assert!(
+        stderr(&warned).contains("stowplan::flow::no-match"),
+        "{}",
+        stderr(&warned)
+    );
+    let denied = stowplan(
+        dir.path(),
+        &["check", "--deny", "warnings", "--color", "never"],
+    );
+    assert_eq!(denied.status.code(), Some(1));
+    let compiled = stowplan(dir.path(), &["compile", "--deny", "warnings"]);
+    assert_eq!(compiled.status.code(), Some(1));
+    assert!(
+        stdout(&compiled).is_empty(),
+        "no output when warnings are denied"
+    );
+}
+
+#[test]
+fn verbose_says_what_was_pruned() {
+    let dir = project(SPEC);
+    let out = stowplan(dir.path(), &["compile", "--image", "api", "-v"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("pruned `debug`"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("building `build`"));
+}
+
+#[test]
+fn graph_formats() {
+    let dir = project(SPEC);
+    let dot = stdout(&stowplan(dir.path(), &["graph"]));
+    assert!(dot.starts_with("digraph stowplan {"), "{dot}");
+    assert!(
+        dot.contains("color=red"),
+        "the critical path is marked: {dot}"
+    );
+    let mermaid = stdout(&stowplan(dir.path(), &["graph", "--format", "mermaid"]));
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert!(mermaid.contains("[[\"image: api\"]]"));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&stowplan(
+        dir.path(),
+        &["graph", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(json["critical_path"], serde_json::json!(["build", "api"]));
+    assert_eq!(
+        json["waves"],
+        serde_json::json!([["build"], ["api", "debug"]])
+    );
+}
+
+#[test]
+fn written_files_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project(SPEC);
+    assert_eq!(stowplan(dir.path(), &["write"]).status.code(), Some(0));
+    let mode = std::fs::metadata(dir.path().join("Dockerfile"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
 }

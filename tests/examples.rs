@@ -25,7 +25,11 @@ fn load(spec: &PathBuf) -> SourceFile {
 #[test]
 fn checked_in_outputs_are_up_to_date() {
     for spec in example_specs() {
-        let rendered = stowplan::render_outputs(&load(&spec))
+        let options = stowplan::Options {
+            images: Vec::new(),
+            context: Some(spec.parent().unwrap().to_path_buf()),
+        };
+        let rendered = stowplan::render_outputs(&load(&spec), &options)
             .unwrap_or_else(|d| panic!("{} fails:\n{}", spec.display(), common::render_all(&d)));
         assert!(
             rendered.warnings.is_empty(),
@@ -53,7 +57,8 @@ fn examples_read_back_through_buildkit() {
     }
     for spec in example_specs() {
         let source = load(&spec);
-        let checked = stowplan::check(&source).expect("example checks");
+        let checked =
+            stowplan::check(&source, &stowplan::Options::default()).expect("example checks");
         let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
         let file = spec.parent().unwrap().join("Dockerfile");
         let parsed = common::parse_with_buildkit(std::slice::from_ref(&file));

@@ -95,9 +95,9 @@ fn arbitrary_values_read_back_or_are_refused() {
         let values = strategy.new_tree(&mut runner).unwrap().current();
         let text = spec(&values);
         let source = SourceFile::new("probe.kdl", text.clone());
-        match stowplan::compile_dockerfile(&source, &[]) {
+        match stowplan::compile_dockerfile(&source, &stowplan::Options::default()) {
             Ok(done) => {
-                let checked = stowplan::check(&source).unwrap();
+                let checked = stowplan::check(&source, &stowplan::Options::default()).unwrap();
                 let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
                 let file = dir.path().join(format!("case{case:03}.Dockerfile"));
                 std::fs::write(&file, done.output).unwrap();

@@ -16,6 +16,15 @@ fn source(path: &Path) -> SourceFile {
     SourceFile::new(name, text)
 }
 
+/// A case may bring its build context as a sibling folder `NAME.context/`.
+fn options(path: &Path) -> stowplan::Options {
+    let context = path.with_extension("context");
+    stowplan::Options {
+        images: Vec::new(),
+        context: context.is_dir().then_some(context),
+    }
+}
+
 fn is_err_case(path: &Path) -> bool {
     path.file_name()
         .unwrap()
@@ -27,13 +36,17 @@ fn is_err_case(path: &Path) -> bool {
 fn cases() {
     insta::glob!("cases/*.kdl", |path| {
         let source = source(path);
-        let snapshot = match stowplan::compile_dockerfile(&source, &[]) {
-            Ok(done) => {
+        let snapshot = match stowplan::compile_dockerfile(&source, &options(path)) {
+            // An `err_` case that only warns snapshots its warnings.
+            Ok(done) if is_err_case(path) => {
                 assert!(
-                    !is_err_case(path),
-                    "{} should fail but compiled",
+                    !done.warnings.is_empty(),
+                    "{} should fail or warn",
                     path.display()
                 );
+                common::render_all(&done.warnings)
+            }
+            Ok(done) => {
                 let mut text = done.output;
                 if !done.warnings.is_empty() {
                     text.push_str("\n---- warnings ----\n");
@@ -62,11 +75,11 @@ fn every_code_has_an_error_case() {
     let cases = common::root().join("tests/cases");
     for entry in std::fs::read_dir(&cases).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "kdl")
-            && is_err_case(&path)
-            && let Err(diagnostics) = stowplan::compile_dockerfile(&source(&path), &[])
-        {
-            seen.extend(diagnostics.iter().map(|d| d.code));
+        if path.extension().is_some_and(|e| e == "kdl") && is_err_case(&path) {
+            match stowplan::compile_dockerfile(&source(&path), &options(&path)) {
+                Err(diagnostics) => seen.extend(diagnostics.iter().map(|d| d.code)),
+                Ok(done) => seen.extend(done.warnings.iter().map(|d| d.code)),
+            }
         }
     }
     let missing: Vec<&str> = Code::ALL
@@ -111,7 +124,8 @@ fn cases_read_back_through_buildkit() {
             continue;
         }
         let source = source(&path);
-        let checked = stowplan::check(&source).expect("case compiles");
+        let checked =
+            stowplan::check(&source, &stowplan::Options::default()).expect("case compiles");
         let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
         let text = stowplan::emit::dockerfile::emit(&plan).expect("case emits");
         let out = dir.path().join(source.name()).with_extension("Dockerfile");

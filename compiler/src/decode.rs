@@ -52,9 +52,18 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
                     .unwrap_or_else(|| "invalid KDL".to_owned());
                 let mut diag = Diagnostic::error(Code::KdlSyntax, format!("KDL syntax: {message}"))
                     .primary(kdl.span, kdl.label.clone().unwrap_or_else(|| "here".into()));
-                diag = diag.help(kdl.help.clone().unwrap_or_else(|| {
-                    "stowplan specs are KDL v2 documents; see spec/language.md".into()
-                }));
+                let at = text.get(kdl.span.offset()..).unwrap_or_default();
+                let v1_keyword = ["true", "false", "null"].into_iter().find(|k| {
+                    at.starts_with(k) && !at[k.len()..].starts_with(|c: char| c.is_alphanumeric())
+                });
+                diag = diag.help(match (v1_keyword, kdl.help.clone()) {
+                    // KDL v1 habits are the commonest syntax error.
+                    (Some(k), _) => format!("KDL v2 writes `{k}` as `#{k}`"),
+                    (None, Some(help)) => help,
+                    (None, None) => {
+                        "stowplan specs are KDL v2 documents; see spec/language.md".into()
+                    }
+                });
                 d.push(diag);
             }
             return (Ast::default(), d);

@@ -58,6 +58,15 @@ codes! {
     UnknownImage => "stowplan::resolve::unknown-image",
     Cycle => "stowplan::flow::cycle",
     OutsideContext => "stowplan::flow::outside-context",
+    NoMatch => "stowplan::flow::no-match",
+    UnusedArtifact => "stowplan::flow::unused-artifact",
+    UnusedStage => "stowplan::flow::unused-stage",
+    SameDestination => "stowplan::flow::same-destination",
+    LibcMismatch => "stowplan::flow::libc-mismatch",
+    RuntimeMismatch => "stowplan::flow::runtime-mismatch",
+    DynamicIntoStatic => "stowplan::flow::dynamic-into-static",
+    SecretLeak => "stowplan::flow::secret-leak",
+    NoCommand => "stowplan::flow::no-command",
     Unrepresentable => "stowplan::emit::unrepresentable",
 }
 

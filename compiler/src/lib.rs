@@ -13,6 +13,8 @@ pub mod ast;
 pub mod decode;
 pub mod diagnostic;
 pub mod emit;
+pub mod flow;
+pub mod graph;
 pub mod lower;
 pub mod plan;
 pub mod render;
@@ -81,14 +83,30 @@ fn finish<T>(
     }
 }
 
-/// Decodes and resolves a spec: everything `stowplan check` does.
-pub fn check(source: &SourceFile) -> SourceResult<resolve::Spec> {
+/// What a compilation may look at besides the spec text.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only these images and what they need; every image when empty.
+    pub images: Vec<String>,
+    /// The build context directory, when it is at hand: inputs that match
+    /// nothing in it are reported.
+    pub context: Option<std::path::PathBuf>,
+}
+
+/// Decodes, resolves and validates a spec: everything `stowplan check` does.
+pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Spec> {
     let (ast, mut d) = decode::decode(source.text());
     if d.has_errors() {
         return finish(source, None, d);
     }
     let (spec, resolve_diags) = resolve::resolve(ast);
     d.extend(resolve_diags);
+    if let Some(spec) = &spec {
+        let flow_options = flow::FlowOptions {
+            context: options.context.as_deref(),
+        };
+        d.extend(flow::validate(spec, &flow_options));
+    }
     if let Some(spec) = &spec
         && spec.images().next().is_none()
     {
@@ -149,9 +167,9 @@ pub fn plan(source: &SourceFile, spec: &resolve::Spec, selection: &Selection) ->
 }
 
 /// Compiles a spec to a Dockerfile for the selected images.
-pub fn compile_dockerfile(source: &SourceFile, images: &[String]) -> SourceResult<String> {
-    let checked = check(source)?;
-    let selection = select(&checked.output, images)?;
+pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResult<String> {
+    let checked = check(source, options)?;
+    let selection = select(&checked.output, &options.images)?;
     let plan = plan(source, &checked.output, &selection);
     match emit::dockerfile::emit(&plan) {
         Ok(text) => Ok(Warned {
@@ -176,8 +194,8 @@ pub struct RenderedOutput {
 
 /// Renders every declared output. Any error fails the whole set, so that
 /// `write` never leaves some outputs updated and others stale.
-pub fn render_outputs(source: &SourceFile) -> SourceResult<Vec<RenderedOutput>> {
-    let checked = check(source)?;
+pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Vec<RenderedOutput>> {
+    let checked = check(source, options)?;
     let spec = &checked.output;
     let mut outputs = Vec::new();
     let mut errors = Vec::new();

@@ -27,6 +27,12 @@ struct Cli {
     /// How to print diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
+    /// Treat warnings as errors: `--deny warnings`.
+    #[arg(long, global = true, value_name = "LINTS", value_parser = ["warnings"])]
+    deny: Option<String>,
+    /// Say more: which stages were built and which were left out.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +47,13 @@ enum Color {
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum MessageFormat {
     Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
     Json,
 }
 
@@ -72,6 +85,16 @@ enum Command {
         #[arg(long)]
         outputs: bool,
     },
+    /// Draw the artifact flow graph, its critical path and parallel stages.
+    #[command(
+        after_help = "Examples:\n  stowplan graph --format mermaid\n  stowplan graph --format dot | dot -Tpng -o graph.png"
+    )]
+    Graph {
+        #[arg(default_value = "stowplan.kdl")]
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
     /// Write every `output` the spec declares, next to the spec.
     #[command(
         after_help = "Each file is written to a temporary file and renamed into place;\nif any output fails to compile, nothing is written."
@@ -87,6 +110,8 @@ struct Fatal(String);
 
 struct Reporter {
     style: Style,
+    deny_warnings: bool,
+    verbose: bool,
 }
 
 impl Reporter {
@@ -94,7 +119,23 @@ impl Reporter {
         let mut stderr = std::io::stderr().lock();
         for d in diagnostics {
             let _ = stderr.write_all(render(d, self.style).as_bytes());
+            if matches!(self.style, Style::Human { .. }) {
+                let _ = stderr.write_all(b"\n");
+            }
         }
+    }
+
+    /// Reports warnings; false when `--deny warnings` makes them fatal.
+    fn warnings_pass(&self, warnings: &[Diagnostic]) -> bool {
+        self.report(warnings);
+        if self.deny_warnings && !warnings.is_empty() {
+            eprintln!(
+                "stowplan: {} warning(s) denied by --deny warnings",
+                warnings.len()
+            );
+            return false;
+        }
+        true
     }
 }
 
@@ -109,7 +150,11 @@ fn main() -> ExitCode {
         MessageFormat::Human => Style::Human { color, width: 100 },
         MessageFormat::Json => Style::Json,
     };
-    let reporter = Reporter { style };
+    let reporter = Reporter {
+        style,
+        deny_warnings: cli.deny.is_some(),
+        verbose: cli.verbose,
+    };
     match run(cli.command, &reporter) {
         Ok(code) => code,
         Err(Fatal(message)) => {
@@ -125,6 +170,14 @@ fn load(path: &Path) -> Result<SourceFile, Fatal> {
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
+/// The build context is the spec's directory.
+fn options(spec: &Path, images: Vec<String>) -> stowplan::Options {
+    stowplan::Options {
+        images,
+        context: Some(spec_dir(spec)),
+    }
+}
+
 fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     match command {
         Command::Compile {
@@ -133,9 +186,15 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             output,
         } => {
             let source = load(&spec)?;
-            match stowplan::compile_dockerfile(&source, &images) {
+            let options = options(&spec, images);
+            if reporter.verbose {
+                explain_selection(&source, &options);
+            }
+            match stowplan::compile_dockerfile(&source, &options) {
                 Ok(done) => {
-                    reporter.report(&done.warnings);
+                    if !reporter.warnings_pass(&done.warnings) {
+                        return Ok(ExitCode::from(1));
+                    }
                     match output {
                         Some(path) => write_atomically(&path, &done.output)?,
                         None => {
@@ -157,20 +216,22 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         Command::Check { spec, outputs } => {
             let source = load(&spec)?;
             if !outputs {
-                return Ok(match stowplan::check(&source) {
-                    Ok(done) => {
-                        reporter.report(&done.warnings);
-                        ExitCode::SUCCESS
-                    }
-                    Err(diagnostics) => {
-                        reporter.report(&diagnostics);
-                        ExitCode::from(1)
-                    }
-                });
+                return Ok(
+                    match stowplan::check(&source, &options(&spec, Vec::new())) {
+                        Ok(done) if reporter.warnings_pass(&done.warnings) => ExitCode::SUCCESS,
+                        Ok(_) => ExitCode::from(1),
+                        Err(diagnostics) => {
+                            reporter.report(&diagnostics);
+                            ExitCode::from(1)
+                        }
+                    },
+                );
             }
-            let rendered = match stowplan::render_outputs(&source) {
+            let rendered = match stowplan::render_outputs(&source, &options(&spec, Vec::new())) {
                 Ok(done) => {
-                    reporter.report(&done.warnings);
+                    if !reporter.warnings_pass(&done.warnings) {
+                        return Ok(ExitCode::from(1));
+                    }
                     done.output
                 }
                 Err(diagnostics) => {
@@ -212,11 +273,14 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Graph { spec, format } => graph(&spec, format, reporter),
         Command::Write { spec } => {
             let source = load(&spec)?;
-            match stowplan::render_outputs(&source) {
+            match stowplan::render_outputs(&source, &options(&spec, Vec::new())) {
                 Ok(done) => {
-                    reporter.report(&done.warnings);
+                    if !reporter.warnings_pass(&done.warnings) {
+                        return Ok(ExitCode::from(1));
+                    }
                     let dir = spec_dir(&spec);
                     for output in &done.output {
                         write_atomically(&dir.join(&output.path), &output.text)?;
@@ -228,6 +292,50 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+    }
+}
+
+fn graph(spec: &Path, format: GraphFormat, reporter: &Reporter) -> Result<ExitCode, Fatal> {
+    let source = load(spec)?;
+    let checked = match stowplan::check(&source, &options(spec, Vec::new())) {
+        Ok(done) => done,
+        Err(diagnostics) => {
+            reporter.report(&diagnostics);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if !reporter.warnings_pass(&checked.warnings) {
+        return Ok(ExitCode::from(1));
+    }
+    let text = match format {
+        GraphFormat::Dot => stowplan::graph::to_dot(&checked.output),
+        GraphFormat::Mermaid => stowplan::graph::to_mermaid(&checked.output),
+        GraphFormat::Json => stowplan::graph::to_json(&checked.output),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `-v`: which stages the output holds and which it leaves out.
+fn explain_selection(source: &SourceFile, options: &stowplan::Options) {
+    let Ok(checked) = stowplan::check(source, options) else {
+        return;
+    };
+    let spec = &checked.output;
+    let Ok(selection) = stowplan::select(spec, &options.images) else {
+        return;
+    };
+    let kept = stowplan::lower::needed_stages(spec, &selection);
+    for id in &spec.order {
+        let name = &spec.stage(*id).name.value;
+        if kept.contains(id) {
+            eprintln!("stowplan: building `{name}`");
+        } else {
+            eprintln!("stowplan: pruned `{name}`: no selected image needs it");
         }
     }
 }
@@ -250,6 +358,16 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Fatal> {
     std::fs::create_dir_all(&dir).map_err(fail)?;
     let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
     file.write_all(text.as_bytes()).map_err(fail)?;
+    // Temporary files are private (0600); a generated file keeps the mode
+    // of the file it replaces, or gets the usual 0644.
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    file.as_file().set_permissions(permissions).map_err(fail)?;
     file.as_file().sync_all().map_err(fail)?;
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())

@@ -1,0 +1,625 @@
+//! The artifact flow graph and the rules checked on it.
+//!
+//! Nodes are context inputs, stages, artifacts and images; edges run from
+//! producer to consumer. The rules here need the whole resolved spec: an
+//! artifact nobody uses, a stage no image needs, two copies onto one path,
+//! an artifact carried across incompatible bases, a secret on its way into
+//! a layer, an image that runs nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::ast::*;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::lower::{Selection, needed_stages};
+use crate::resolve::{Spec, StageId};
+
+/// What a node of the flow graph stands for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "lowercase")]
+pub enum Node {
+    Input(String),
+    Stage(String),
+    Image(String),
+    Artifact(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Edge {
+    /// A stage reads a context input.
+    Reads,
+    /// A stage is built on another.
+    BuiltOn,
+    /// A stage produces an artifact.
+    Produces,
+    /// An artifact is copied into a stage.
+    CopiedInto,
+    /// A stage's filesystem is bind-mounted into another's step.
+    MountedInto,
+}
+
+/// The flow graph of a resolved spec.
+pub struct FlowGraph {
+    pub graph: DiGraph<Node, Edge>,
+    stage_nodes: Vec<NodeIndex>,
+}
+
+impl FlowGraph {
+    pub fn build(spec: &Spec) -> FlowGraph {
+        let mut graph = DiGraph::new();
+        let stage_nodes: Vec<NodeIndex> = spec
+            .stages
+            .iter()
+            .map(|s| {
+                graph.add_node(match s.kind {
+                    StageKind::Stage => Node::Stage(s.name.value.clone()),
+                    StageKind::Image => Node::Image(s.name.value.clone()),
+                })
+            })
+            .collect();
+        let mut inputs: BTreeMap<String, NodeIndex> = BTreeMap::new();
+        let mut artifacts: BTreeMap<String, NodeIndex> = BTreeMap::new();
+        for (i, stage) in spec.stages.iter().enumerate() {
+            for artifact in &stage.artifacts {
+                let name = format!("{}.{}", stage.name.value, artifact.name.value);
+                let node = graph.add_node(Node::Artifact(name.clone()));
+                graph.add_edge(stage_nodes[i], node, Edge::Produces);
+                artifacts.insert(name, node);
+            }
+        }
+        for (i, stage) in spec.stages.iter().enumerate() {
+            let me = stage_nodes[i];
+            if let Some(FromDecl::Stage(base)) = &stage.from {
+                let base = stage_nodes[spec.presume_stage(&base.value).0];
+                graph.add_edge(base, me, Edge::BuiltOn);
+            }
+            let mut read = |graph: &mut DiGraph<Node, Edge>, path: &str| {
+                let node = *inputs
+                    .entry(path.to_owned())
+                    .or_insert_with(|| graph.add_node(Node::Input(path.to_owned())));
+                if graph.find_edge(node, me).is_none() {
+                    graph.add_edge(node, me, Edge::Reads);
+                }
+            };
+            for item in &stage.items {
+                match &item.kind {
+                    ItemKind::Copy(copy) => match &copy.source {
+                        CopySourceDecl::Context(paths) => {
+                            paths.iter().for_each(|p| read(&mut graph, &p.value))
+                        }
+                        CopySourceDecl::Artifact(reference) => {
+                            graph.add_edge(artifacts[&reference.value], me, Edge::CopiedInto);
+                        }
+                        CopySourceDecl::Image { .. } => {}
+                    },
+                    ItemKind::Add(add) => add
+                        .sources
+                        .iter()
+                        .filter(|s| !crate::values::is_url(&s.value))
+                        .for_each(|s| read(&mut graph, &s.value)),
+                    ItemKind::Step(step) => {
+                        step.inputs
+                            .iter()
+                            .for_each(|i| read(&mut graph, &i.path.value));
+                        for mount in &step.mounts {
+                            match &mount.kind {
+                                MountKind::Bind {
+                                    from_stage: Some(from),
+                                    ..
+                                } => {
+                                    let from = stage_nodes[spec.presume_stage(&from.value).0];
+                                    graph.add_edge(from, me, Edge::MountedInto);
+                                }
+                                MountKind::Bind { source, .. } => read(&mut graph, &source.value),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        FlowGraph { graph, stage_nodes }
+    }
+
+    pub fn stage_node(&self, id: StageId) -> NodeIndex {
+        self.stage_nodes[id.0]
+    }
+}
+
+/// Where `check` may look for the files a spec reads.
+#[derive(Clone, Debug, Default)]
+pub struct FlowOptions<'a> {
+    pub context: Option<&'a Path>,
+}
+
+/// Checks every flow rule; returns errors and warnings together.
+pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    unused(spec, &mut d);
+    for id in spec.images() {
+        same_destination(spec, id, &mut d);
+        no_command(spec, id, &mut d);
+    }
+    for (i, stage) in spec.stages.iter().enumerate() {
+        carried_across_bases(spec, StageId(i), stage, &mut d);
+        secrets(stage, &mut d);
+    }
+    if let Some(context) = options.context {
+        no_match(spec, context, &mut d);
+    }
+    d
+}
+
+fn unused(spec: &Spec, d: &mut Diagnostics) {
+    let needed: BTreeSet<StageId> = needed_stages(spec, &Selection::All).into_iter().collect();
+    let mut consumed: BTreeSet<&str> = BTreeSet::new();
+    for stage in &spec.stages {
+        for item in &stage.items {
+            if let ItemKind::Copy(CopyDecl {
+                source: CopySourceDecl::Artifact(reference),
+                ..
+            }) = &item.kind
+            {
+                consumed.insert(&reference.value);
+            }
+        }
+    }
+    for (i, stage) in spec.stages.iter().enumerate() {
+        if !needed.contains(&StageId(i)) {
+            d.push(
+                Diagnostic::warning(
+                    Code::UnusedStage,
+                    format!("no image needs stage `{}`", stage.name.value),
+                )
+                .primary(stage.name.span, "never built: left out of the output")
+                .help(
+                    "copy one of its artifacts into an image, build an image on it, or remove it",
+                ),
+            );
+            continue;
+        }
+        for artifact in &stage.artifacts {
+            let name = format!("{}.{}", stage.name.value, artifact.name.value);
+            if !consumed.contains(name.as_str()) {
+                d.push(
+                    Diagnostic::warning(
+                        Code::UnusedArtifact,
+                        format!("nothing uses artifact `{name}`"),
+                    )
+                    .primary(artifact.name.span, "produced, never copied")
+                    .help(format!(
+                        "copy it with `copy artifact=\"{name}\" to=\"...\"`, or remove it"
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Joins a destination onto the working directory, as the builder does.
+fn absolute(workdir: &str, to: &str) -> String {
+    let joined = if to.starts_with('/') {
+        to.to_owned()
+    } else {
+        format!("{}/{to}", workdir.trim_end_matches('/'))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
+    let stage = spec.stage(id);
+    let mut workdir = "/".to_owned();
+    let mut seen: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
+    for item in &stage.items {
+        match &item.kind {
+            ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value),
+            ItemKind::Copy(copy) if !copy.to.value.ends_with('/') => {
+                let target = absolute(&workdir, &copy.to.value);
+                if let Some(first) = seen.get(&target) {
+                    d.push(
+                        Diagnostic::error(
+                            Code::SameDestination,
+                            format!("two copies write `{target}` in image `{}`", stage.name.value),
+                        )
+                        .primary(copy.to.span, "written again here")
+                        .secondary(first.span, "first written here")
+                        .help("the second copy silently replaces the first; copy to different paths, or into a directory (end `to` with `/`)"),
+                    );
+                } else {
+                    seen.insert(target, &copy.to);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Follows `from stage=` to the image reference a stage finally builds on.
+fn root_image(spec: &Spec, mut id: StageId) -> Option<&Spanned<String>> {
+    for _ in 0..spec.stages.len() {
+        match &spec.stage(id).from {
+            Some(FromDecl::Image(image)) => return Some(image),
+            Some(FromDecl::Stage(stage)) => id = spec.presume_stage(&stage.value),
+            None => return None,
+        }
+    }
+    None
+}
+
+fn commands_of(spec: &Spec, mut id: StageId) -> bool {
+    for _ in 0..spec.stages.len() {
+        let stage = spec.stage(id);
+        let has = stage
+            .items
+            .iter()
+            .any(|i| matches!(i.kind, ItemKind::Cmd(_) | ItemKind::Entrypoint(_)));
+        if has {
+            return true;
+        }
+        match &stage.from {
+            Some(FromDecl::Stage(s)) => id = spec.presume_stage(&s.value),
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn no_command(spec: &Spec, id: StageId, d: &mut Diagnostics) {
+    if !commands_of(spec, id) {
+        let stage = spec.stage(id);
+        d.push(
+            Diagnostic::warning(
+                Code::NoCommand,
+                format!("image `{}` sets neither `entrypoint` nor `cmd`", stage.name.value),
+            )
+            .primary(stage.name.span, "runs whatever its base image runs")
+            .help("say what the image runs with `entrypoint` or `cmd`, even when the base image already does"),
+        );
+    }
+}
+
+/// The C library a base image ships, from a small table of image families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Libc {
+    Glibc,
+    Musl,
+    /// `scratch` and distroless `static`: nothing to link against.
+    Nothing,
+}
+
+impl Libc {
+    fn name(self) -> &'static str {
+        match self {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+            Libc::Nothing => "no C library",
+        }
+    }
+}
+
+/// What we know of a base image from its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Family {
+    pub libc: Option<Libc>,
+    pub python: Option<(u32, u32)>,
+}
+
+pub fn family(image: &str) -> Family {
+    if image == "scratch" {
+        return Family {
+            libc: Some(Libc::Nothing),
+            python: None,
+        };
+    }
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let (name, tag) = match without_digest.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n, t),
+        _ => (without_digest, "latest"),
+    };
+    let repo = name.rsplit('/').next().unwrap_or(name);
+    let libc = if repo == "alpine" || tag.contains("alpine") || tag.contains("musl") {
+        Some(Libc::Musl)
+    } else if name.contains("distroless") && repo.starts_with("static") {
+        Some(Libc::Nothing)
+    } else if name.contains("distroless")
+        || [
+            "debian",
+            "ubuntu",
+            "fedora",
+            "centos",
+            "rockylinux",
+            "almalinux",
+            "amazonlinux",
+        ]
+        .contains(&repo)
+        || [
+            "bookworm", "bullseye", "buster", "trixie", "slim", "jammy", "noble", "focal", "glibc",
+        ]
+        .iter()
+        .any(|t| tag.contains(t))
+    {
+        Some(Libc::Glibc)
+    } else if [
+        "golang",
+        "python",
+        "node",
+        "rust",
+        "openjdk",
+        "eclipse-temurin",
+        "ruby",
+        "php",
+        "nginx",
+    ]
+    .contains(&repo)
+    {
+        // The default variants of the official language images are Debian.
+        Some(Libc::Glibc)
+    } else {
+        None
+    };
+    let python = if repo == "python" {
+        let mut parts = tag.split(['.', '-']);
+        match (
+            parts.next().and_then(|p| p.parse().ok()),
+            parts.next().and_then(|p| p.parse().ok()),
+        ) {
+            (Some(major), Some(minor)) => Some((major, minor)),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Family { libc, python }
+}
+
+/// Paths that hold code linked against the C library (native extensions,
+/// interpreters' package trees, binaries).
+fn looks_native(path: &str) -> bool {
+    [
+        "site-packages",
+        "dist-packages",
+        "/venv",
+        "/.venv",
+        "/.local",
+        "node_modules",
+        "/lib/",
+        "/lib64/",
+        "/bin/",
+        "/sbin/",
+        "/out/",
+    ]
+    .iter()
+    .any(|p| path.contains(p))
+        || path.ends_with("/bin")
+        || path.ends_with("/lib")
+}
+
+fn carried_across_bases(spec: &Spec, consumer: StageId, stage: &StageDecl, d: &mut Diagnostics) {
+    let Some(consumer_image) = root_image(spec, consumer) else {
+        return;
+    };
+    let to = family(&consumer_image.value);
+    for item in &stage.items {
+        let ItemKind::Copy(CopyDecl {
+            source: CopySourceDecl::Artifact(reference),
+            ..
+        }) = &item.kind
+        else {
+            continue;
+        };
+        let (producer, artifact) = spec.presume_artifact(&reference.value);
+        if artifact.is_static.as_ref().is_some_and(|s| s.value) {
+            continue;
+        }
+        let Some(producer_image) = root_image(spec, producer) else {
+            continue;
+        };
+        let from = family(&producer_image.value);
+        let path = &artifact.path.value;
+        match (from.libc, to.libc) {
+            (Some(Libc::Glibc), Some(Libc::Musl)) | (Some(Libc::Musl), Some(Libc::Glibc))
+                if looks_native(path) =>
+            {
+                d.push(
+                    Diagnostic::error(
+                        Code::LibcMismatch,
+                        format!(
+                            "`{}` is built against {} but copied into a {} image",
+                            reference.value,
+                            from.libc.unwrap().name(),
+                            to.libc.unwrap().name()
+                        ),
+                    )
+                    .primary(reference.span, "copied across C libraries")
+                    .secondary(producer_image.span, format!("built on {}", from.libc.unwrap().name()))
+                    .secondary(consumer_image.span, format!("runs on {}", to.libc.unwrap().name()))
+                    .help("build and run on the same family (both -slim/Debian, or both -alpine), or declare the artifact static=#true if it links nothing"),
+                );
+            }
+            (Some(Libc::Glibc | Libc::Musl), Some(Libc::Nothing)) => {
+                d.push(
+                    Diagnostic::error(
+                        Code::DynamicIntoStatic,
+                        format!("`{}` may need a C library that `{}` does not have", reference.value, consumer_image.value),
+                    )
+                    .primary(reference.span, "not declared static")
+                    .secondary(consumer_image.span, "no C library here")
+                    .help(format!(
+                        "link it statically (for Go: CGO_ENABLED=0) and declare `artifact \"{}\" \"{}\" static=#true`; plain data files are static too",
+                        artifact.name.value, artifact.path.value
+                    )),
+                );
+            }
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (from.python, to.python)
+            && a != b
+            && (path.contains("python")
+                || path.contains("venv")
+                || path.contains("site-packages")
+                || path.contains(".local"))
+        {
+            d.push(
+                Diagnostic::error(
+                    Code::RuntimeMismatch,
+                    format!(
+                        "`{}` holds Python {}.{} packages but the image runs Python {}.{}",
+                        reference.value, a.0, a.1, b.0, b.1
+                    ),
+                )
+                .primary(reference.span, "copied across Python versions")
+                .secondary(producer_image.span, format!("Python {}.{}", a.0, a.1))
+                .secondary(consumer_image.span, format!("Python {}.{}", b.0, b.1))
+                .help("use the same Python version in the builder and the runtime"),
+            );
+        }
+    }
+}
+
+const SECRET_WORDS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+];
+const SECRET_FILES: &[&str] = &[
+    ".env",
+    ".npmrc",
+    ".netrc",
+    ".pypirc",
+    "id_rsa",
+    "id_ed25519",
+    "id_ecdsa",
+    ".git-credentials",
+];
+
+fn secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|w| upper.contains(w))
+}
+
+fn secret_file(path: &str) -> bool {
+    let file = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    SECRET_FILES.contains(&file) || file.ends_with(".pem") || file.ends_with(".key")
+}
+
+fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
+    let leak = |d: &mut Diagnostics, span, what: &str, label: &str| {
+        d.push(
+            Diagnostic::error(Code::SecretLeak, format!("a secret would be stored in the image: {what}"))
+                .primary(span, label)
+                .help("pass secrets with a step's `secret \"id\" target=...` mount; ENV, ARG, labels and copied files stay in the image's layers and history"),
+        );
+    };
+    for item in &stage.items {
+        match &item.kind {
+            ItemKind::Env { name, .. } if secret_name(&name.value) => leak(
+                d,
+                name.span,
+                &format!("ENV {}", name.value),
+                "looks like a secret",
+            ),
+            ItemKind::Arg { name, .. } if secret_name(&name.value) => leak(
+                d,
+                name.span,
+                &format!("ARG {}", name.value),
+                "build args are recorded in the image history",
+            ),
+            ItemKind::Label { key, .. } if secret_name(&key.value) => leak(
+                d,
+                key.span,
+                &format!("label {}", key.value),
+                "labels are public",
+            ),
+            ItemKind::Copy(CopyDecl {
+                source: CopySourceDecl::Context(paths),
+                ..
+            }) => {
+                for p in paths.iter().filter(|p| secret_file(&p.value)) {
+                    leak(
+                        d,
+                        p.span,
+                        &format!("file {}", p.value),
+                        "copied into a layer",
+                    );
+                }
+            }
+            ItemKind::Step(step) => {
+                for input in step.inputs.iter().filter(|i| secret_file(&i.path.value)) {
+                    leak(
+                        d,
+                        input.path.span,
+                        &format!("file {}", input.path.value),
+                        "copied into a layer",
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn has_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+fn no_match(spec: &Spec, context: &Path, d: &mut Diagnostics) {
+    let check = |d: &mut Diagnostics, path: &Spanned<String>| {
+        if has_glob(&path.value)
+            || path.value.starts_with('/')
+            || path.value.split('/').any(|p| p == "..")
+        {
+            return;
+        }
+        let full = context.join(path.value.trim_end_matches('/'));
+        match std::fs::metadata(&full) {
+            Err(_) => d.push(
+                Diagnostic::warning(Code::NoMatch, format!("`{}` matches nothing in the build context", path.value))
+                    .primary(path.span, "no such file or directory")
+                    .help("check the spelling, or create it in the build context (the spec's folder)"),
+            ),
+            Ok(meta) if meta.is_dir() && !path.value.ends_with('/') && path.value != "." => d.push(
+                Diagnostic::warning(Code::NoMatch, format!("`{}` is a directory", path.value))
+                    .primary(path.span, "a directory, written like a file")
+                    .help(format!("write `{}/` so it is copied as a directory, not flattened with other files", path.value)),
+            ),
+            Ok(_) => {}
+        }
+    };
+    for stage in &spec.stages {
+        for item in &stage.items {
+            match &item.kind {
+                ItemKind::Copy(CopyDecl {
+                    source: CopySourceDecl::Context(paths),
+                    ..
+                }) => paths.iter().for_each(|p| check(d, p)),
+                ItemKind::Step(step) => step.inputs.iter().for_each(|i| check(d, &i.path)),
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+module example.com/stowplan/go-server
+
+go 1.19

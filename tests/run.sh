@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The test command: everything CI runs, runnable on a fresh machine.
+#
+#   tests/run.sh
+#
+# Installs what the suites need (the oracle venv: BuildKit's parser and
+# hadolint; shellcheck when root), checks formatting and lints, runs every
+# Rust suite, then the oracle self-check. Exits non-zero on any failure.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "oracle tools (BuildKit parser, hadolint)"
+bash tests/oracle/setup.sh
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        step "installing shellcheck"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+    else
+        echo "NOTE: shellcheck is missing and this is not a root Debian machine; its checks will say SKIPPED"
+    fi
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "cargo test"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --locked --no-fail-fast
+    # nextest does not run doctests.
+    cargo test --locked --doc
+else
+    cargo test --locked --no-fail-fast
+fi
+
+step "oracle self-check"
+bash tests/oracle/test_selfcheck.sh
+
+step "examples: checked-in outputs match their specs"
+cargo build --locked --quiet
+for spec in examples/*/stowplan.kdl; do
+    target/debug/stowplan check --outputs "$spec" --color never
+done
+
+if [ -x tests/e2e/run.sh ]; then
+    if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+        step "end-to-end builds with buildah"
+        tests/e2e/run.sh
+    else
+        echo
+        echo "!!!! SKIPPED: end-to-end builds need root on Linux (buildah); run tests/e2e/run.sh as root !!!!"
+    fi
+fi
+
+step "all tests passed"
