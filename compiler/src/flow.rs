@@ -140,13 +140,14 @@ pub struct FlowOptions<'a> {
 /// Checks every flow rule; returns errors and warnings together.
 pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
     let mut d = Diagnostics::default();
+    let chains = Chains::new(spec);
     unused(spec, &mut d);
     for id in spec.images() {
         same_destination(spec, id, &mut d);
-        no_command(spec, id, &mut d);
+        no_command(spec, &chains, id, &mut d);
     }
     for (i, stage) in spec.stages.iter().enumerate() {
-        carried_across_bases(spec, StageId(i), stage, &mut d);
+        carried_across_bases(spec, &chains, StageId(i), stage, &mut d);
         secrets(stage, &mut d);
     }
     if let Some(context) = options.context {
@@ -249,38 +250,45 @@ fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
     }
 }
 
-/// Follows `from stage=` to the image reference a stage finally builds on.
-fn root_image(spec: &Spec, mut id: StageId) -> Option<&Spanned<String>> {
-    for _ in 0..spec.stages.len() {
-        match &spec.stage(id).from {
-            Some(FromDecl::Image(image)) => return Some(image),
-            Some(FromDecl::Stage(stage)) => id = spec.presume_stage(&stage.value),
-            None => return None,
-        }
-    }
-    None
+/// What each stage inherits through its `from stage=` chain, computed once
+/// in build order so that every rule stays linear in the spec's size.
+struct Chains<'a> {
+    /// The image reference each stage finally builds on.
+    root: Vec<Option<&'a Spanned<String>>>,
+    /// Whether the stage or one it builds on sets `entrypoint` or `cmd`.
+    has_command: Vec<bool>,
 }
 
-fn commands_of(spec: &Spec, mut id: StageId) -> bool {
-    for _ in 0..spec.stages.len() {
-        let stage = spec.stage(id);
-        let has = stage
-            .items
-            .iter()
-            .any(|i| matches!(i.kind, ItemKind::Cmd(_) | ItemKind::Entrypoint(_)));
-        if has {
-            return true;
+impl<'a> Chains<'a> {
+    fn new(spec: &'a Spec) -> Self {
+        let n = spec.stages.len();
+        let mut root = vec![None; n];
+        let mut has_command = vec![false; n];
+        for id in &spec.order {
+            let stage = spec.stage(*id);
+            let own = stage
+                .items
+                .iter()
+                .any(|i| matches!(i.kind, ItemKind::Cmd(_) | ItemKind::Entrypoint(_)));
+            match &stage.from {
+                Some(FromDecl::Image(image)) => {
+                    root[id.0] = Some(image);
+                    has_command[id.0] = own;
+                }
+                Some(FromDecl::Stage(parent)) => {
+                    let parent = spec.presume_stage(&parent.value);
+                    root[id.0] = root[parent.0];
+                    has_command[id.0] = own || has_command[parent.0];
+                }
+                None => has_command[id.0] = own,
+            }
         }
-        match &stage.from {
-            Some(FromDecl::Stage(s)) => id = spec.presume_stage(&s.value),
-            _ => return false,
-        }
+        Chains { root, has_command }
     }
-    false
 }
 
-fn no_command(spec: &Spec, id: StageId, d: &mut Diagnostics) {
-    if !commands_of(spec, id) {
+fn no_command(spec: &Spec, chains: &Chains<'_>, id: StageId, d: &mut Diagnostics) {
+    if !chains.has_command[id.0] {
         let stage = spec.stage(id);
         d.push(
             Diagnostic::warning(
@@ -409,8 +417,8 @@ fn looks_native(path: &str) -> bool {
         || path.ends_with("/lib")
 }
 
-fn carried_across_bases(spec: &Spec, consumer: StageId, stage: &StageDecl, d: &mut Diagnostics) {
-    let Some(consumer_image) = root_image(spec, consumer) else {
+fn carried_across_bases(spec: &Spec, chains: &Chains<'_>, consumer: StageId, stage: &StageDecl, d: &mut Diagnostics) {
+    let Some(consumer_image) = chains.root[consumer.0] else {
         return;
     };
     let to = family(&consumer_image.value);
@@ -426,7 +434,7 @@ fn carried_across_bases(spec: &Spec, consumer: StageId, stage: &StageDecl, d: &m
         if artifact.is_static.as_ref().is_some_and(|s| s.value) {
             continue;
         }
-        let Some(producer_image) = root_image(spec, producer) else {
+        let Some(producer_image) = chains.root[producer.0] else {
             continue;
         };
         let from = family(&producer_image.value);
