@@ -32,13 +32,23 @@ fn generate(stages: usize) -> String {
         s.push_str("}\n");
     }
     for image in 0..stages / 5 {
-        let _ = writeln!(s, "image \"img{image}\" {{\n    from \"gcr.io/distroless/static-debian12:nonroot\"");
+        let _ = writeln!(
+            s,
+            "image \"img{image}\" {{\n    from \"gcr.io/distroless/static-debian12:nonroot\""
+        );
         for i in image * 5..image * 5 + 5 {
             for a in 0..4 {
-                let _ = writeln!(s, "    copy artifact=\"s{i}.a{a}\" to=\"/usr/local/bin/s{i}-a{a}\"");
+                let _ = writeln!(
+                    s,
+                    "    copy artifact=\"s{i}.a{a}\" to=\"/usr/local/bin/s{i}-a{a}\""
+                );
             }
         }
-        let _ = writeln!(s, "    user \"65532\"\n    entrypoint \"/usr/local/bin/s{}-a0\"\n}}", image * 5);
+        let _ = writeln!(
+            s,
+            "    user \"65532\"\n    entrypoint \"/usr/local/bin/s{}-a0\"\n}}",
+            image * 5
+        );
     }
     s
 }
@@ -72,7 +82,9 @@ fn main() {
     let after = peak_rss_bytes();
     std::hint::black_box(kept);
 
-    println!("| stages | artifacts | spec size | kdl parse | stowplan decode+resolve+validate | total | µs per stage |");
+    println!(
+        "| stages | artifacts | spec size | kdl parse | stowplan decode+resolve+validate | total | µs per stage |"
+    );
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for stages in [625, 1_250, 2_500, 5_000] {
         let text = generate(stages);

@@ -430,11 +430,29 @@ fn decode_command(
         );
         return None;
     }
+    if !shell {
+        warn_spaced_program(&words[0], d);
+    }
     Some(CommandDecl {
         words,
         shell,
         span: node.span(),
     })
+}
+
+/// In exec form the first word is a program name: `"node server.js"` looks
+/// for a program with a space in its name, which is almost never meant.
+fn warn_spaced_program(program: &Spanned<String>, d: &mut Diagnostics) {
+    if program.value.trim().contains(char::is_whitespace) {
+        d.push(
+            Diagnostic::warning(
+                Code::SpacedProgram,
+                format!("exec form runs a program named `{}`", program.value.escape_debug()),
+            )
+            .primary(program.span, "one word with spaces in it")
+            .help("write each word as its own string (\"node\" \"server.js\"), or add shell=#true to run it through the shell"),
+        );
+    }
 }
 
 fn decode_run(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> Option<RunDecl> {
@@ -467,6 +485,9 @@ fn decode_run(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
                 .help("join the words into one script, or add `exec=#true` to run an argv without a shell"),
         );
         return None;
+    }
+    if exec {
+        warn_spaced_program(&words[0], d);
     }
     Some(RunDecl {
         command: CommandDecl {

@@ -50,6 +50,7 @@ codes! {
     DuplicateNode => "stowplan::decode::duplicate-node",
     Children => "stowplan::decode::children",
     InvalidValue => "stowplan::decode::invalid-value",
+    SpacedProgram => "stowplan::decode::spaced-program",
     Conflict => "stowplan::decode::conflict",
     ImageRef => "stowplan::decode::image-ref",
     DuplicateName => "stowplan::resolve::duplicate-name",

@@ -417,7 +417,13 @@ fn looks_native(path: &str) -> bool {
         || path.ends_with("/lib")
 }
 
-fn carried_across_bases(spec: &Spec, chains: &Chains<'_>, consumer: StageId, stage: &StageDecl, d: &mut Diagnostics) {
+fn carried_across_bases(
+    spec: &Spec,
+    chains: &Chains<'_>,
+    consumer: StageId,
+    stage: &StageDecl,
+    d: &mut Diagnostics,
+) {
     let Some(consumer_image) = chains.root[consumer.0] else {
         return;
     };
