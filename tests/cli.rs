@@ -314,3 +314,15 @@ fn written_files_are_readable_by_others() {
         .mode();
     assert_eq!(mode & 0o777, 0o644);
 }
+
+#[test]
+fn check_reports_what_compile_would_refuse() {
+    let dir = project(&SPEC.replace("cmd \"sh\"", "cmd \"sh\"\n    env \"A\" \"one\\ntwo\""));
+    let out = stowplan(dir.path(), &["check", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("stowplan::emit::unrepresentable"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -222,7 +222,7 @@ fn decode_stage(node: &KdlNode, kind: StageKind, d: &mut Diagnostics) -> Option<
                 args.finish(d);
                 expect_no_children(child, d);
                 for tag in tags {
-                    values::check_image_ref(&tag, d);
+                    values::check_tag(&tag, d);
                     stage.tags.push(tag);
                 }
             }
@@ -241,7 +241,7 @@ fn decode_stage(node: &KdlNode, kind: StageKind, d: &mut Diagnostics) -> Option<
             }
         }
     }
-    if stage.from.is_none() {
+    if from_span.is_none() {
         d.push(
             Diagnostic::error(
                 Code::MissingNode,
@@ -593,6 +593,11 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         return None;
     };
     values::check_destination(&to, d);
+    let sources = match &source {
+        CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } => paths.len(),
+        CopySourceDecl::Artifact(_) => 1,
+    };
+    values::check_directory_destination(sources, &to, d);
     Some(CopyDecl {
         source,
         to,
@@ -630,6 +635,17 @@ fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
         return None;
     };
     values::check_destination(&to, d);
+    values::check_directory_destination(sources.len(), &to, d);
+    if let Some(checksum) = &checksum
+        && let Some(local) = sources.iter().find(|s| !values::is_url(&s.value))
+    {
+        d.push(
+            Diagnostic::error(Code::Conflict, "`checksum` only applies to downloads")
+                .primary(checksum.span, "a checksum")
+                .secondary(local.span, "a context file, not a URL")
+                .help("add context files with a separate `add` or `copy`; keep checksum= for https:// sources"),
+        );
+    }
     if sources.is_empty() {
         return None;
     }
@@ -666,9 +682,11 @@ fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDecl> {
                 let to = args.prop_string(d, "to");
                 if let Some(to) = &to {
                     values::check_destination(to, d);
+                    values::check_directory_destination(paths.len(), to, d);
                 }
                 for path in paths {
                     values::check_context_path(&path, d);
+                    values::check_input_glob(&path, d);
                     step.inputs.push(InputDecl {
                         path,
                         to: to.clone(),

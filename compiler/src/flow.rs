@@ -409,7 +409,6 @@ fn looks_native(path: &str) -> bool {
         "/lib64/",
         "/bin/",
         "/sbin/",
-        "/out/",
     ]
     .iter()
     .any(|p| path.contains(p))
@@ -437,15 +436,15 @@ fn carried_across_bases(
             continue;
         };
         let (producer, artifact) = spec.presume_artifact(&reference.value);
-        if artifact.is_static.as_ref().is_some_and(|s| s.value) {
-            continue;
-        }
+        let is_static = artifact.is_static.as_ref().is_some_and(|s| s.value);
         let Some(producer_image) = chains.root[producer.0] else {
             continue;
         };
         let from = family(&producer_image.value);
         let path = &artifact.path.value;
         match (from.libc, to.libc) {
+            // Static artifacts link nothing; the Python check below still applies.
+            _ if is_static => {}
             (Some(Libc::Glibc), Some(Libc::Musl)) | (Some(Libc::Musl), Some(Libc::Glibc))
                 if looks_native(path) =>
             {
@@ -528,8 +527,11 @@ const SECRET_FILES: &[&str] = &[
 ];
 
 fn secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_WORDS.iter().any(|w| upper.contains(w))
+    let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
+    // `*_FILE` and `*_PATH` name where a secret is mounted, the recommended way.
+    let points_to_file =
+        upper.ends_with("_FILE") || upper.ends_with("_PATH") || upper.ends_with("_DIR");
+    !points_to_file && SECRET_WORDS.iter().any(|w| upper.contains(w))
 }
 
 fn secret_file(path: &str) -> bool {

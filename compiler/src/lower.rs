@@ -253,7 +253,8 @@ fn lower_mount(spec: &Spec, mount: &MountDecl) -> Mount {
 pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
     let mut copies: Vec<plan::Copy> = Vec::new();
     for input in inputs {
-        let path = input.path.value.trim_start_matches("./");
+        let trimmed = input.path.value.trim_start_matches("./");
+        let path = if trimmed.is_empty() { "." } else { trimmed };
         let dest = match &input.to {
             Some(to) => to.value.clone(),
             None if path == "." => "./".to_owned(),
@@ -264,10 +265,14 @@ pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
             },
         };
         let groupable = !path.ends_with('/') && path != ".";
+        // Only the copy just before may take it: grouping never reorders inputs.
         if groupable
-            && let Some(existing) = copies
-                .iter_mut()
-                .find(|c| c.dest == dest && c.paths.last().is_some_and(|p| !p.ends_with('/')))
+            && let Some(existing) = copies.last_mut().filter(|c| {
+                c.dest == dest
+                    && c.paths
+                        .last()
+                        .is_some_and(|p| !p.ends_with('/') && p != ".")
+            })
         {
             existing.paths.push(path.to_owned());
             continue;

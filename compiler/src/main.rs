@@ -217,7 +217,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let source = load(&spec)?;
             if !outputs {
                 return Ok(
-                    match stowplan::check(&source, &options(&spec, Vec::new())) {
+                    match stowplan::compile_dockerfile(&source, &options(&spec, Vec::new())) {
                         Ok(done) if reporter.warnings_pass(&done.warnings) => ExitCode::SUCCESS,
                         Ok(_) => ExitCode::from(1),
                         Err(diagnostics) => {

@@ -98,6 +98,7 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         ids.insert(stage.name.value.clone(), StageId(index));
     }
     let names: Vec<&str> = ids.keys().map(String::as_str).collect();
+    check_shadowed_images(&ast, &ids, &mut d);
     let mut references = Vec::new();
 
     for (index, stage) in ast.stages.iter().enumerate() {
@@ -221,6 +222,42 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         ids,
     };
     (Some(spec), d)
+}
+
+/// BuildKit resolves `FROM name` and `COPY --from=name` to a stage before an
+/// image, so a stage named like an image reference would silently replace it.
+fn check_shadowed_images(ast: &Ast, ids: &BTreeMap<String, StageId>, d: &mut Diagnostics) {
+    for stage in &ast.stages {
+        let mut images: Vec<&Spanned<String>> = Vec::new();
+        if let Some(FromDecl::Image(image)) = &stage.from {
+            images.push(image);
+        }
+        for item in &stage.items {
+            if let ItemKind::Copy(CopyDecl {
+                source: CopySourceDecl::Image { image, .. },
+                ..
+            }) = &item.kind
+            {
+                images.push(image);
+            }
+        }
+        for image in images {
+            if let Some(id) = ids.get(&image.value) {
+                d.push(
+                    Diagnostic::error(
+                        Code::Conflict,
+                        format!("the image `{}` has the name of a stage", image.value),
+                    )
+                    .primary(image.span, "an image reference")
+                    .secondary(ast.stages[id.0].name.span, "a stage of the same name")
+                    .help(format!(
+                        "a Dockerfile would build on the stage instead; rename the stage, or write `from stage=\"{}\"` if you meant it",
+                        image.value
+                    )),
+                );
+            }
+        }
+    }
 }
 
 fn check_unique<'a>(

@@ -28,6 +28,16 @@ pub fn check_name(name: &Spanned<String>, what: &str, d: &mut Diagnostics) {
     let ok = s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok && (s == "scratch" || s == "context") {
+        invalid(
+            d,
+            name,
+            format!("`{s}` is a reserved name"),
+            "reserved by the Dockerfile syntax",
+            "`scratch` is the empty image and `context` the build context; pick another name",
+        );
+        return;
+    }
     if !ok {
         let suggestion: String = s
             .to_ascii_lowercase()
@@ -133,7 +143,9 @@ pub fn check_duration(duration: &Spanned<String>, d: &mut Diagnostics) {
         let digits = rest
             .find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(rest.len());
-        if digits == 0 {
+        let number = &rest[..digits];
+        let dots = number.matches('.').count();
+        if digits == 0 || dots > 1 || number.starts_with('.') || number.ends_with('.') {
             ok = false;
             break;
         }
@@ -328,6 +340,60 @@ pub fn check_image_ref(image: &Spanned<String>, d: &mut Diagnostics) {
             )
             .primary(image.span, "malformed image reference")
             .help(help),
+        );
+    }
+}
+
+/// A name to tag a built image with: a reference without a digest.
+pub fn check_tag(tag: &Spanned<String>, d: &mut Diagnostics) {
+    check_image_ref(tag, d);
+    if tag.value.contains('@') {
+        d.push(
+            Diagnostic::error(Code::ImageRef, format!("`{}` has a digest", tag.value))
+                .primary(
+                    tag.span,
+                    "a digest names content that exists; a build cannot choose it",
+                )
+                .help("tag with a name and tag only, such as \"ghcr.io/acme/api:1.0\""),
+        );
+    }
+}
+
+/// Several sources can only go into a directory, written with a final `/`.
+pub fn check_directory_destination(sources: usize, to: &Spanned<String>, d: &mut Diagnostics) {
+    if sources > 1 && !to.value.ends_with('/') {
+        invalid(
+            d,
+            to,
+            format!(
+                "{sources} sources cannot all be copied to `{}`",
+                to.value.escape_debug()
+            ),
+            "not a directory",
+            &format!(
+                "end the destination with `/` to copy into a directory: to=\"{}/\"",
+                to.value.escape_debug()
+            ),
+        );
+    }
+}
+
+/// Inputs keep their place relative to the working directory, so only the
+/// last component of an input may be a glob.
+pub fn check_input_glob(path: &Spanned<String>, d: &mut Diagnostics) {
+    let trimmed = path.value.trim_end_matches('/');
+    if let Some((dir, _)) = trimmed.rsplit_once('/')
+        && dir.contains(['*', '?', '['])
+    {
+        invalid(
+            d,
+            path,
+            format!(
+                "`{}` has a glob in its directory part",
+                path.value.escape_debug()
+            ),
+            "glob before the last `/`",
+            "list the directories, or copy the parent directory with a trailing `/`",
         );
     }
 }

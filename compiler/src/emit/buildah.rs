@@ -69,9 +69,7 @@ use super::dockerfile::GENERATOR;
 use super::quote;
 use crate::ast::{Network, Sharing, StageKind};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span};
-use crate::plan::{
-    Add, Base, Command, Copy, CopySource, Healthcheck, Instruction, Mount, Plan, Run, Stage,
-};
+use crate::plan::{Add, Base, Copy, CopySource, Healthcheck, Instruction, Mount, Plan, Run, Stage};
 
 /// `buildah from --pull=...` for base images and `copy image=` sources.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -169,6 +167,15 @@ fn docker_reference(image: &str) -> String {
         .map_or_else(|_| image.to_owned(), |r| r.whole())
 }
 
+/// A value for a comment: as is when it cannot end the comment, else JSON-quoted.
+fn comment_word(value: &str) -> String {
+    if value.chars().any(char::is_control) {
+        serde_json::to_string(value).expect("strings serialize")
+    } else {
+        value.to_owned()
+    }
+}
+
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
@@ -260,6 +267,10 @@ struct Emitter<'a> {
     external: BTreeMap<String, usize>,
     /// Each image's names: the commit name (if any), then its tags.
     image_names: Vec<(String, Vec<String>)>,
+    /// Stages already written: the only ones a stage may refer to.
+    done: BTreeSet<&'a str>,
+    /// The script keeps `build_args` (the plan has a RUN, ARG or ENV).
+    has_build_args: bool,
 }
 
 impl<'a> Emitter<'a> {
@@ -306,6 +317,13 @@ impl<'a> Emitter<'a> {
             ssh_vars: BTreeMap::new(),
             external: BTreeMap::new(),
             image_names: Vec::new(),
+            done: BTreeSet::new(),
+            has_build_args: plan.stages.iter().flat_map(|s| &s.instructions).any(|i| {
+                matches!(
+                    i.value,
+                    Instruction::Run(_) | Instruction::Arg { .. } | Instruction::Env { .. }
+                )
+            }),
         }
     }
 
@@ -325,7 +343,11 @@ impl<'a> Emitter<'a> {
             let names = if names.is_empty() {
                 "(unnamed: the script prints its id)".to_owned()
             } else {
-                names.join(" ")
+                names
+                    .iter()
+                    .map(|n| comment_word(n))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             };
             let _ = writeln!(out, "#   {stage}: {names}");
         }
@@ -372,12 +394,15 @@ impl<'a> Emitter<'a> {
             let names: Vec<&str> = self.arg_names.iter().map(String::as_str).collect();
             let _ = writeln!(out, "# Build args: {}.", names.join(", "));
         }
+        // Spec values are literal single-quoted words on purpose; these checks
+        // only say that a literal looks like a mistake.
+        out.push_str("# shellcheck disable=SC1003,SC1110,SC1111,SC1112,SC2016,SC2088\n");
         out.push_str("set -euo pipefail\n");
     }
 
     fn prelude(&self, out: &mut String) {
         let u = &self.uses;
-        if u.mounts {
+        if u.run {
             out.push_str(REEXEC);
         }
         out.push('\n');
@@ -413,8 +438,10 @@ impl<'a> Emitter<'a> {
         if u.images {
             out.push_str("declare -A image=()\n");
         }
-        if u.run {
+        if self.has_build_args {
             out.push_str("build_args=()\n");
+        }
+        if u.run {
             out.push_str("mounts=()\n");
             out.push_str("targets=()\n");
         }
@@ -440,7 +467,7 @@ impl<'a> Emitter<'a> {
         if u.args {
             out.push_str(SET_ARG);
         }
-        if u.run {
+        if self.has_build_args {
             out.push_str(DROP_BUILD_ARG);
         }
         if u.clear_cmd {
@@ -525,6 +552,12 @@ impl<'a> Emitter<'a> {
             );
             return;
         }
+        if let Base::Stage(name) = &stage.base
+            && !self.done.contains(name.as_str())
+        {
+            refuse_stage_ref(d, stage.origin, name);
+            return;
+        }
         let _ = writeln!(out, "stage_{}() {{", stage.name);
         out.push_str("  local c\n");
         let mut from = String::from("  c=$(buildah from");
@@ -554,11 +587,8 @@ impl<'a> Emitter<'a> {
             let _ = writeln!(out, "  ctr[{}]=$c", stage.name);
         }
         let mut state = StageState::default();
-        if stage
-            .instructions
-            .iter()
-            .any(|i| matches!(i.value, Instruction::Run(_)))
-        {
+        if self.has_build_args {
+            // Build args are scoped to their stage.
             out.push_str("  build_args=()\n");
         }
         for instruction in &stage.instructions {
@@ -576,6 +606,7 @@ impl<'a> Emitter<'a> {
         }
         self.commit(stage, out, d);
         out.push_str("}\n");
+        self.done.insert(&stage.name);
     }
 
     fn commit(&mut self, stage: &'a Stage, out: &mut String, d: &mut Diagnostics) {
@@ -586,7 +617,7 @@ impl<'a> Emitter<'a> {
             if let Some(prefix) = &self.options.image_prefix {
                 let name = format!("{prefix}{}:latest", stage.name);
                 match name.parse::<oci_spec::distribution::Reference>() {
-                    Ok(_) => names.push(name),
+                    Ok(reference) => names.push(reference.whole()),
                     Err(error) => refuse(
                         d,
                         stage.origin,
@@ -647,6 +678,16 @@ impl<'a> Emitter<'a> {
             let _ = writeln!(out, "  buildah config {flags} \"$c\"");
         };
         match instruction {
+            Instruction::Workdir(path) if !path.starts_with('/') => {
+                refuse(
+                    d,
+                    origin,
+                    "a relative working directory cannot be written in a Buildah script",
+                    "not an absolute path",
+                    "write the working directory as an absolute path",
+                );
+                return false;
+            }
             Instruction::Workdir(path) => {
                 self.uses.workdir = true;
                 let _ = writeln!(out, "  set_workdir \"$c\" {}", bash_word(path));
@@ -765,7 +806,7 @@ impl<'a> Emitter<'a> {
                 state.cmd_set = true;
                 config(out, &format!("--cmd {}", json_word(&cmd.argv())));
             }
-            Instruction::Copy(copy) => self.copy(copy, out),
+            Instruction::Copy(copy) => return self.copy(copy, origin, out, d),
             Instruction::Add(add) => return self.add(add, origin, out, d),
             Instruction::Run(run) => return self.run(run, origin, out, d),
         }
@@ -778,7 +819,13 @@ impl<'a> Emitter<'a> {
         format!("\"$context\"/{}", bash_word(path))
     }
 
-    fn copy(&mut self, copy: &Copy, out: &mut String) {
+    fn copy(&mut self, copy: &Copy, origin: Span, out: &mut String, d: &mut Diagnostics) -> bool {
+        if let CopySource::Stage(name) = &copy.source
+            && !self.done.contains(name.as_str())
+        {
+            refuse_stage_ref(d, origin, name);
+            return false;
+        }
         let mut line = String::from("  buildah copy -q");
         let sources: Vec<String> = match &copy.source {
             CopySource::Context => {
@@ -815,6 +862,7 @@ impl<'a> Emitter<'a> {
             bash_word(&copy.dest)
         );
         let _ = writeln!(out, "{line}");
+        true
     }
 
     fn add(&mut self, add: &Add, origin: Span, out: &mut String, d: &mut Diagnostics) -> bool {
@@ -1012,6 +1060,10 @@ impl<'a> Emitter<'a> {
                                 bash_word(&clean_path(target))
                             );
                         }
+                        Some(stage) if !self.done.contains(stage.as_str()) => {
+                            refuse_stage_ref(d, origin, stage);
+                            return false;
+                        }
                         Some(stage) => {
                             self.uses.stage_binds = true;
                             let _ = writeln!(
@@ -1064,9 +1116,9 @@ fn json_word(words: &[String]) -> String {
 }
 
 /// `--healthcheck` and its settings, written the way the Dockerfile writes
-/// HEALTHCHECK so that the image records the same test: `CMD-SHELL script`
-/// where the Dockerfile uses shell form, else `CMD argv...`. Settings left
-/// out are 0, as in Docker's config (buildah would fill in its defaults).
+/// HEALTHCHECK (always `CMD argv...`, a shell-form check through its shell)
+/// so that the image records the same test. Settings left out are 0, as in
+/// Docker's config (buildah would fill in its own defaults).
 fn healthcheck(check: &Healthcheck, origin: Span, d: &mut Diagnostics) -> Option<String> {
     if check.start_interval.is_some() {
         refuse(
@@ -1078,12 +1130,7 @@ fn healthcheck(check: &Healthcheck, origin: Span, d: &mut Diagnostics) -> Option
         );
         return None;
     }
-    let test = match &check.command {
-        Command::Shell { script, .. } if quote::shell_form_ok(script) => {
-            format!("CMD-SHELL {}", shellwords_word(script))
-        }
-        cmd => format!("CMD {}", shellwords_line(&cmd.argv())),
-    };
+    let test = format!("CMD {}", shellwords_line(&check.command.argv()));
     let mut flags = format!("--healthcheck {}", bash_word(&test));
     for (flag, value) in [
         ("interval", &check.interval),
@@ -1173,6 +1220,19 @@ fn url_file_name(url: &str) -> Option<String> {
     usable.then_some(name)
 }
 
+fn refuse_stage_ref(d: &mut Diagnostics, origin: Span, name: &str) {
+    refuse(
+        d,
+        origin,
+        &format!(
+            "stage {} is not built before this point of the plan",
+            serde_json::to_string(name).expect("strings serialize")
+        ),
+        "refers to a stage the script has not built",
+        "a stage can only use stages that come before it in the plan",
+    );
+}
+
 fn refuse(d: &mut Diagnostics, origin: Span, message: &str, label: &str, help: &str) {
     d.push(
         Diagnostic::error(Code::Unrepresentable, message)
@@ -1184,10 +1244,10 @@ fn refuse(d: &mut Diagnostics, origin: Span, message: &str, label: &str, help: &
 // ---------------------------------------------------------------------------
 // The script's helpers. Each is written only when a stage uses it.
 
-/// `buildah mount` (to tidy up mount points after a run) needs buildah's user
-/// namespace when the script runs rootless.
+/// `buildah mount` (to tidy up mount points after each run) needs buildah's
+/// user namespace when the script runs rootless.
 const REEXEC: &str = r#"if [[ $(id -u) != 0 && -z ${_CONTAINERS_USERNS_CONFIGURED:-} ]]; then
-  # Rootless: `buildah mount`, used after runs with mounts, needs buildah's user namespace.
+  # Rootless: `buildah mount`, used to tidy up after each run, needs buildah's user namespace.
   exec buildah unshare bash "$0" "$@"
 fi
 "#;
@@ -1269,7 +1329,7 @@ const SET_ENV: &str = r#"
 # `buildah config --env` expands $VAR: each `$` is written ${STOWPLAN_DOLLAR}, a
 # variable that holds `$` for the length of that one call.
 set_env() {
-  local entry found= dollar='${STOWPLAN_DOLLAR}' args=(--env - --env 'STOWPLAN_DOLLAR=$')
+  local entry found='' dollar='${STOWPLAN_DOLLAR}' args=(--env - --env 'STOWPLAN_DOLLAR=$')
   env_of "$1"
   while IFS= read -r -d '' entry; do
     [[ ${entry%%=*} != STOWPLAN_DOLLAR ]] || fail "the base image sets STOWPLAN_DOLLAR, which this script needs"
@@ -1325,20 +1385,19 @@ clear_cmd() {
 
 const RUN_IN: &str = r#"
 # run_in CTR [FLAG...] -- ARGV...: RUN ARGV with the stage's build args and the mounts
-# added since the last run. Mount points the run had to create are removed again
-# afterwards when empty, as BuildKit does.
+# added since the last run. Like BuildKit, it then removes the mount points the run
+# created and left empty: its mounts' targets and the runtime's /etc/hosts and such.
 run_in() {
-  local c=$1 flags=() root= stubs=() path
+  local c=$1 flags=() root stubs path
   shift
   while [[ $1 != -- ]]; do
     flags+=("$1")
     shift
   done
   shift
-  if ((${#targets[@]})); then
-    root=$(buildah mount "$c")
-    mapfile -t stubs < <(new_paths "$root" "${targets[@]}" | LC_ALL=C sort -ru)
-  fi
+  root=$(buildah mount "$c")
+  mapfile -t stubs < <(new_paths "$root" /etc/hosts /etc/resolv.conf /etc/hostname \
+    /run/.containerenv "${targets[@]}" | LC_ALL=C sort -ru)
   buildah run "${build_args[@]/#/--env=}" "${mounts[@]}" "${flags[@]}" "$c" -- "$@" </dev/null
   for path in "${stubs[@]}"; do
     if [[ -d $root$path && ! -L $root$path ]]; then
@@ -1350,11 +1409,9 @@ run_in() {
   mounts=()
   targets=()
 }
-"#;
 
-const MOUNT_HELPERS: &str = r#"
-# new_paths ROOT TARGET...: the paths that mounting at each TARGET creates under ROOT.
-# Targets reached through a symlink are skipped: on the host it could lead anywhere.
+# new_paths ROOT PATH...: the paths that creating each PATH would create under ROOT.
+# Paths reached through a symlink are skipped: on the host it could lead anywhere.
 new_paths() {
   local root=$1 target path created
   shift
@@ -1375,7 +1432,9 @@ new_paths() {
     fi
   done
 }
+"#;
 
+const MOUNT_HELPERS: &str = r#"
 # add_mount TARGET SPEC: a cache or tmpfs mount for the next run.
 add_mount() {
   mounts+=(--mount "$2")

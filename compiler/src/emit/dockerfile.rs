@@ -152,13 +152,15 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             if let Some(retries) = check.retries {
                 let _ = write!(line, " --retries={retries}");
             }
-            let _ = write!(line, " CMD {}", command(&check.command));
+            let _ = write!(line, " CMD {}", quote::json_array(&check.command.argv()));
             line
         }
         Instruction::Shell(words) => format!("SHELL {}", quote::json_array(words)),
         Instruction::StopSignal(signal) => format!("STOPSIGNAL {signal}"),
-        Instruction::Entrypoint(cmd) => format!("ENTRYPOINT {}", command(cmd)),
-        Instruction::Cmd(cmd) => format!("CMD {}", command(cmd)),
+        // Always exec form: the argv Docker would build from shell form, so
+        // behaviour is the same and hadolint's DL3025 holds.
+        Instruction::Entrypoint(cmd) => format!("ENTRYPOINT {}", quote::json_array(&cmd.argv())),
+        Instruction::Cmd(cmd) => format!("CMD {}", quote::json_array(&cmd.argv())),
         Instruction::Copy(copy) => {
             let mut line = "COPY".to_owned();
             match &copy.source {
