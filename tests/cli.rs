@@ -326,3 +326,28 @@ fn check_reports_what_compile_would_refuse() {
         stderr(&out)
     );
 }
+
+#[test]
+fn image_map_replaces_external_images() {
+    let dir = project(SPEC);
+    std::fs::write(
+        dir.path().join("images.kdl"),
+        "map \"golang:1.22.5-bookworm\" \"mirror.local/golang:1.22.5\"\n",
+    )
+    .unwrap();
+    let out = stowplan(dir.path(), &["compile", "--image-map", "images.kdl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("FROM mirror.local/golang:1.22.5 AS build\n"),
+        "{text}"
+    );
+    assert!(text.contains("FROM gcr.io/distroless/static-debian12:nonroot AS api\n"));
+    std::fs::write(dir.path().join("bad.kdl"), "map \"Not An Image\" \"x\"\n").unwrap();
+    let bad = stowplan(
+        dir.path(),
+        &["compile", "--image-map", "bad.kdl", "--color", "never"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("bad.kdl:1:5"), "{}", stderr(&bad));
+}

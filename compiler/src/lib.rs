@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod flow;
 pub mod graph;
+pub mod image_map;
 pub mod lower;
 pub mod plan;
 pub mod render;
@@ -63,7 +64,7 @@ pub struct Warned<T> {
 /// Either a result with its warnings, or every problem found (errors and warnings).
 pub type SourceResult<T> = Result<Warned<T>, Vec<Diagnostic>>;
 
-fn finish<T>(
+pub(crate) fn finish<T>(
     source: &SourceFile,
     output: Option<T>,
     d: diagnostic::Diagnostics,
@@ -91,6 +92,8 @@ pub struct Options {
     /// The build context directory, when it is at hand: inputs that match
     /// nothing in it are reported.
     pub context: Option<std::path::PathBuf>,
+    /// Image references to replace in the output (mirrors, local images).
+    pub image_map: image_map::ImageMap,
 }
 
 /// Decodes, resolves and validates a spec: everything `stowplan check` does.
@@ -166,11 +169,22 @@ pub fn plan(source: &SourceFile, spec: &resolve::Spec, selection: &Selection) ->
     lower::lower(spec, selection, &header_name(source))
 }
 
+fn mapped_plan(
+    source: &SourceFile,
+    spec: &resolve::Spec,
+    selection: &Selection,
+    options: &Options,
+) -> plan::Plan {
+    let mut plan = plan(source, spec, selection);
+    options.image_map.apply(&mut plan);
+    plan
+}
+
 /// Compiles a spec to a Dockerfile for the selected images.
 pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResult<String> {
     let checked = check(source, options)?;
     let selection = select(&checked.output, &options.images)?;
-    let plan = plan(source, &checked.output, &selection);
+    let plan = mapped_plan(source, &checked.output, &selection, options);
     match emit::dockerfile::emit(&plan) {
         Ok(text) => Ok(Warned {
             output: text,
@@ -211,7 +225,7 @@ pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Ve
                     .collect(),
             )
         };
-        let plan = plan(source, spec, &selection);
+        let plan = mapped_plan(source, spec, &selection, options);
         match emit::dockerfile::emit(&plan) {
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),

@@ -33,6 +33,10 @@ struct Cli {
     /// Say more: which stages were built and which were left out.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Replace image references with those of a mapping file
+    /// (`map "golang:1.22" "mirror.local/golang:1.22"` per line).
+    #[arg(long, global = true, value_name = "FILE")]
+    image_map: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -112,6 +116,7 @@ struct Reporter {
     style: Style,
     deny_warnings: bool,
     verbose: bool,
+    image_map: stowplan::image_map::ImageMap,
 }
 
 impl Reporter {
@@ -150,11 +155,26 @@ fn main() -> ExitCode {
         MessageFormat::Human => Style::Human { color, width: 100 },
         MessageFormat::Json => Style::Json,
     };
-    let reporter = Reporter {
+    let mut reporter = Reporter {
         style,
         deny_warnings: cli.deny.is_some(),
         verbose: cli.verbose,
+        image_map: Default::default(),
     };
+    if let Some(path) = &cli.image_map {
+        let loaded = load(path).map(|source| stowplan::image_map::ImageMap::parse(&source));
+        match loaded {
+            Ok(Ok(map)) => reporter.image_map = map.output,
+            Ok(Err(diagnostics)) => {
+                reporter.report(&diagnostics);
+                return ExitCode::from(1);
+            }
+            Err(Fatal(message)) => {
+                eprintln!("stowplan: error: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match run(cli.command, &reporter) {
         Ok(code) => code,
         Err(Fatal(message)) => {
@@ -171,10 +191,11 @@ fn load(path: &Path) -> Result<SourceFile, Fatal> {
 }
 
 /// The build context is the spec's directory.
-fn options(spec: &Path, images: Vec<String>) -> stowplan::Options {
+fn options(spec: &Path, images: Vec<String>, reporter: &Reporter) -> stowplan::Options {
     stowplan::Options {
         images,
         context: Some(spec_dir(spec)),
+        image_map: reporter.image_map.clone(),
     }
 }
 
@@ -186,7 +207,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             output,
         } => {
             let source = load(&spec)?;
-            let options = options(&spec, images);
+            let options = options(&spec, images, reporter);
             if reporter.verbose {
                 explain_selection(&source, &options);
             }
@@ -217,7 +238,10 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let source = load(&spec)?;
             if !outputs {
                 return Ok(
-                    match stowplan::compile_dockerfile(&source, &options(&spec, Vec::new())) {
+                    match stowplan::compile_dockerfile(
+                        &source,
+                        &options(&spec, Vec::new(), reporter),
+                    ) {
                         Ok(done) if reporter.warnings_pass(&done.warnings) => ExitCode::SUCCESS,
                         Ok(_) => ExitCode::from(1),
                         Err(diagnostics) => {
@@ -227,18 +251,19 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                     },
                 );
             }
-            let rendered = match stowplan::render_outputs(&source, &options(&spec, Vec::new())) {
-                Ok(done) => {
-                    if !reporter.warnings_pass(&done.warnings) {
+            let rendered =
+                match stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter)) {
+                    Ok(done) => {
+                        if !reporter.warnings_pass(&done.warnings) {
+                            return Ok(ExitCode::from(1));
+                        }
+                        done.output
+                    }
+                    Err(diagnostics) => {
+                        reporter.report(&diagnostics);
                         return Ok(ExitCode::from(1));
                     }
-                    done.output
-                }
-                Err(diagnostics) => {
-                    reporter.report(&diagnostics);
-                    return Ok(ExitCode::from(1));
-                }
-            };
+                };
             let dir = spec_dir(&spec);
             let mut drifted = false;
             let mut stdout = std::io::stdout().lock();
@@ -276,7 +301,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         Command::Graph { spec, format } => graph(&spec, format, reporter),
         Command::Write { spec } => {
             let source = load(&spec)?;
-            match stowplan::render_outputs(&source, &options(&spec, Vec::new())) {
+            match stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter)) {
                 Ok(done) => {
                     if !reporter.warnings_pass(&done.warnings) {
                         return Ok(ExitCode::from(1));
@@ -298,7 +323,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
 
 fn graph(spec: &Path, format: GraphFormat, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let source = load(spec)?;
-    let checked = match stowplan::check(&source, &options(spec, Vec::new())) {
+    let checked = match stowplan::check(&source, &options(spec, Vec::new(), reporter)) {
         Ok(done) => done,
         Err(diagnostics) => {
             reporter.report(&diagnostics);

@@ -525,12 +525,22 @@ impl<'a> Emitter<'a> {
                         names.join(" and ")
                     ),
                 );
-                for (i, span) in ids.values().enumerate() {
-                    let text = format!("read from ${var}");
+                // Mounts have no span of their own: ids of one step share its span.
+                let mut places: Vec<(Span, Vec<&str>)> = Vec::new();
+                for (id, span) in ids {
+                    match places.iter_mut().find(|(s, _)| s == span) {
+                        Some((_, at)) => at.push(id),
+                        None => places.push((*span, vec![id])),
+                    }
+                }
+                places.sort_by_key(|(span, _)| span.offset());
+                for (i, (span, at)) in places.into_iter().enumerate() {
+                    let at: Vec<String> = at.iter().map(|id| format!("`{id}`")).collect();
+                    let text = format!("{} read from ${var}", at.join(" and "));
                     diag = if i == 0 {
-                        diag.primary(*span, text)
+                        diag.primary(span, text)
                     } else {
-                        diag.secondary(*span, text)
+                        diag.secondary(span, text)
                     };
                 }
                 d.push(diag.help(

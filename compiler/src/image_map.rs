@@ -1,0 +1,122 @@
+//! Image mappings: point a spec's image references at mirrors or local
+//! images without editing the spec (air-gapped builds, the e2e suite).
+//!
+//! A mapping file is KDL: one `map "FROM" "TO"` node per image.
+
+use std::collections::BTreeMap;
+
+use kdl::{KdlDocument, KdlValue};
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::plan::{Base, CopySource, Instruction, Plan};
+use crate::{SourceFile, SourceResult, Warned, ast::Spanned, values};
+
+/// Exact image references and what to use instead.
+#[derive(Clone, Debug, Default)]
+pub struct ImageMap {
+    entries: BTreeMap<String, String>,
+}
+
+impl ImageMap {
+    pub fn parse(source: &SourceFile) -> SourceResult<ImageMap> {
+        let mut d = Diagnostics::default();
+        let mut map = ImageMap::default();
+        let document = match KdlDocument::parse_v2(source.text()) {
+            Ok(doc) => doc,
+            Err(error) => {
+                for kdl in error.diagnostics {
+                    d.push(
+                        Diagnostic::error(
+                            Code::KdlSyntax,
+                            format!("KDL syntax: {}", kdl.message.unwrap_or_default()),
+                        )
+                        .primary(kdl.span, kdl.label.unwrap_or_else(|| "here".into()))
+                        .help("an image map is a KDL v2 file of `map \"from\" \"to\"` nodes"),
+                    );
+                }
+                return crate::finish(source, None, d);
+            }
+        };
+        for node in document.nodes() {
+            if node.name().value() != "map" {
+                d.push(
+                    Diagnostic::error(
+                        Code::UnknownNode,
+                        format!("unknown node `{}` in an image map", node.name().value()),
+                    )
+                    .primary(node.name().span(), "not `map`")
+                    .help("write one `map \"golang:1.22\" \"mirror.local/golang:1.22\"` per image"),
+                );
+                continue;
+            }
+            let strings: Vec<Spanned<String>> = node
+                .entries()
+                .iter()
+                .filter_map(|e| match (e.name(), e.value()) {
+                    (None, KdlValue::String(s)) => Some(Spanned::new(s.clone(), e.span())),
+                    _ => None,
+                })
+                .collect();
+            if strings.len() != 2 || node.entries().len() != 2 {
+                d.push(
+                    Diagnostic::error(Code::MissingArgument, "`map` takes two image references")
+                        .primary(node.span(), "expected `map \"from\" \"to\"`")
+                        .help(
+                            "write the image as the spec names it, then the image to use instead",
+                        ),
+                );
+                continue;
+            }
+            for image in &strings {
+                values::check_image_ref(image, &mut d);
+            }
+            if let Some(previous) = map
+                .entries
+                .insert(strings[0].value.clone(), strings[1].value.clone())
+            {
+                d.push(
+                    Diagnostic::error(
+                        Code::DuplicateName,
+                        format!("`{}` is mapped twice", strings[0].value),
+                    )
+                    .primary(strings[0].span, format!("also mapped to `{previous}`"))
+                    .help("keep one mapping per image"),
+                );
+            }
+        }
+        if d.has_errors() {
+            return crate::finish(source, None, d);
+        }
+        Ok(Warned {
+            output: map,
+            warnings: Vec::new(),
+        })
+    }
+
+    pub fn insert(&mut self, from: impl Into<String>, to: impl Into<String>) {
+        self.entries.insert(from.into(), to.into());
+    }
+
+    fn get<'a>(&'a self, image: &'a str) -> &'a str {
+        self.entries.get(image).map_or(image, String::as_str)
+    }
+
+    /// Rewrites every external image reference of a plan.
+    pub fn apply(&self, plan: &mut Plan) {
+        if self.entries.is_empty() {
+            return;
+        }
+        for stage in &mut plan.stages {
+            if let Base::Image(image) = &mut stage.base {
+                *image = self.get(image).to_owned();
+            }
+            for instruction in &mut stage.instructions {
+                if let Instruction::Copy(copy) = &mut instruction.value
+                    && let CopySource::Image(image) = &mut copy.source
+                {
+                    *image = self.get(image).to_owned();
+                }
+            }
+        }
+    }
+}
