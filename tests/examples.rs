@@ -28,6 +28,7 @@ fn checked_in_outputs_are_up_to_date() {
         let options = stowplan::Options {
             images: Vec::new(),
             context: Some(spec.parent().unwrap().to_path_buf()),
+            ..Default::default()
         };
         let rendered = stowplan::render_outputs(&load(&spec), &options)
             .unwrap_or_else(|d| panic!("{} fails:\n{}", spec.display(), common::render_all(&d)));

@@ -22,6 +22,7 @@ fn options(path: &Path) -> stowplan::Options {
     stowplan::Options {
         images: Vec::new(),
         context: context.is_dir().then_some(context),
+        ..Default::default()
     }
 }
 
