@@ -351,3 +351,34 @@ fn image_map_replaces_external_images() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("bad.kdl:1:5"), "{}", stderr(&bad));
 }
+
+#[test]
+fn compile_emits_a_buildah_script() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project(SPEC);
+    let out = stowplan(
+        dir.path(),
+        &[
+            "compile", "--emit", "buildah", "--pull", "never", "-o", "build.sh",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let script = std::fs::read_to_string(dir.path().join("build.sh")).unwrap();
+    assert!(script.starts_with("#!/usr/bin/env bash\n"));
+    assert!(script.contains("pull=${STOWPLAN_PULL:-never}"));
+    let mode = std::fs::metadata(dir.path().join("build.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o755, 0o755);
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(dir.path().join("build.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

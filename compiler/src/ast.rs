@@ -45,6 +45,8 @@ pub struct OutputDecl {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     Dockerfile,
+    /// A bash script of buildah commands (default options).
+    Buildah,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -133,6 +133,7 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
         None => Spanned::new(OutputFormat::Dockerfile, node.name().span()),
         Some(f) => match f.value.as_str() {
             "dockerfile" => Spanned::new(OutputFormat::Dockerfile, f.span),
+            "buildah" => Spanned::new(OutputFormat::Buildah, f.span),
             _ => {
                 d.push(
                     Diagnostic::error(
@@ -140,7 +141,7 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
                         format!("unknown output format `{}`", f.value),
                     )
                     .primary(f.span, "not an output format")
-                    .help("the output formats are: dockerfile"),
+                    .help("the output formats are: dockerfile, buildah"),
                 );
                 return None;
             }

@@ -180,12 +180,32 @@ fn mapped_plan(
     plan
 }
 
+/// What to emit.
+#[derive(Clone, Debug, Default)]
+pub enum Target {
+    #[default]
+    Dockerfile,
+    Buildah(emit::buildah::BuildahOptions),
+}
+
+fn emit_for(plan: &plan::Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
+    match target {
+        Target::Dockerfile => emit::dockerfile::emit(plan),
+        Target::Buildah(options) => emit::buildah::emit(plan, options),
+    }
+}
+
 /// Compiles a spec to a Dockerfile for the selected images.
 pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResult<String> {
+    compile(source, options, &Target::Dockerfile)
+}
+
+/// Compiles a spec for the selected images and a target backend.
+pub fn compile(source: &SourceFile, options: &Options, target: &Target) -> SourceResult<String> {
     let checked = check(source, options)?;
     let selection = select(&checked.output, &options.images)?;
     let plan = mapped_plan(source, &checked.output, &selection, options);
-    match emit::dockerfile::emit(&plan) {
+    match emit_for(&plan, target) {
         Ok(text) => Ok(Warned {
             output: text,
             warnings: checked.warnings,
@@ -226,7 +246,11 @@ pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Ve
             )
         };
         let plan = mapped_plan(source, spec, &selection, options);
-        match emit::dockerfile::emit(&plan) {
+        let target = match output.format.value {
+            ast::OutputFormat::Dockerfile => Target::Dockerfile,
+            ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
+        };
+        match emit_for(&plan, &target) {
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),
                 text,

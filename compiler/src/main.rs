@@ -54,6 +54,19 @@ enum MessageFormat {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Dockerfile,
+    Buildah,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Pull {
+    Always,
+    Missing,
+    Never,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum GraphFormat {
     Dot,
@@ -77,6 +90,12 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// What to emit: a Dockerfile, or a bash script of buildah commands.
+        #[arg(long, value_enum, default_value_t = Emit::Dockerfile)]
+        emit: Emit,
+        /// Buildah script: the pull policy for base images (STOWPLAN_PULL overrides it at run time).
+        #[arg(long, value_enum, default_value_t = Pull::Missing)]
+        pull: Pull,
     },
     /// Validate a spec, or compare declared outputs with the files on disk.
     #[command(
@@ -205,19 +224,40 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             spec,
             images,
             output,
+            emit,
+            pull,
         } => {
+            let target = match emit {
+                Emit::Dockerfile => stowplan::Target::Dockerfile,
+                Emit::Buildah => {
+                    use stowplan::emit::buildah::{BuildahOptions, PullPolicy};
+                    stowplan::Target::Buildah(BuildahOptions {
+                        pull: match pull {
+                            Pull::Always => PullPolicy::Always,
+                            Pull::Missing => PullPolicy::Missing,
+                            Pull::Never => PullPolicy::Never,
+                        },
+                        ..BuildahOptions::default()
+                    })
+                }
+            };
             let source = load(&spec)?;
             let options = options(&spec, images, reporter);
             if reporter.verbose {
                 explain_selection(&source, &options);
             }
-            match stowplan::compile_dockerfile(&source, &options) {
+            match stowplan::compile(&source, &options, &target) {
                 Ok(done) => {
                     if !reporter.warnings_pass(&done.warnings) {
                         return Ok(ExitCode::from(1));
                     }
                     match output {
-                        Some(path) => write_atomically(&path, &done.output)?,
+                        Some(path) => {
+                            write_atomically(&path, &done.output)?;
+                            if emit == Emit::Buildah {
+                                make_executable(&path)?;
+                            }
+                        }
                         None => {
                             let mut stdout = std::io::stdout().lock();
                             stdout
@@ -363,6 +403,14 @@ fn explain_selection(source: &SourceFile, options: &stowplan::Options) {
             eprintln!("stowplan: pruned `{name}`: no selected image needs it");
         }
     }
+}
+
+fn make_executable(path: &Path) -> Result<(), Fatal> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |e: std::io::Error| Fatal(format!("cannot make {} executable: {e}", path.display()));
+    let mut permissions = std::fs::metadata(path).map_err(fail)?.permissions();
+    permissions.set_mode(permissions.mode() | 0o111);
+    std::fs::set_permissions(path, permissions).map_err(fail)
 }
 
 fn spec_dir(spec: &Path) -> PathBuf {
