@@ -382,3 +382,36 @@ fn compile_emits_a_buildah_script() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+#[test]
+fn builder_capabilities_are_checked() {
+    let spec = format!(
+        "{SPEC}\nimage \"linked\" {{\n    from \"busybox:1.36.1\"\n    copy \"main.go\" to=\"/main.go\" link=#true\n    cmd \"cat\" \"/main.go\"\n}}\n"
+    );
+    let dir = project(&spec);
+    let current = stowplan(dir.path(), &["compile", "--image", "linked"]);
+    assert_eq!(current.status.code(), Some(0), "{}", stderr(&current));
+    let old = stowplan(
+        dir.path(),
+        &[
+            "compile",
+            "--image",
+            "linked",
+            "--builder",
+            "docker-20.10",
+            "--color",
+            "never",
+        ],
+    );
+    assert_eq!(old.status.code(), Some(1));
+    assert!(
+        stderr(&old).contains("stowplan::emit::unsupported"),
+        "{}",
+        stderr(&old)
+    );
+    assert!(
+        stderr(&old).contains("docker-20.10 cannot build `COPY --link`"),
+        "{}",
+        stderr(&old)
+    );
+}

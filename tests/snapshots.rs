@@ -33,11 +33,33 @@ fn is_err_case(path: &Path) -> bool {
         .starts_with("err_")
 }
 
+/// A case that declares outputs is compiled as `stowplan write` would (each
+/// output with its own format and builder); any other as `compile`.
+fn compile_case(
+    source: &SourceFile,
+    options: &stowplan::Options,
+) -> stowplan::SourceResult<String> {
+    let declares_outputs =
+        stowplan::check(source, options).is_ok_and(|c| !c.output.outputs.is_empty());
+    if !declares_outputs {
+        return stowplan::compile_dockerfile(source, options);
+    }
+    stowplan::render_outputs(source, options).map(|done| stowplan::Warned {
+        output: done
+            .output
+            .iter()
+            .map(|o| format!("==== {} ====\n{}", o.path, o.text))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        warnings: done.warnings,
+    })
+}
+
 #[test]
 fn cases() {
     insta::glob!("cases/*.kdl", |path| {
         let source = source(path);
-        let snapshot = match stowplan::compile_dockerfile(&source, &options(path)) {
+        let snapshot = match compile_case(&source, &options(path)) {
             // An `err_` case that only warns snapshots its warnings.
             Ok(done) if is_err_case(path) => {
                 assert!(
@@ -77,7 +99,7 @@ fn every_code_has_an_error_case() {
     for entry in std::fs::read_dir(&cases).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "kdl") && is_err_case(&path) {
-            match stowplan::compile_dockerfile(&source(&path), &options(&path)) {
+            match compile_case(&source(&path), &options(&path)) {
                 Err(diagnostics) => seen.extend(diagnostics.iter().map(|d| d.code)),
                 Ok(done) => seen.extend(done.warnings.iter().map(|d| d.code)),
             }

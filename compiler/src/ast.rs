@@ -44,7 +44,8 @@ pub struct OutputDecl {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
-    Dockerfile,
+    /// A Dockerfile for this builder.
+    Dockerfile(crate::builders::Builder),
     /// A bash script of buildah commands (default options).
     Buildah,
 }

@@ -129,10 +129,31 @@ fn decode_document(document: &KdlDocument, d: &mut Diagnostics) -> Ast {
 fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     let mut args = NodeArgs::new(node, d);
     let path = args.string(d, "the output path");
+    let builder = match args.prop_string(d, "builder") {
+        None => crate::builders::Builder::default(),
+        Some(b) => match crate::builders::Builder::parse(&b.value) {
+            Some(builder) => builder,
+            None => {
+                let names: Vec<&str> = crate::builders::Builder::ALL
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                let mut diag =
+                    Diagnostic::error(Code::InvalidValue, format!("unknown builder `{}`", b.value))
+                        .primary(b.span, "not a builder stowplan knows");
+                diag = match did_you_mean(&b.value, names.iter().copied()) {
+                    Some(near) => diag.help(format!("did you mean `{near}`?")),
+                    None => diag.help(format!("the builders are: {}", names.join(", "))),
+                };
+                d.push(diag);
+                crate::builders::Builder::default()
+            }
+        },
+    };
     let format = match args.prop_string(d, "format") {
-        None => Spanned::new(OutputFormat::Dockerfile, node.name().span()),
+        None => Spanned::new(OutputFormat::Dockerfile(builder), node.name().span()),
         Some(f) => match f.value.as_str() {
-            "dockerfile" => Spanned::new(OutputFormat::Dockerfile, f.span),
+            "dockerfile" => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
             "buildah" => Spanned::new(OutputFormat::Buildah, f.span),
             _ => {
                 d.push(

@@ -69,6 +69,7 @@ codes! {
     SecretLeak => "stowplan::flow::secret-leak",
     NoCommand => "stowplan::flow::no-command",
     Unrepresentable => "stowplan::emit::unrepresentable",
+    Unsupported => "stowplan::emit::unsupported",
 }
 
 impl fmt::Display for Code {

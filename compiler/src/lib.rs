@@ -10,6 +10,7 @@
 //! a successful result in [`Warned`]. See ARCHITECTURE.md for the map.
 
 pub mod ast;
+pub mod builders;
 pub mod decode;
 pub mod diagnostic;
 pub mod emit;
@@ -181,23 +182,35 @@ fn mapped_plan(
 }
 
 /// What to emit.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub enum Target {
-    #[default]
-    Dockerfile,
+    /// A Dockerfile for this builder.
+    Dockerfile(builders::Builder),
     Buildah(emit::buildah::BuildahOptions),
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target::Dockerfile(builders::Builder::default())
+    }
 }
 
 fn emit_for(plan: &plan::Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
     match target {
-        Target::Dockerfile => emit::dockerfile::emit(plan),
+        Target::Dockerfile(builder) => {
+            let unsupported = builders::check(plan, *builder);
+            if !unsupported.is_empty() {
+                return Err(unsupported);
+            }
+            emit::dockerfile::emit(plan)
+        }
         Target::Buildah(options) => emit::buildah::emit(plan, options),
     }
 }
 
-/// Compiles a spec to a Dockerfile for the selected images.
+/// Compiles a spec to a Dockerfile (for current BuildKit) for the selected images.
 pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResult<String> {
-    compile(source, options, &Target::Dockerfile)
+    compile(source, options, &Target::default())
 }
 
 /// Compiles a spec for the selected images and a target backend.
@@ -247,7 +260,7 @@ pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Ve
         };
         let plan = mapped_plan(source, spec, &selection, options);
         let target = match output.format.value {
-            ast::OutputFormat::Dockerfile => Target::Dockerfile,
+            ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
             ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
         };
         match emit_for(&plan, &target) {

@@ -93,6 +93,10 @@ enum Command {
         /// What to emit: a Dockerfile, or a bash script of buildah commands.
         #[arg(long, value_enum, default_value_t = Emit::Dockerfile)]
         emit: Emit,
+        /// Dockerfile: the builder it must work with; what that builder cannot say is an error.
+        #[arg(long, value_name = "BUILDER", default_value = "buildkit",
+              value_parser = ["buildkit", "docker-20.10", "buildah-1.28", "buildah-1.28-docker"])]
+        builder: String,
         /// Buildah script: the pull policy for base images (STOWPLAN_PULL overrides it at run time).
         #[arg(long, value_enum, default_value_t = Pull::Missing)]
         pull: Pull,
@@ -225,10 +229,14 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             images,
             output,
             emit,
+            builder,
             pull,
         } => {
             let target = match emit {
-                Emit::Dockerfile => stowplan::Target::Dockerfile,
+                Emit::Dockerfile => stowplan::Target::Dockerfile(
+                    stowplan::builders::Builder::parse(&builder)
+                        .expect("clap checked the builder name"),
+                ),
                 Emit::Buildah => {
                     use stowplan::emit::buildah::{BuildahOptions, PullPolicy};
                     stowplan::Target::Buildah(BuildahOptions {

@@ -385,6 +385,44 @@ EOF
   commit "$c" $IMG_NGINX $R_NGINX "$v"
 fi
 
+# ------------------------------------------------------------------ 8b. nginx-unprivileged:bookworm
+# Like nginxinc/nginx-unprivileged: the nginx image above, changed so that it runs entirely as
+# 101:101 (no root at start-up): listen 8080, pid file and temp paths in /tmp, no `user`
+# directive, /var/cache/nginx owned by 101. Plus Debian's wget, because the upstream (alpine) image
+# has busybox wget and Dockerfiles use it for HEALTHCHECKs. The recipe revision includes the nginx
+# image's id, so this image is rebuilt whenever that one is.
+IMG_NGINXU=$P/nginx-unprivileged:bookworm
+R_NGINXU=nginx-unprivileged-1+$($B images -q $IMG_NGINX)
+if ! up_to_date $IMG_NGINXU "$R_NGINXU"; then
+  log "nginx-unprivileged:bookworm"
+  c=$(new_ctr nginx-unprivileged $IMG_NGINX)
+  ctr_apt "$c" wget
+  m=$($B mount "$c")
+  # upstream's Dockerfile does the same edits with sed
+  sed -i -e '/^user  *nginx;/d' -e 's|^pid .*|pid        /tmp/nginx.pid;|' "$m/etc/nginx/nginx.conf"
+  sed -i '/^http {/a\    proxy_temp_path /tmp/proxy_temp;\n    client_body_temp_path /tmp/client_temp;\n    fastcgi_temp_path /tmp/fastcgi_temp;\n    uwsgi_temp_path /tmp/uwsgi_temp;\n    scgi_temp_path /tmp/scgi_temp;\n' \
+    "$m/etc/nginx/nginx.conf"
+  sed -i 's|listen  *80;|listen       8080;|' "$m/etc/nginx/conf.d/default.conf"
+  grep -q 'listen       8080;' "$m/etc/nginx/conf.d/default.conf" || die "nginx-unprivileged: no listen 80 to change"
+  grep -q '^pid        /tmp/nginx.pid;' "$m/etc/nginx/nginx.conf" || die "nginx-unprivileged: no pid line to change"
+  # what the server writes: /var/cache/nginx (upstream: 101:0 g+w; here 101:101 g+w) and /tmp (1777)
+  mkdir -p "$m/var/cache/nginx"
+  chown -R 101:101 "$m/var/cache/nginx"; chmod -R g+w "$m/var/cache/nginx"
+  chmod 1777 "$m/tmp"
+  $B umount "$c" >/dev/null
+  # self-test as the unprivileged user: the config parses, the pid and temp paths are writable
+  $B run --network=none --user 101:101 "$c" -- sh -ec '
+    nginx -t -q
+    nginx -g "daemon on;"; sleep 0.5
+    wget -q -O /dev/null http://127.0.0.1:8080/
+    kill -QUIT "$(cat /tmp/nginx.pid)"; sleep 0.5
+    rm -rf /tmp/*_temp /tmp/nginx.pid' >&2
+  v=$(version_of $IMG_NGINX)
+  $B config --port 80/tcp- --port 8080/tcp --stop-signal SIGQUIT --user 101 \
+    --cmd '["nginx","-g","daemon off;"]' "$c"
+  commit "$c" $IMG_NGINXU "$R_NGINXU" "$v"
+fi
+
 # ------------------------------------------------------------------ 9. distroless-static:local
 IMG_DL=$P/distroless-static:local
 R_DL=distroless-static-1
@@ -441,6 +479,7 @@ if [ "$ALIASES" = 1 ]; then
     $D/python:$pyv-slim-bookworm $D/python:$pyv-bookworm
   alias_tags $IMG_NODE $D/node:$nodem-bookworm $D/node:$nodem-bookworm-slim $D/node:$nodem-slim $D/node:$nodev-bookworm
   alias_tags $IMG_NGINX $D/nginx:$ngmm $D/nginx:$ngv
+  alias_tags $IMG_NGINXU docker.io/nginxinc/nginx-unprivileged:$ngmm docker.io/nginxinc/nginx-unprivileged:$ngv
   alias_tags $IMG_DL gcr.io/distroless/static-debian12:latest gcr.io/distroless/static:latest
   alias_tags $P/distroless-static:nonroot gcr.io/distroless/static-debian12:nonroot gcr.io/distroless/static:nonroot
 fi
@@ -469,7 +508,7 @@ fi
 # ------------------------------------------------------------------ 11. report
 {
   for img in $IMG_BUSYBOX $IMG_DEBIAN $IMG_GO $IMG_PY $P/python:bookworm-slim $IMG_NODE $P/node:bookworm-slim \
-             $IMG_NGINX $IMG_DL $P/distroless-static:nonroot; do
+             $IMG_NGINX $IMG_NGINXU $IMG_DL $P/distroless-static:nonroot; do
     printf '%s\t%s\n' "$img" "$(version_of "$img")"
   done
 } > "$E2E_DIR/images.tsv.new"

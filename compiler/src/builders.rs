@@ -1,0 +1,141 @@
+//! Which builder a Dockerfile is for, and what each can say.
+//!
+//! The Dockerfile backend writes current BuildKit syntax. Older or other
+//! builders reject some of it, and some drop instructions silently; a
+//! feature the chosen builder cannot express is an error at the spec node,
+//! never a silent loss. spec/builders.md has the table.
+
+use crate::diagnostic::{Code, Diagnostic, Span};
+use crate::plan::{Instruction, Mount, Plan};
+
+/// A builder that reads the emitted Dockerfile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Builder {
+    /// BuildKit with the current Dockerfile frontend (Docker 23+, buildx).
+    #[default]
+    BuildKit,
+    /// Docker 20.10's built-in BuildKit (Dockerfile frontend 1.2), offline:
+    /// no `# syntax=` frontend can be fetched.
+    Docker2010,
+    /// `buildah build` 1.28 with its default OCI image format.
+    Buildah128,
+    /// `buildah build --format docker` 1.28.
+    Buildah128Docker,
+}
+
+impl Builder {
+    pub const ALL: &'static [(&'static str, Builder)] = &[
+        ("buildkit", Builder::BuildKit),
+        ("docker-20.10", Builder::Docker2010),
+        ("buildah-1.28", Builder::Buildah128),
+        ("buildah-1.28-docker", Builder::Buildah128Docker),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Builder::ALL
+            .iter()
+            .find(|(_, b)| *b == self)
+            .map_or("buildkit", |(n, _)| n)
+    }
+
+    pub fn parse(name: &str) -> Option<Builder> {
+        Builder::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+    }
+
+    fn is_buildah(self) -> bool {
+        matches!(self, Builder::Buildah128 | Builder::Buildah128Docker)
+    }
+}
+
+/// Checks a plan against a builder; one error per feature use it lacks.
+pub fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut refuse = |origin: Span, feature: &str, help: &str| {
+        errors.push(
+            Diagnostic::error(
+                Code::Unsupported,
+                format!("{} cannot build {feature}", builder.name()),
+            )
+            .primary(origin, format!("needs {feature}"))
+            .help(help.to_owned()),
+        );
+    };
+    for stage in &plan.stages {
+        for instruction in &stage.instructions {
+            let origin = instruction.origin;
+            match &instruction.value {
+                Instruction::Copy(copy) if copy.link && builder != Builder::BuildKit => refuse(
+                    origin,
+                    "`COPY --link`",
+                    "drop `link=#true` (it changes layer reuse, not the image), or build with BuildKit",
+                ),
+                Instruction::Add(add) if add.checksum.is_some() && builder != Builder::BuildKit => {
+                    refuse(
+                        origin,
+                        "`ADD --checksum`",
+                        "download in a `run` step and check the sum there (sha256sum -c), or build with BuildKit",
+                    )
+                }
+                Instruction::Run(run) => {
+                    if run.network.is_some() && builder != Builder::BuildKit {
+                        refuse(
+                            origin,
+                            "`RUN --network`",
+                            "remove `network=`; with buildah, pass --network to `buildah build` for the whole build",
+                        );
+                    }
+                    if run.insecure && builder != Builder::BuildKit {
+                        refuse(
+                            origin,
+                            "`RUN --security=insecure`",
+                            "only BuildKit with the security.insecure entitlement runs privileged steps",
+                        );
+                    }
+                    for mount in &run.mounts {
+                        match mount {
+                            Mount::Tmpfs { size: Some(_), .. } if builder.is_buildah() => refuse(
+                                origin,
+                                "a tmpfs mount with `size`",
+                                "remove `size=` (buildah 1.28 spells it tmpfs-size), or build with BuildKit",
+                            ),
+                            Mount::Cache {
+                                sharing: Some(crate::ast::Sharing::Private),
+                                ..
+                            } if builder.is_buildah() => refuse(
+                                origin,
+                                "a private cache mount",
+                                "use sharing=\"locked\": buildah 1.28 has no private caches",
+                            ),
+                            _ => {}
+                        }
+                    }
+                }
+                Instruction::Healthcheck(Some(check))
+                    if check.start_interval.is_some() && builder != Builder::BuildKit =>
+                {
+                    refuse(
+                        origin,
+                        "`HEALTHCHECK --start-interval`",
+                        "remove `start-interval=`; it needs BuildKit and Docker Engine 25",
+                    )
+                }
+                // The OCI image config has no field for these: buildah drops them.
+                Instruction::Healthcheck(_) if builder == Builder::Buildah128 => refuse(
+                    origin,
+                    "`HEALTHCHECK` into an OCI image",
+                    "build with `buildah build --format docker` and choose the builder buildah-1.28-docker",
+                ),
+                Instruction::Shell(_) if builder == Builder::Buildah128 => refuse(
+                    origin,
+                    "`SHELL` into an OCI image",
+                    "build with `buildah build --format docker` and choose the builder buildah-1.28-docker",
+                ),
+                _ => {}
+            }
+        }
+    }
+    errors
+}
