@@ -40,6 +40,10 @@ else
     cargo test --locked --no-fail-fast
 fi
 
+step "every example in spec/ and the README compiles as documented"
+cargo build --locked --quiet
+python3 tests/docs/check_examples.py spec/*.md README.md
+
 step "oracle self-check"
 bash tests/oracle/test_selfcheck.sh
 

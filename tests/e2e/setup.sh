@@ -44,7 +44,7 @@ flock 9
 
 # ------------------------------------------------------------------ 1. host packages
 # runc, not crun: crun 1.8.1 fails on this host's hybrid cgroup layout.
-need=(buildah runc podman busybox-static debootstrap ca-certificates tzdata curl)
+need=(buildah runc podman busybox-static debootstrap ca-certificates tzdata curl jq)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

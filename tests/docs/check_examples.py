@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Verify every ```kdl block in a markdown file against the compiler.
+
+- a block whose first line is `// error: CODE` must fail with CODE;
+- a block starting with `stowplan 1` is compiled as is;
+- any other block is wrapped in `image "app" { from "debian:bookworm-slim" ... }`.
+A ```dockerfile block right after a successful kdl block must equal the
+output (full specs: without the header; wrapped: the lines after FROM).
+A ```text block right after an error block must equal the human rendering.
+"""
+import os, re, subprocess, sys, tempfile
+
+BIN = os.environ.get("STOWPLAN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "target", "debug", "stowplan")
+WRAP_HEAD = 'stowplan 1\nimage "app" {\n    from "debian:bookworm-slim"\n'
+
+def blocks(text):
+    out = []
+    for m in re.finditer(r"^```(\w*)\n(.*?)^```\n", text, re.M | re.S):
+        out.append((m.group(1), m.group(2), m.start(), m.end()))
+    return out
+
+def run(spec, args=()):
+    d = tempfile.mkdtemp()
+    p = os.path.join(d, "stowplan.kdl")
+    open(p, "w").write(spec)
+    r = subprocess.run([BIN, "--color", "never", "compile", "stowplan.kdl", *args],
+                       cwd=d, capture_output=True, text=True)
+    rj = subprocess.run([BIN, "--message-format", "json", "compile", "stowplan.kdl", *args],
+                        cwd=d, capture_output=True, text=True)
+    return r, rj
+
+def main(path):
+    import json
+    text = open(path).read()
+    bs = blocks(text)
+    fails = 0
+    n = 0
+    for i, (lang, body, start, end) in enumerate(bs):
+        if lang != "kdl":
+            continue
+        n += 1
+        line = text[:start].count("\n") + 1
+        nxt = bs[i + 1] if i + 1 < len(bs) else None
+        between = text[end:nxt[2]].strip() if nxt else ''
+        adjacent = bool(nxt) and len(between) < 80
+        first = body.splitlines()[0] if body else ""
+        em = re.match(r"//\s*(error|warning):\s*(\S+)", first)
+        full = body.lstrip().startswith("stowplan 1") or bool(em)
+        spec = body if full else WRAP_HEAD + "".join("    " + l + "\n" if l else "\n" for l in body.splitlines()) + "}\n"
+        r, rj = run(spec)
+        codes = [json.loads(l)["code"] for l in rj.stderr.splitlines() if l.startswith("{")]
+        if em:
+            want_rc = 1 if em.group(1) == "error" else 0
+            if r.returncode != want_rc or em.group(2) not in codes:
+                print(f"{path}:{line}: expected {em.group(2)}, got rc={r.returncode} {codes}\n{r.stderr}")
+                fails += 1
+                continue
+            if nxt and nxt[0] == "text" and adjacent:
+                if nxt[1] != r.stderr:
+                    print(f"{path}:{line}: rendered diagnostic differs:\n--- doc\n{nxt[1]}--- actual\n{r.stderr}")
+                    fails += 1
+            continue
+        if r.returncode != 0:
+            print(f"{path}:{line}: does not compile:\n{r.stderr}")
+            fails += 1
+            continue
+        out = r.stdout
+        warns = [c for c in codes if c != "stowplan::flow::no-match" and not (not full and c == "stowplan::flow::no-command")]
+        if warns and os.environ.get("WARN"):
+            print(f"{path}:{line}: warnings {warns}")
+        if full:
+            shown = out.split("\n\n", 1)[1]
+        else:
+            shown = out.split("AS app\n", 1)[1]
+        if nxt and nxt[0] == "dockerfile" and adjacent:
+            if nxt[1] != shown:
+                print(f"{path}:{line}: output differs:\n--- doc\n{nxt[1]}--- actual\n{shown}")
+                fails += 1
+    print(f"{path}: {n} kdl blocks, {fails} failures")
+    return fails
+
+if __name__ == "__main__":
+    sys.exit(1 if sum(main(p) for p in sys.argv[1:]) else 0)
