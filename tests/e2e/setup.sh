@@ -43,8 +43,9 @@ exec 9>"$E2E_DIR/.setup.lock"
 flock 9
 
 # ------------------------------------------------------------------ 1. host packages
-# runc, not crun: crun 1.8.1 fails on this host's hybrid cgroup layout.
-need=(buildah runc podman busybox-static debootstrap ca-certificates tzdata curl jq)
+# runc, not crun: crun 1.8.1 fails on this host's hybrid cgroup layout. jq and perl (Digest::SHA)
+# are for run.sh's image comparison.
+need=(buildah runc podman busybox-static debootstrap ca-certificates tzdata curl jq perl)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -411,6 +412,7 @@ if ! up_to_date $IMG_NGINXU "$R_NGINXU"; then
   chmod 1777 "$m/tmp"
   $B umount "$c" >/dev/null
   # self-test as the unprivileged user: the config parses, the pid and temp paths are writable
+  # shellcheck disable=SC2016  # expanded by the container's sh
   $B run --network=none --user 101:101 "$c" -- sh -ec '
     nginx -t -q
     nginx -g "daemon on;"; sleep 0.5
@@ -479,7 +481,7 @@ if [ "$ALIASES" = 1 ]; then
     $D/python:$pyv-slim-bookworm $D/python:$pyv-bookworm
   alias_tags $IMG_NODE $D/node:$nodem-bookworm $D/node:$nodem-bookworm-slim $D/node:$nodem-slim $D/node:$nodev-bookworm
   alias_tags $IMG_NGINX $D/nginx:$ngmm $D/nginx:$ngv
-  alias_tags $IMG_NGINXU docker.io/nginxinc/nginx-unprivileged:$ngmm docker.io/nginxinc/nginx-unprivileged:$ngv
+  alias_tags $IMG_NGINXU "docker.io/nginxinc/nginx-unprivileged:$ngmm" "docker.io/nginxinc/nginx-unprivileged:$ngv"
   alias_tags $IMG_DL gcr.io/distroless/static-debian12:latest gcr.io/distroless/static:latest
   alias_tags $P/distroless-static:nonroot gcr.io/distroless/static-debian12:nonroot gcr.io/distroless/static:nonroot
 fi
