@@ -30,6 +30,11 @@ pub struct Ast {
     pub version: Option<Spanned<u32>>,
     pub outputs: Vec<OutputDecl>,
     pub stages: Vec<StageDecl>,
+    /// Templates, includes and template uses: `expand` turns the uses into
+    /// stages and leaves these empty.
+    pub templates: Vec<crate::template::TemplateDecl>,
+    pub includes: Vec<crate::template::IncludeDecl>,
+    pub uses: Vec<crate::template::UseDecl>,
 }
 
 /// A file that `stowplan write` produces and `check --outputs` compares.
@@ -188,7 +193,20 @@ pub struct StepDecl {
     pub inputs: Vec<InputDecl>,
     pub runs: Vec<RunDecl>,
     pub mounts: Vec<MountDecl>,
+    pub order: StepOrder,
     pub span: Span,
+}
+
+/// What a step declares for the layer-order optimizer (spec/cache.md).
+#[derive(Clone, Debug, Default)]
+pub struct StepOrder {
+    /// Image paths its commands write. A step that declares none is a
+    /// barrier: nothing moves across it.
+    pub writes: Vec<Spanned<String>>,
+    /// Image paths that other steps of the stage write and its commands read.
+    pub reads: Vec<Spanned<String>>,
+    /// What rebuilding its commands costs, in seconds; a default by kind otherwise.
+    pub cost: Option<Spanned<u32>>,
 }
 
 #[derive(Clone, Debug)]

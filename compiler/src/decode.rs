@@ -14,8 +14,10 @@ use crate::values;
 /// The only language version this compiler reads.
 pub const LANGUAGE_VERSION: u32 = 1;
 
-const TOP_NODES: &[&str] = &["stowplan", "output", "stage", "image"];
-const BODY_NODES: &[&str] = &[
+const TOP_NODES: &[&str] = &[
+    "stowplan", "output", "stage", "image", "template", "include",
+];
+pub(crate) const BODY_NODES: &[&str] = &[
     "from",
     "platform",
     "tag",
@@ -37,7 +39,9 @@ const BODY_NODES: &[&str] = &[
     "copy",
     "add",
 ];
-const STEP_NODES: &[&str] = &["input", "run", "cache", "secret", "bind", "tmpfs", "ssh"];
+const STEP_NODES: &[&str] = &[
+    "input", "run", "cache", "secret", "bind", "tmpfs", "ssh", "writes", "reads", "cost",
+];
 
 /// Decodes spec text. Always returns an AST (possibly partial) and every problem found.
 pub fn decode(text: &str) -> (Ast, Diagnostics) {
@@ -108,7 +112,17 @@ fn decode_document(document: &KdlDocument, d: &mut Diagnostics) -> Ast {
                 }
             }
             "stage" => ast.stages.extend(decode_stage(node, StageKind::Stage, d)),
+            // An image built from a template: `expand` makes its stages, in this place.
+            "image" if node.entry("template").is_some() => ast
+                .uses
+                .extend(crate::template::decode_use(node, ast.stages.len(), d)),
             "image" => ast.stages.extend(decode_stage(node, StageKind::Image, d)),
+            "template" => ast
+                .templates
+                .extend(crate::template::decode_template(node, d)),
+            "include" => ast
+                .includes
+                .extend(crate::template::decode_include(node, d)),
             _ => unknown_node(d, node, "at the top level", TOP_NODES),
         }
     }
@@ -181,7 +195,11 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     })
 }
 
-fn decode_stage(node: &KdlNode, kind: StageKind, d: &mut Diagnostics) -> Option<StageDecl> {
+pub(crate) fn decode_stage(
+    node: &KdlNode,
+    kind: StageKind,
+    d: &mut Diagnostics,
+) -> Option<StageDecl> {
     let mut args = NodeArgs::new(node, d);
     let name = args.string(d, "a name");
     args.finish(d);
@@ -693,6 +711,7 @@ fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDecl> {
         inputs: Vec::new(),
         runs: Vec::new(),
         mounts: Vec::new(),
+        order: StepOrder::default(),
         span: node.span(),
     };
     for child in children {
@@ -716,6 +735,18 @@ fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDecl> {
                 }
             }
             "run" => step.runs.extend(decode_run(child, &mut args, d)),
+            // Declarations for the layer-order optimizer (spec/cache.md).
+            "writes" | "reads" => {
+                let paths = args.rest_strings(d, "an image path", 1);
+                for path in &paths {
+                    values::check_destination(path, d);
+                }
+                match child.name().value() {
+                    "writes" => step.order.writes.extend(paths),
+                    _ => step.order.reads.extend(paths),
+                }
+            }
+            "cost" => step.order.cost = args.int::<u32>(d, "the cost in seconds"),
             "cache" => {
                 let targets = args.rest_strings(d, "an absolute directory to cache", 1);
                 let id = args.prop_string(d, "id");
@@ -862,7 +893,7 @@ fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDecl> {
 
 /// A node's arguments and properties, consumed one by one. `finish` reports
 /// whatever the decoder did not ask for.
-struct NodeArgs<'a> {
+pub(crate) struct NodeArgs<'a> {
     node: &'a KdlNode,
     args: Vec<&'a KdlEntry>,
     next: usize,
@@ -871,7 +902,7 @@ struct NodeArgs<'a> {
 }
 
 impl<'a> NodeArgs<'a> {
-    fn new(node: &'a KdlNode, d: &mut Diagnostics) -> Self {
+    pub(crate) fn new(node: &'a KdlNode, d: &mut Diagnostics) -> Self {
         let mut args = Vec::new();
         let mut props: Vec<(&'a str, &'a KdlEntry)> = Vec::new();
         for entry in node.entries() {
@@ -918,7 +949,7 @@ impl<'a> NodeArgs<'a> {
         entry
     }
 
-    fn string(&mut self, d: &mut Diagnostics, what: &str) -> Option<Spanned<String>> {
+    pub(crate) fn string(&mut self, d: &mut Diagnostics, what: &str) -> Option<Spanned<String>> {
         match self.take_arg() {
             Some(entry) => expect_string(entry, d),
             None => {
@@ -928,7 +959,7 @@ impl<'a> NodeArgs<'a> {
         }
     }
 
-    fn opt_string(&mut self, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    pub(crate) fn opt_string(&mut self, d: &mut Diagnostics) -> Option<Spanned<String>> {
         self.take_arg().and_then(|e| expect_string(e, d))
     }
 
@@ -979,20 +1010,28 @@ impl<'a> NodeArgs<'a> {
     }
 
     /// Whether the property was written at all (even with a bad value).
-    fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.props.iter().any(|(k, _)| *k == key)
     }
 
-    fn prop(&mut self, key: &'static str) -> Option<&'a KdlEntry> {
+    pub(crate) fn prop(&mut self, key: &'static str) -> Option<&'a KdlEntry> {
         self.asked.push(key);
         self.props.iter().find(|(k, _)| *k == key).map(|(_, e)| *e)
     }
 
-    fn prop_string(&mut self, d: &mut Diagnostics, key: &'static str) -> Option<Spanned<String>> {
+    pub(crate) fn prop_string(
+        &mut self,
+        d: &mut Diagnostics,
+        key: &'static str,
+    ) -> Option<Spanned<String>> {
         self.prop(key).and_then(|e| expect_string(e, d))
     }
 
-    fn prop_bool(&mut self, d: &mut Diagnostics, key: &'static str) -> Option<Spanned<bool>> {
+    pub(crate) fn prop_bool(
+        &mut self,
+        d: &mut Diagnostics,
+        key: &'static str,
+    ) -> Option<Spanned<bool>> {
         let entry = self.prop(key)?;
         match entry.value() {
             KdlValue::Bool(b) => Some(Spanned::new(*b, entry.span())),
@@ -1012,7 +1051,7 @@ impl<'a> NodeArgs<'a> {
     }
 
     /// Reports arguments and properties nobody asked for.
-    fn finish(self, d: &mut Diagnostics) {
+    pub(crate) fn finish(self, d: &mut Diagnostics) {
         let keyword = self.node.name().value();
         for extra in &self.args[self.next..] {
             d.push(
@@ -1047,7 +1086,7 @@ impl<'a> NodeArgs<'a> {
     }
 }
 
-fn expect_string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+pub(crate) fn expect_string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     match entry.value() {
         // Argv, environment and paths are C strings in a container: NUL ends them.
         KdlValue::String(s) if s.contains('\0') => {
@@ -1109,7 +1148,7 @@ pub(crate) fn wrong_type(d: &mut Diagnostics, entry: &KdlEntry, expected: &str, 
     );
 }
 
-fn missing_argument(d: &mut Diagnostics, node: &KdlNode, what: &str) {
+pub(crate) fn missing_argument(d: &mut Diagnostics, node: &KdlNode, what: &str) {
     let keyword = node.name().value();
     d.push(
         Diagnostic::error(
@@ -1121,7 +1160,7 @@ fn missing_argument(d: &mut Diagnostics, node: &KdlNode, what: &str) {
     );
 }
 
-fn missing_property(d: &mut Diagnostics, node: &KdlNode, key: &str, what: &str) {
+pub(crate) fn missing_property(d: &mut Diagnostics, node: &KdlNode, key: &str, what: &str) {
     let keyword = node.name().value();
     d.push(
         Diagnostic::error(
@@ -1133,7 +1172,7 @@ fn missing_property(d: &mut Diagnostics, node: &KdlNode, key: &str, what: &str) 
     );
 }
 
-fn unknown_node(d: &mut Diagnostics, node: &KdlNode, place: &str, candidates: &[&str]) {
+pub(crate) fn unknown_node(d: &mut Diagnostics, node: &KdlNode, place: &str, candidates: &[&str]) {
     let name = node.name().value();
     let mut diag = Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` {place}"))
         .primary(node.name().span(), "not a stowplan node here");
@@ -1144,7 +1183,7 @@ fn unknown_node(d: &mut Diagnostics, node: &KdlNode, place: &str, candidates: &[
     d.push(diag);
 }
 
-fn duplicate_node(d: &mut Diagnostics, node: &KdlNode, first: Span) {
+pub(crate) fn duplicate_node(d: &mut Diagnostics, node: &KdlNode, first: Span) {
     let name = node.name().value();
     d.push(
         Diagnostic::error(Code::DuplicateNode, format!("`{name}` is given twice"))
@@ -1154,7 +1193,7 @@ fn duplicate_node(d: &mut Diagnostics, node: &KdlNode, first: Span) {
     );
 }
 
-fn expect_no_children(node: &KdlNode, d: &mut Diagnostics) {
+pub(crate) fn expect_no_children(node: &KdlNode, d: &mut Diagnostics) {
     if let Some(children) = node.children() {
         d.push(
             Diagnostic::error(
@@ -1167,7 +1206,7 @@ fn expect_no_children(node: &KdlNode, d: &mut Diagnostics) {
     }
 }
 
-fn expect_children<'a>(node: &'a KdlNode, d: &mut Diagnostics) -> &'a [KdlNode] {
+pub(crate) fn expect_children<'a>(node: &'a KdlNode, d: &mut Diagnostics) -> &'a [KdlNode] {
     match node.children() {
         Some(children) => children.nodes(),
         None => {

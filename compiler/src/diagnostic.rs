@@ -57,6 +57,13 @@ codes! {
     UnknownStage => "stowplan::resolve::unknown-stage",
     UnknownArtifact => "stowplan::resolve::unknown-artifact",
     UnknownImage => "stowplan::resolve::unknown-image",
+    UnknownTemplate => "stowplan::template::unknown-template",
+    UnknownParameter => "stowplan::template::unknown-parameter",
+    MissingParameter => "stowplan::template::missing-parameter",
+    ParameterValue => "stowplan::template::parameter-value",
+    Reference => "stowplan::template::reference",
+    Locked => "stowplan::template::locked",
+    Include => "stowplan::template::include",
     Cycle => "stowplan::flow::cycle",
     OutsideContext => "stowplan::flow::outside-context",
     NoMatch => "stowplan::flow::no-match",
@@ -141,9 +148,18 @@ impl Diagnostic {
         self
     }
 
+    /// Places the diagnostic in a file. One already placed in another file
+    /// (a template in an included file) stays there.
     pub fn with_source(mut self, source: &NamedSource<Arc<str>>) -> Self {
-        self.source = Some(source.clone());
+        if self.source.is_none() {
+            self.source = Some(source.clone());
+        }
         self
+    }
+
+    /// The file the diagnostic is placed in, once it is.
+    pub fn source_name(&self) -> Option<&str> {
+        self.source.as_ref().map(|s| s.name())
     }
 
     /// Where the diagnostic sorts: its primary label, then its code.

@@ -11,16 +11,25 @@
 
 pub mod ast;
 pub mod builders;
+pub mod cache;
 pub mod decode;
 pub mod diagnostic;
+pub mod dockerfile_model;
 pub mod emit;
+pub mod expand;
+pub mod explain;
 pub mod flow;
 pub mod graph;
+pub mod history;
 pub mod image_map;
 pub mod lower;
+pub mod optimize;
 pub mod plan;
+pub mod presets;
 pub mod render;
 pub mod resolve;
+pub mod starter;
+pub mod template;
 pub mod values;
 
 use std::sync::Arc;
@@ -95,6 +104,8 @@ pub struct Options {
     pub context: Option<std::path::PathBuf>,
     /// Image references to replace in the output (mirrors, local images).
     pub image_map: image_map::ImageMap,
+    /// How the layer-order optimizer orders each stage (spec/cache.md).
+    pub order: optimize::OrderOptions,
 }
 
 /// Decodes, resolves and validates a spec: everything `stowplan check` does.
@@ -102,6 +113,15 @@ pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Sp
     let (ast, mut d) = decode::decode(source.text());
     if d.has_errors() {
         return finish(source, None, d);
+    }
+    // Includes are read from the spec's folder, which is the build context.
+    let expand_options = expand::ExpandOptions {
+        dir: options.context.as_deref(),
+    };
+    let (ast, expansions, expand_diags) = expand::expand(ast, &expand_options);
+    d.extend(expand_diags);
+    if d.has_errors() {
+        return finish(source, None, expansions.annotate(d));
     }
     let (spec, resolve_diags) = resolve::resolve(ast);
     d.extend(resolve_diags);
@@ -120,7 +140,7 @@ pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Sp
                 .help("add `image \"name\" { from \"...\" }`: builder stages alone never become images"),
         );
     }
-    finish(source, spec, d)
+    finish(source, spec, expansions.annotate(d))
 }
 
 /// Picks images by name for `--image`.
@@ -170,15 +190,45 @@ pub fn plan(source: &SourceFile, spec: &resolve::Spec, selection: &Selection) ->
     lower::lower(spec, selection, &header_name(source))
 }
 
+/// A plan and what the layer-order optimizer did to it.
+#[derive(Debug)]
+pub struct Planned {
+    pub plan: plan::Plan,
+    pub order: optimize::OrderReport,
+}
+
+/// Plans the selected images with the options' layer order and image map.
+pub fn plan_with(
+    source: &SourceFile,
+    spec: &resolve::Spec,
+    selection: &Selection,
+    options: &Options,
+) -> Planned {
+    let (mut plan, order) =
+        lower::lower_ordered(spec, selection, &header_name(source), &options.order);
+    options.image_map.apply(&mut plan);
+    Planned { plan, order }
+}
+
 fn mapped_plan(
     source: &SourceFile,
     spec: &resolve::Spec,
     selection: &Selection,
     options: &Options,
 ) -> plan::Plan {
-    let mut plan = plan(source, spec, selection);
-    options.image_map.apply(&mut plan);
-    plan
+    plan_with(source, spec, selection, options).plan
+}
+
+/// What the layer-order optimizer moves in the selected images, and why
+/// (`stowplan compile --explain-order`).
+pub fn explain_order(source: &SourceFile, options: &Options) -> SourceResult<String> {
+    let checked = check(source, options)?;
+    let selection = select(&checked.output, &options.images)?;
+    let planned = plan_with(source, &checked.output, &selection, options);
+    Ok(Warned {
+        output: planned.order.render(),
+        warnings: checked.warnings,
+    })
 }
 
 /// What to emit.

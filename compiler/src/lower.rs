@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::ast::*;
+use crate::optimize::{Optimizer, OrderOptions, OrderReport};
 use crate::plan::{self, Base, Command, Instruction, Located, Mount, Plan};
 use crate::resolve::{Spec, StageId};
 
@@ -41,7 +42,20 @@ pub fn needed_stages(spec: &Spec, selection: &Selection) -> Vec<StageId> {
 }
 
 pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
+    lower_ordered(spec, selection, source_name, &OrderOptions::default()).0
+}
+
+/// Lowers with the layer-order optimizer (spec/cache.md) choosing the order
+/// of each stage's items; also says what moved.
+pub fn lower_ordered(
+    spec: &Spec,
+    selection: &Selection,
+    source_name: &str,
+    order: &OrderOptions,
+) -> (Plan, OrderReport) {
     let stages = needed_stages(spec, selection);
+    let mut optimizer = Optimizer::new(spec, order);
+    let mut report = OrderReport::default();
     // The effective SHELL at the end of each stage, for stages built on it.
     let mut final_shells: Vec<Option<Vec<String>>> = vec![None; spec.stages.len()];
     let mut planned = Vec::with_capacity(stages.len());
@@ -63,9 +77,30 @@ pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
             }
             None => unreachable!("decoder rejects stages without `from`"),
         };
-        let mut instructions = Vec::new();
+        // Each item is lowered with the shell in effect where it was
+        // written: `shell` never moves past a command, but metadata such as
+        // a shell-form `cmd` may move past a `shell`.
+        let mut shells = Vec::with_capacity(decl.items.len());
         for item in &decl.items {
-            lower_item(spec, item, &mut shell, &mut instructions);
+            shells.push(shell.clone());
+            if let ItemKind::Shell(words) = &item.kind {
+                shell = strings(words);
+            }
+        }
+        let ordering = optimizer.order_stage(id);
+        report.stages.push(ordering.report);
+        let mut instructions = Vec::new();
+        for i in ordering.items {
+            let start = instructions.len();
+            lower_item(spec, &decl.items[i], &mut shells[i], &mut instructions);
+            // A step lowers to its input copies first; the optimizer may order them.
+            if let Some(inputs) = &ordering.inputs[i] {
+                let copies: Vec<Located<Instruction>> =
+                    instructions.drain(start..start + inputs.len()).collect();
+                let reordered: Vec<Located<Instruction>> =
+                    inputs.iter().map(|k| copies[*k].clone()).collect();
+                instructions.splice(start..start, reordered);
+            }
         }
         final_shells[id.0] = Some(shell);
         planned.push(plan::Stage {
@@ -78,10 +113,11 @@ pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
             origin: decl.span,
         });
     }
-    Plan {
+    let plan = Plan {
         source_name: source_name.to_owned(),
         stages: planned,
-    }
+    };
+    (plan, report)
 }
 
 fn strings(values: &[Spanned<String>]) -> Vec<String> {

@@ -16,7 +16,10 @@ Examples:
   stowplan compile -o Dockerfile           write the Dockerfile (atomically)
   stowplan check                           validate only
   stowplan write                           write every `output` the spec declares
-  stowplan check --outputs                 fail with a diff if a generated file drifted";
+  stowplan check --outputs                 fail with a diff if a generated file drifted
+  stowplan explain --changed src/main.go   what a change rebuilds, instruction by instruction
+  stowplan presets                         list the built-in runtime presets
+  stowplan init --preset go                write a starter stowplan.kdl here";
 
 #[derive(Parser, Debug)]
 #[command(name = "stowplan", version, about = "Compile KDL build specs into cache-optimal Dockerfiles.", after_help = EXAMPLES)]
@@ -100,6 +103,38 @@ enum Command {
         /// Buildah script: the pull policy for base images (STOWPLAN_PULL overrides it at run time).
         #[arg(long, value_enum, default_value_t = Pull::Missing)]
         pull: Pull,
+        #[command(flatten)]
+        order: OrderArgs,
+        /// Print on stderr what the layer-order optimizer moved, and why.
+        #[arg(long)]
+        explain_order: bool,
+    },
+    /// Say which instructions a change rebuilds, and why (the cache model).
+    #[command(
+        after_help = "Lines are those of the Dockerfile (`stowplan compile` prints a spec's).\n\nExamples:\n  stowplan explain --changed src/main.go\n  stowplan explain --dockerfile Dockerfile --changed package.json --arg VERSION\n  stowplan explain --changed go.mod --base golang"
+    )]
+    Explain {
+        /// The spec file.
+        #[arg(default_value = "stowplan.kdl")]
+        spec: PathBuf,
+        /// Explain this Dockerfile instead of a spec (its `FILE.dockerignore`
+        /// or the folder's `.dockerignore` applies).
+        #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+        dockerfile: Option<PathBuf>,
+        /// Context paths that changed (files or folders).
+        #[arg(long, value_name = "PATH", num_args = 1..)]
+        changed: Vec<String>,
+        /// A build arg whose value changed (repeatable).
+        #[arg(long = "arg", value_name = "NAME")]
+        args: Vec<String>,
+        /// A base image that changed: a full reference, or a name for every tag (repeatable).
+        #[arg(long = "base", value_name = "IMAGE")]
+        bases: Vec<String>,
+        /// Only this image and the stages it needs (repeatable).
+        #[arg(long = "image", value_name = "NAME")]
+        images: Vec<String>,
+        #[command(flatten)]
+        order: OrderArgs,
     },
     /// Validate a spec, or compare declared outputs with the files on disk.
     #[command(
@@ -130,6 +165,65 @@ enum Command {
         #[arg(default_value = "stowplan.kdl")]
         spec: PathBuf,
     },
+    /// List the built-in runtime presets, or print one's template.
+    #[command(
+        after_help = "Examples:\n  stowplan presets\n  stowplan presets show go\n\nUse a preset in a spec: image \"api\" template=\"go\" package=\"./cmd/api\""
+    )]
+    Presets {
+        #[command(subcommand)]
+        action: Option<PresetsAction>,
+    },
+    /// Write a starter stowplan.kdl for the current folder from a preset.
+    #[command(
+        after_help = "The package manager, main package or binary name come from the lockfile\nor manifest found here. An existing stowplan.kdl is never overwritten.\n\nExamples:\n  stowplan init --preset node\n  stowplan init --preset go"
+    )]
+    Init {
+        /// The preset to start from (`stowplan presets` lists them).
+        #[arg(long)]
+        preset: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PresetsAction {
+    /// Print a preset's template, as written in runtime-presets/.
+    Show { name: String },
+}
+
+/// How the layer-order optimizer runs (spec/cache.md).
+#[derive(clap::Args, Debug)]
+struct OrderArgs {
+    /// Keep the written order of every stage: no layer reordering.
+    #[arg(long)]
+    keep_order: bool,
+    /// Weigh inputs by how often the spec's git history changed them,
+    /// instead of by volatility class.
+    #[arg(long)]
+    history: bool,
+}
+
+impl OrderArgs {
+    fn options(&self, spec: &Path) -> Result<stowplan::optimize::OrderOptions, Fatal> {
+        if self.keep_order {
+            return Ok(stowplan::optimize::OrderOptions::written());
+        }
+        // git reads the history while the spec is parsed.
+        let history = self
+            .history
+            .then(|| stowplan::history::HistorySource::from_git_in_background(spec_dir(spec)));
+        Ok(stowplan::optimize::OrderOptions {
+            enabled: true,
+            history,
+        })
+    }
+}
+
+/// A history asked for and not read is an error of its own (exit 2).
+fn history_read(options: &stowplan::Options) -> Result<(), Fatal> {
+    match options.order.history.as_ref().map(|h| h.get()) {
+        Some(Err(e)) => Err(Fatal(format!("--history: {e}"))),
+        _ => Ok(()),
+    }
 }
 
 /// A failure that is not about the spec: usage or I/O (exit 2).
@@ -219,6 +313,7 @@ fn options(spec: &Path, images: Vec<String>, reporter: &Reporter) -> stowplan::O
         images,
         context: Some(spec_dir(spec)),
         image_map: reporter.image_map.clone(),
+        order: Default::default(),
     }
 }
 
@@ -231,6 +326,8 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             emit,
             builder,
             pull,
+            order,
+            explain_order,
         } => {
             let target = match emit {
                 Emit::Dockerfile => stowplan::Target::Dockerfile(
@@ -250,11 +347,17 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                 }
             };
             let source = load(&spec)?;
-            let options = options(&spec, images, reporter);
+            let mut options = options(&spec, images, reporter);
+            options.order = order.options(&spec)?;
             if reporter.verbose {
                 explain_selection(&source, &options);
             }
-            match stowplan::compile(&source, &options, &target) {
+            if explain_order && let Ok(done) = stowplan::explain_order(&source, &options) {
+                eprint!("{}", done.output);
+            }
+            let compiled = stowplan::compile(&source, &options, &target);
+            history_read(&options)?;
+            match compiled {
                 Ok(done) => {
                     if !reporter.warnings_pass(&done.warnings) {
                         return Ok(ExitCode::from(1));
@@ -347,6 +450,24 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             })
         }
         Command::Graph { spec, format } => graph(&spec, format, reporter),
+        Command::Explain {
+            spec,
+            dockerfile,
+            changed,
+            args,
+            bases,
+            images,
+            order,
+        } => {
+            let change = stowplan::cache::Change {
+                paths: changed,
+                args,
+                images: bases,
+            };
+            explain(spec, dockerfile, images, &order, &change, reporter)
+        }
+        Command::Presets { action } => presets(action),
+        Command::Init { preset } => init(&preset),
         Command::Write { spec } => {
             let source = load(&spec)?;
             match stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter)) {
@@ -393,6 +514,59 @@ fn graph(spec: &Path, format: GraphFormat, reporter: &Reporter) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+fn explain(
+    spec: PathBuf,
+    dockerfile: Option<PathBuf>,
+    images: Vec<String>,
+    order: &OrderArgs,
+    change: &stowplan::cache::Change,
+    reporter: &Reporter,
+) -> Result<ExitCode, Fatal> {
+    let text = match dockerfile {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Fatal(format!("cannot read {}: {e}", path.display())))?;
+            // BuildKit reads `NAME.dockerignore` beside the Dockerfile first.
+            let mut own = path.clone().into_os_string();
+            own.push(".dockerignore");
+            let ignore = [PathBuf::from(own), spec_dir(&path).join(".dockerignore")]
+                .iter()
+                .find_map(|p| std::fs::read_to_string(p).ok());
+            match stowplan::explain::explain_dockerfile(&text, ignore.as_deref(), change) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("stowplan: {}: {e}", path.display());
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        None => {
+            let source = load(&spec)?;
+            let mut options = options(&spec, images, reporter);
+            options.order = order.options(&spec)?;
+            let explained = stowplan::explain::explain_spec(&source, &options, change);
+            history_read(&options)?;
+            match explained {
+                Ok(done) => {
+                    if !reporter.warnings_pass(&done.warnings) {
+                        return Ok(ExitCode::from(1));
+                    }
+                    done.output
+                }
+                Err(diagnostics) => {
+                    reporter.report(&diagnostics);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `-v`: which stages the output holds and which it leaves out.
 fn explain_selection(source: &SourceFile, options: &stowplan::Options) {
     let Ok(checked) = stowplan::check(source, options) else {
@@ -411,6 +585,56 @@ fn explain_selection(source: &SourceFile, options: &stowplan::Options) {
             eprintln!("stowplan: pruned `{name}`: no selected image needs it");
         }
     }
+}
+
+fn presets(action: Option<PresetsAction>) -> Result<ExitCode, Fatal> {
+    let text = match action {
+        None => stowplan::presets::describe_all(),
+        Some(PresetsAction::Show { name }) => match stowplan::presets::find(&name) {
+            Some(preset) => preset.text.to_owned(),
+            None => {
+                let names: Vec<&str> = stowplan::presets::PRESETS.iter().map(|p| p.name).collect();
+                return Err(Fatal(format!(
+                    "there is no preset `{name}`; the presets are: {}",
+                    names.join(", ")
+                )));
+            }
+        },
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `init`: the starter spec, written only if no stowplan.kdl is there.
+fn init(preset: &str) -> Result<ExitCode, Fatal> {
+    let starter = stowplan::starter::starter(preset, Path::new(".")).map_err(Fatal)?;
+    let path = Path::new("stowplan.kdl");
+    if path.exists() {
+        return Err(Fatal(
+            "stowplan.kdl already exists here; init never overwrites it".to_owned(),
+        ));
+    }
+    let fail = |e: std::io::Error| Fatal(format!("cannot write stowplan.kdl: {e}"));
+    let mut file = tempfile::NamedTempFile::new_in(".").map_err(fail)?;
+    file.write_all(starter.text.as_bytes()).map_err(fail)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(fail)?;
+    }
+    file.as_file().sync_all().map_err(fail)?;
+    // Linking, not renaming: a stowplan.kdl that appeared meanwhile is kept.
+    file.persist_noclobber(path).map_err(|e| fail(e.error))?;
+    eprintln!("stowplan: wrote stowplan.kdl from preset `{preset}`");
+    for note in &starter.notes {
+        eprintln!("stowplan: note: {note}");
+    }
+    eprintln!("stowplan: next: `stowplan write` writes the Dockerfile");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn make_executable(path: &Path) -> Result<(), Fatal> {

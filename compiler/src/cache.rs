@@ -1,0 +1,712 @@
+//! The cache model: which instructions a change rebuilds, and why.
+//!
+//! A builder keys every instruction on its parent, its own text, the
+//! content of what it copies and the build args it can see. That is the
+//! chain rule of the classic builder and of buildah's layer cache; BuildKit
+//! refines it (a LABEL does not key a later RUN there) but never rebuilds
+//! more, so the model is an upper bound for every builder stowplan targets.
+//!
+//! Both stowplan's plans ([`from_plan`]) and hand-written Dockerfiles
+//! ([`crate::dockerfile_model::read`]) become one [`CacheGraph`], so both are
+//! measured with the same ruler: [`evaluate`] takes a [`Change`] (context
+//! paths, build args, base images) and marks every instruction cached or
+//! rebuilt with the input that caused it.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::plan::Plan;
+
+/// A build as the cache sees it: stages of instructions, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct CacheGraph {
+    pub stages: Vec<CacheStage>,
+    /// `.dockerignore` of the build context: changes it excludes reach no COPY.
+    pub ignore: Ignore,
+}
+
+#[derive(Clone, Debug)]
+pub struct CacheStage {
+    /// The `AS` name, or the stage's index when it has none.
+    pub name: String,
+    /// An image somebody builds (`--target`), as opposed to a builder stage.
+    pub target: bool,
+    pub base: CacheBase,
+    /// The `FROM` line, as displayed.
+    pub from_text: String,
+    pub from_line: Option<usize>,
+    /// Build args the `FROM` line expands (declared before the first `FROM`).
+    pub from_expands: Vec<String>,
+    pub instructions: Vec<CacheInstruction>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheBase {
+    Scratch,
+    Image(String),
+    /// An earlier stage, by index.
+    Stage(usize),
+}
+
+/// What kind of instruction, for costs and for which args it sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Run,
+    Copy,
+    Add,
+    Arg,
+    Env,
+    Workdir,
+    User,
+    Shell,
+    Volume,
+    /// Image configuration that no later instruction reads: LABEL, EXPOSE,
+    /// CMD, ENTRYPOINT, HEALTHCHECK, STOPSIGNAL, ONBUILD, MAINTAINER.
+    Metadata,
+}
+
+#[derive(Clone, Debug)]
+pub struct CacheInstruction {
+    /// The instruction on one line, as displayed.
+    pub text: String,
+    /// 1-based line in the Dockerfile, when there is one.
+    pub line: Option<usize>,
+    pub kind: Kind,
+    /// Context paths it reads (COPY and ADD sources, bind mounts).
+    pub context: Vec<String>,
+    /// Earlier stages it reads (`COPY --from`, `RUN --mount=...,from=`), by index.
+    pub stages: Vec<usize>,
+    /// External images it reads (`COPY --from=image`), and ADD's URLs.
+    pub images: Vec<String>,
+    /// Build args its text expands (`$NAME`, `${NAME}`).
+    pub expands: Vec<String>,
+    /// Build args it declares (`ARG NAME[=default]...`).
+    pub declares: Vec<String>,
+    /// What rebuilding it costs, in seconds of a typical build.
+    pub cost: f64,
+}
+
+impl CacheInstruction {
+    pub fn new(kind: Kind, text: String) -> Self {
+        let cost = default_cost(kind, &text);
+        CacheInstruction {
+            text,
+            line: None,
+            kind,
+            context: Vec::new(),
+            stages: Vec::new(),
+            images: Vec::new(),
+            expands: Vec::new(),
+            declares: Vec::new(),
+            cost,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- costs
+
+/// The default cost of an instruction, in seconds of a typical build. Only
+/// the ratios matter: they weigh a rebuild of `npm ci` against a COPY.
+pub fn default_cost(kind: Kind, text: &str) -> f64 {
+    match kind {
+        Kind::Run => run_cost(text),
+        Kind::Copy | Kind::Add => COPY_COST,
+        // Config changes are instant; WORKDIR makes a directory.
+        _ => 0.0,
+    }
+}
+
+pub const COPY_COST: f64 = 1.0;
+pub const INSTALL_COST: f64 = 60.0;
+pub const BUILD_COST: f64 = 30.0;
+pub const OTHER_RUN_COST: f64 = 5.0;
+
+/// What kind of work a command does, guessed from well-known tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunKind {
+    /// Downloads and installs packages: `npm ci`, `pip install`, `go mod download`, ...
+    Install,
+    /// Compiles or bundles: `go build`, `npm run build`, `cargo build`, `make`, ...
+    Build,
+    Other,
+}
+
+pub fn run_kind(command: &str) -> RunKind {
+    let lower = command.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
+        .filter(|w| !w.is_empty())
+        // `./manage.py` and `manage.py` are one program.
+        .map(|w| w.strip_prefix("./").unwrap_or(w))
+        .collect();
+    let pair = |a: &str, b: &[&str]| words.windows(2).any(|w| w[0] == a && b.contains(&w[1]));
+    let install = pair("npm", &["ci", "install", "i"])
+        || pair("pnpm", &["install", "i"])
+        || pair("yarn", &["install"])
+        || yarn_bare_install(&words)
+        || pair("pip", &["install", "wheel", "download"])
+        || pair("pip3", &["install", "wheel", "download"])
+        || pair("poetry", &["install"])
+        || pair("pipenv", &["install", "sync"])
+        || pair("uv", &["sync", "pip"])
+        || pair("mod", &["download"])
+        || pair("apt-get", &["install"])
+        || pair("apt", &["install"])
+        || pair("apk", &["add"])
+        || pair("dnf", &["install"])
+        || pair("yum", &["install"])
+        || pair("bundle", &["install"])
+        || pair("cargo", &["fetch"])
+        || pair("composer", &["install"])
+        || pair("dotnet", &["restore"]);
+    if install {
+        return RunKind::Install;
+    }
+    let build = pair("go", &["build", "install"])
+        || pair("npm", &["run"])
+        || pair("yarn", &["build", "run"])
+        || pair("pnpm", &["build", "run"])
+        || pair("cargo", &["build", "install"])
+        || pair("dotnet", &["build", "publish"])
+        || pair("vite", &["build"])
+        || pair("manage.py", &["collectstatic", "compress"])
+        || words.iter().any(|w| {
+            matches!(
+                *w,
+                "make" | "mvn" | "gradle" | "gradlew" | "tsc" | "webpack" | "cmake" | "ninja"
+            ) || w.starts_with("build:")
+        });
+    if build {
+        RunKind::Build
+    } else {
+        RunKind::Other
+    }
+}
+
+/// `yarn` with no command (flags at most) installs.
+fn yarn_bare_install(words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| *w == "yarn" && words.get(i + 1).is_none_or(|n| n.starts_with("--")))
+}
+
+pub fn run_cost(command: &str) -> f64 {
+    match run_kind(command) {
+        RunKind::Install => INSTALL_COST,
+        RunKind::Build => BUILD_COST,
+        RunKind::Other => OTHER_RUN_COST,
+    }
+}
+
+// ---------------------------------------------------------------- changes and outcomes
+
+/// What changed since the last build.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    /// Context paths (files or directories), relative to the context.
+    pub paths: Vec<String>,
+    /// Build args whose value changed.
+    pub args: Vec<String>,
+    /// Base images that changed (`golang` matches every `golang:*` reference).
+    pub images: Vec<String>,
+}
+
+/// Why an instruction rebuilds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// A changed context path reaches a source it copies.
+    Context { path: String, source: String },
+    /// A changed build arg that it sees (a RUN sees every arg in scope) or expands.
+    Arg { name: String, expanded: bool },
+    /// The stage's base image changed.
+    BaseImage(String),
+    /// An image it copies from changed.
+    Image(String),
+    /// A stage it builds on or copies from rebuilt.
+    Stage(String),
+    /// An earlier instruction of the stage rebuilt (a position in
+    /// [`StageOutcome::statuses`]: 0 is the `FROM`).
+    After(usize),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Cached,
+    Rebuilt(Why),
+}
+
+impl Status {
+    pub fn rebuilt(&self) -> bool {
+        matches!(self, Status::Rebuilt(_))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StageOutcome {
+    /// `statuses[0]` is the `FROM`, `statuses[i + 1]` the stage's instruction `i`.
+    pub statuses: Vec<Status>,
+}
+
+impl StageOutcome {
+    /// Whether the stage's final state differs from the cached one.
+    pub fn rebuilt(&self) -> bool {
+        self.statuses.iter().any(Status::rebuilt)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub stages: Vec<StageOutcome>,
+}
+
+/// Applies the chain rule to every stage in order.
+pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
+    let paths: Vec<String> = change
+        .paths
+        .iter()
+        .map(|p| normalize_context_path(p))
+        .filter(|p| !graph.ignore.excludes(p))
+        .collect();
+    let mut stages: Vec<StageOutcome> = Vec::with_capacity(graph.stages.len());
+    for stage in &graph.stages {
+        let from = match &stage.base {
+            CacheBase::Image(reference) => change
+                .images
+                .iter()
+                .any(|c| image_matches(reference, c))
+                .then(|| Why::BaseImage(reference.clone())),
+            CacheBase::Stage(parent) => stages
+                .get(*parent)
+                .is_some_and(StageOutcome::rebuilt)
+                .then(|| Why::Stage(graph.stages[*parent].name.clone())),
+            CacheBase::Scratch => None,
+        }
+        .or_else(|| {
+            stage
+                .from_expands
+                .iter()
+                .find(|a| change.args.contains(a))
+                .map(|a| Why::Arg {
+                    name: a.clone(),
+                    expanded: true,
+                })
+        });
+        let mut statuses = Vec::with_capacity(stage.instructions.len() + 1);
+        let mut first_rebuilt = from.is_some().then_some(0);
+        statuses.push(from.map_or(Status::Cached, Status::Rebuilt));
+        let mut scope: Vec<&str> = Vec::new();
+        for (i, instruction) in stage.instructions.iter().enumerate() {
+            let own = own_reason(graph, &stages, instruction, &scope, &paths, change);
+            scope.extend(instruction.declares.iter().map(String::as_str));
+            let status = match (own, first_rebuilt) {
+                (Some(why), _) => Status::Rebuilt(why),
+                (None, Some(k)) => Status::Rebuilt(Why::After(k)),
+                (None, None) => Status::Cached,
+            };
+            if status.rebuilt() && first_rebuilt.is_none() {
+                first_rebuilt = Some(i + 1);
+            }
+            statuses.push(status);
+        }
+        stages.push(StageOutcome { statuses });
+    }
+    Outcome { stages }
+}
+
+/// A reason of the instruction's own, regardless of what came before it.
+fn own_reason(
+    graph: &CacheGraph,
+    done: &[StageOutcome],
+    instruction: &CacheInstruction,
+    scope: &[&str],
+    paths: &[String],
+    change: &Change,
+) -> Option<Why> {
+    for source in &instruction.context {
+        if let Some(path) = paths.iter().find(|p| source_touches(source, p)) {
+            return Some(Why::Context {
+                path: path.clone(),
+                source: source.clone(),
+            });
+        }
+    }
+    for producer in &instruction.stages {
+        if done.get(*producer).is_some_and(StageOutcome::rebuilt) {
+            return Some(Why::Stage(graph.stages[*producer].name.clone()));
+        }
+    }
+    for image in &instruction.images {
+        if change.images.iter().any(|c| image_matches(image, c)) {
+            return Some(Why::Image(image.clone()));
+        }
+    }
+    for name in &change.args {
+        if !scope.contains(&name.as_str()) {
+            continue;
+        }
+        if instruction.expands.contains(name) {
+            return Some(Why::Arg {
+                name: name.clone(),
+                expanded: true,
+            });
+        }
+        if instruction.kind == Kind::Run {
+            return Some(Why::Arg {
+                name: name.clone(),
+                expanded: false,
+            });
+        }
+    }
+    None
+}
+
+impl CacheGraph {
+    /// The stages a target needs (itself, its bases, what it copies or
+    /// mounts from), in file order.
+    pub fn needed(&self, targets: &[usize]) -> Vec<usize> {
+        let mut needed = vec![false; self.stages.len()];
+        let mut stack: Vec<usize> = targets.to_vec();
+        while let Some(s) = stack.pop() {
+            if std::mem::replace(&mut needed[s], true) {
+                continue;
+            }
+            let stage = &self.stages[s];
+            if let CacheBase::Stage(parent) = stage.base {
+                stack.push(parent);
+            }
+            for instruction in &stage.instructions {
+                stack.extend(instruction.stages.iter().copied());
+            }
+        }
+        (0..self.stages.len()).filter(|s| needed[*s]).collect()
+    }
+
+    /// Every target, in file order.
+    pub fn targets(&self) -> Vec<usize> {
+        (0..self.stages.len())
+            .filter(|s| self.stages[*s].target)
+            .collect()
+    }
+
+    /// The cost of building `stages` from scratch.
+    pub fn full_cost(&self, stages: &[usize]) -> f64 {
+        stages
+            .iter()
+            .flat_map(|s| &self.stages[*s].instructions)
+            .map(|i| i.cost)
+            .sum()
+    }
+
+    /// The cost of what `outcome` rebuilds among `stages`.
+    pub fn rebuilt_cost(&self, outcome: &Outcome, stages: &[usize]) -> f64 {
+        stages
+            .iter()
+            .flat_map(|s| {
+                self.stages[*s]
+                    .instructions
+                    .iter()
+                    .zip(&outcome.stages[*s].statuses[1..])
+            })
+            .filter(|(_, status)| status.rebuilt())
+            .map(|(i, _)| i.cost)
+            .sum()
+    }
+}
+
+// ---------------------------------------------------------------- from a plan
+
+/// Costs a spec sets for the instructions its steps lower to, by the span
+/// offset of the step (an instruction's `origin`).
+pub type CostOverrides = BTreeMap<usize, f64>;
+
+/// The plan as the cache sees it: its Dockerfile, read back, with the
+/// plan's image kinds as targets and the spec's costs where it set one.
+/// Going through the emitted text keeps one reader for every Dockerfile.
+pub fn from_plan(plan: &Plan, costs: &CostOverrides) -> Result<CacheGraph, Vec<Diagnostic>> {
+    let text = crate::emit::dockerfile::emit(plan)?;
+    let mut graph = crate::dockerfile_model::read(&text)
+        .expect("stowplan's own Dockerfiles always parse (the suite proves it)");
+    for (stage, planned) in graph.stages.iter_mut().zip(&plan.stages) {
+        stage.target = planned.kind == crate::ast::StageKind::Image;
+        // A step's cost is shared by the RUNs it lowers to.
+        let mut runs_per_origin: BTreeMap<usize, usize> = BTreeMap::new();
+        for located in &planned.instructions {
+            if matches!(located.value, crate::plan::Instruction::Run(_)) {
+                *runs_per_origin.entry(located.origin.offset()).or_default() += 1;
+            }
+        }
+        for (instruction, located) in stage.instructions.iter_mut().zip(&planned.instructions) {
+            let origin = located.origin.offset();
+            if instruction.kind == Kind::Run
+                && let Some(cost) = costs.get(&origin)
+            {
+                instruction.cost = cost / runs_per_origin[&origin] as f64;
+            }
+        }
+    }
+    Ok(graph)
+}
+
+// ---------------------------------------------------------------- paths
+
+/// A context path without `./`, leading `/` or trailing `/`; the whole
+/// context is the empty string.
+pub fn normalize_context_path(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    parts.join("/")
+}
+
+pub fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// Whether a change to `changed` (a file or a directory of the context)
+/// can change what a COPY of `source` reads. Sources match as BuildKit
+/// does: a directory brings everything under it, wildcards follow Go's
+/// `filepath.Match` (a `*` never crosses `/`), a match on a directory
+/// brings its content.
+pub fn source_touches(source: &str, changed: &str) -> bool {
+    let source = normalize_context_path(source);
+    let changed = normalize_context_path(changed);
+    if source.is_empty() || changed.is_empty() {
+        return true;
+    }
+    let pattern: Vec<&str> = source.split('/').collect();
+    let path: Vec<&str> = changed.split('/').collect();
+    // One is inside the other, component by component.
+    pattern
+        .iter()
+        .zip(&path)
+        .all(|(p, c)| match_component(p, c))
+}
+
+/// Go's `filepath.Match` for one path component: `*`, `?`, `[...]`
+/// classes (with `^` or `!` negation and ranges) and `\` escapes.
+pub fn match_component(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    match_from(&p, &n)
+}
+
+fn match_from(p: &[char], n: &[char]) -> bool {
+    match p.first() {
+        None => n.is_empty(),
+        Some('*') => (0..=n.len()).any(|k| match_from(&p[1..], &n[k..])),
+        Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
+        Some('[') => {
+            let Some(c) = n.first() else { return false };
+            match match_class(&p[1..], *c) {
+                Some((matched, rest)) => matched && match_from(rest, &n[1..]),
+                // An unterminated class is a literal `[`.
+                None => *c == '[' && match_from(&p[1..], &n[1..]),
+            }
+        }
+        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && match_from(&p[2..], &n[1..]),
+        Some(c) => n.first() == Some(c) && match_from(&p[1..], &n[1..]),
+    }
+}
+
+/// Reads a class after `[`; returns whether `c` is in it and the rest of the pattern.
+fn match_class(p: &[char], c: char) -> Option<(bool, &[char])> {
+    let (negated, mut i) = match p.first() {
+        Some('^') | Some('!') => (true, 1),
+        _ => (false, 0),
+    };
+    let mut matched = false;
+    let mut first = true;
+    while i < p.len() {
+        if p[i] == ']' && !first {
+            return Some((matched != negated, &p[i + 1..]));
+        }
+        first = false;
+        let mut lo = p[i];
+        if lo == '\\' && i + 1 < p.len() {
+            i += 1;
+            lo = p[i];
+        }
+        let mut hi = lo;
+        if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+            hi = p[i + 2];
+            i += 2;
+        }
+        if lo <= c && c <= hi {
+            matched = true;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A `.dockerignore`: patterns in order, the last match wins, `!` re-includes.
+#[derive(Clone, Debug, Default)]
+pub struct Ignore {
+    patterns: Vec<(bool, Vec<String>)>,
+}
+
+impl Ignore {
+    pub fn parse(text: &str) -> Ignore {
+        let patterns = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (negated, pattern) = match l.strip_prefix('!') {
+                    Some(rest) => (true, rest.trim()),
+                    None => (false, l),
+                };
+                let parts = normalize_context_path(pattern)
+                    .split('/')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                (negated, parts)
+            })
+            .filter(|(_, parts): &(bool, Vec<String>)| !parts.is_empty())
+            .collect();
+        Ignore { patterns }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether the path (or a directory above it) is left out of the context.
+    pub fn excludes(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut excluded = false;
+        for (negated, pattern) in &self.patterns {
+            let hit = (1..=parts.len()).any(|n| match_path(pattern, &parts[..n]));
+            if hit {
+                excluded = !negated;
+            }
+        }
+        excluded
+    }
+}
+
+/// Component-wise match where `**` spans any number of components.
+fn match_path(pattern: &[String], path: &[&str]) -> bool {
+    match pattern.first() {
+        None => path.is_empty(),
+        Some(p) if p == "**" => (0..=path.len()).any(|k| match_path(&pattern[1..], &path[k..])),
+        Some(p) => {
+            !path.is_empty() && match_component(p, path[0]) && match_path(&pattern[1..], &path[1..])
+        }
+    }
+}
+
+/// `golang:1.22` matches `golang:1.22` and, given without a tag, `golang`.
+pub fn image_matches(reference: &str, changed: &str) -> bool {
+    reference == changed || (repository(changed) == changed && repository(reference) == changed)
+}
+
+/// An image reference without its tag and digest.
+pub fn repository(reference: &str) -> &str {
+    let name = reference.split('@').next().unwrap_or(reference);
+    match name.rfind(':') {
+        Some(colon) if colon > name.rfind('/').unwrap_or(0) => &name[..colon],
+        _ => name,
+    }
+}
+
+/// The build args a Dockerfile text expands: `$NAME` and `${NAME...}`,
+/// unless escaped with `\` or inside single quotes.
+pub fn expansions(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut single = false;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '\'' => {
+                single = !single;
+                i += 1;
+            }
+            '$' if !single => {
+                let braced = chars.get(i + 1) == Some(&'{');
+                let start = if braced { i + 2 } else { i + 1 };
+                let mut end = start;
+                while end < chars.len()
+                    && (chars[end] == '_' || chars[end].is_ascii_alphanumeric())
+                    && !(end == start && chars[end].is_ascii_digit())
+                {
+                    end += 1;
+                }
+                if end > start {
+                    let name: String = chars[start..end].iter().collect();
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+                i = end.max(i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_match_like_buildkit() {
+        assert!(source_touches(".", "anything/at/all"));
+        assert!(source_touches("src/", "src/a/b.ts"));
+        assert!(source_touches("./src", "src/a/b.ts"));
+        assert!(!source_touches("src/", "srcx/a.ts"));
+        assert!(source_touches("go.mod", "go.mod"));
+        assert!(!source_touches("go.mod", "go.sum"));
+        assert!(source_touches("package*.json", "package-lock.json"));
+        assert!(!source_touches("*.json", "src/a.json"));
+        assert!(source_touches("*.go", "app.go"));
+        // A changed directory may hold what the source names.
+        assert!(source_touches("src/app.ts", "src"));
+        assert!(source_touches("[a-c]*.txt", "b1.txt"));
+        assert!(!source_touches("[!a-c]*.txt", "b1.txt"));
+    }
+
+    #[test]
+    fn dockerignore_last_match_wins() {
+        let ignore = Ignore::parse("# comment\n*.md\n**/*.log\nnode_modules\n!README.md\n");
+        assert!(ignore.excludes("CHANGELOG.md"));
+        assert!(!ignore.excludes("README.md"));
+        assert!(!ignore.excludes("docs/x.md"));
+        assert!(ignore.excludes("a/b/c.log"));
+        assert!(ignore.excludes("node_modules/x/index.js"));
+        assert!(!ignore.excludes("src/app.ts"));
+    }
+
+    #[test]
+    fn expansions_skip_escapes_and_single_quotes() {
+        assert_eq!(expansions("a $A ${B:-x} \\$C '$D' $1"), vec!["A", "B"]);
+    }
+
+    #[test]
+    fn images_match_by_repository() {
+        assert!(image_matches("golang:1.22", "golang"));
+        assert!(image_matches("golang:1.22", "golang:1.22"));
+        assert!(!image_matches("golang:1.22", "golang:1.23"));
+        assert!(image_matches("localhost:5000/app:1", "localhost:5000/app"));
+        assert_eq!(repository("a/b@sha256:00"), "a/b");
+    }
+
+    #[test]
+    fn runs_are_costed_by_what_they_do() {
+        assert_eq!(run_kind("npm ci --omit=dev"), RunKind::Install);
+        assert_eq!(run_kind("yarn --network-timeout 600000"), RunKind::Install);
+        assert_eq!(run_kind("go mod download"), RunKind::Install);
+        assert_eq!(
+            run_kind("CGO_ENABLED=0 go build -o /out/x ."),
+            RunKind::Build
+        );
+        assert_eq!(run_kind("yarn build:app:docker"), RunKind::Build);
+        assert_eq!(run_kind("useradd app"), RunKind::Other);
+    }
+}

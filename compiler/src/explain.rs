@@ -1,0 +1,183 @@
+//! `stowplan explain`: the cache model's verdict, instruction by instruction.
+//!
+//! For every image: the stages it needs, each instruction cached or
+//! rebuilt, and the input that made it rebuild. Lines are those of the
+//! Dockerfile (`stowplan compile` prints the one for a spec).
+
+use std::fmt::Write as _;
+
+use crate::cache::{self, CacheGraph, Change, Outcome, Status, Why};
+use crate::{Options, SourceFile, SourceResult, Warned};
+
+/// Explains a change against the Dockerfile a spec compiles to.
+pub fn explain_spec(
+    source: &SourceFile,
+    options: &Options,
+    change: &Change,
+) -> SourceResult<String> {
+    let checked = crate::check(source, options)?;
+    let selection = crate::select(&checked.output, &options.images)?;
+    let planned = crate::plan_with(source, &checked.output, &selection, options);
+    let costs = crate::optimize::cost_overrides(&checked.output);
+    let graph = cache::from_plan(&planned.plan, &costs)?;
+    let outcome = cache::evaluate(&graph, change);
+    Ok(Warned {
+        output: render(&graph, &outcome, change),
+        warnings: checked.warnings,
+    })
+}
+
+/// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
+pub fn explain_dockerfile(
+    text: &str,
+    ignore: Option<&str>,
+    change: &Change,
+) -> Result<String, crate::dockerfile_model::ReadError> {
+    let mut graph = crate::dockerfile_model::read(text)?;
+    if let Some(ignore) = ignore {
+        graph.ignore = cache::Ignore::parse(ignore);
+    }
+    let outcome = cache::evaluate(&graph, change);
+    Ok(render(&graph, &outcome, change))
+}
+
+/// Display width of an instruction's text.
+const TEXT_WIDTH: usize = 56;
+
+pub fn render(graph: &CacheGraph, outcome: &Outcome, change: &Change) -> String {
+    let mut out = String::new();
+    let mut what: Vec<String> = Vec::new();
+    if !change.paths.is_empty() {
+        what.push(format!("changed {}", change.paths.join(", ")));
+    }
+    if !change.args.is_empty() {
+        what.push(format!("build args {}", change.args.join(", ")));
+    }
+    if !change.images.is_empty() {
+        what.push(format!("base images {}", change.images.join(", ")));
+    }
+    if what.is_empty() {
+        what.push("nothing changed".to_owned());
+    }
+    let _ = writeln!(out, "{}", what.join("; "));
+    let label_width = graph
+        .stages
+        .iter()
+        .enumerate()
+        .flat_map(|(s, stage)| (0..=stage.instructions.len()).map(move |k| label(graph, s, k)))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    for target in graph.targets() {
+        let needed = graph.needed(&[target]);
+        let count: usize = needed
+            .iter()
+            .map(|s| graph.stages[*s].instructions.len())
+            .sum();
+        let rebuilt: usize = needed
+            .iter()
+            .map(|s| {
+                outcome.stages[*s].statuses[1..]
+                    .iter()
+                    .filter(|st| st.rebuilt())
+                    .count()
+            })
+            .sum();
+        let _ = writeln!(
+            out,
+            "\nimage {}: {rebuilt} of {count} instructions rebuild, cost {} of {}",
+            graph.stages[target].name,
+            cost(graph.rebuilt_cost(outcome, &needed)),
+            cost(graph.full_cost(&needed)),
+        );
+        for s in needed {
+            let stage = &graph.stages[s];
+            let keyword = if stage.target { "image" } else { "stage" };
+            let _ = writeln!(out, "  {keyword} {}", stage.name);
+            for (k, status) in outcome.stages[s].statuses.iter().enumerate() {
+                let text = if k == 0 {
+                    &stage.from_text
+                } else {
+                    &stage.instructions[k - 1].text
+                };
+                let line = format!(
+                    "    {:<label_width$}  {:<7}  {}",
+                    label(graph, s, k),
+                    if status.rebuilt() {
+                        "rebuilt"
+                    } else {
+                        "cached"
+                    },
+                    shorten(text),
+                );
+                match status {
+                    Status::Cached => {
+                        let _ = writeln!(out, "{}", line.trim_end());
+                    }
+                    Status::Rebuilt(why) => {
+                        let _ = writeln!(
+                            out,
+                            "{:<width$}  {}",
+                            line,
+                            reason(graph, s, why),
+                            width = 4 + label_width + 2 + 7 + 2 + TEXT_WIDTH
+                        );
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `L12` for a Dockerfile line, `#3` for a position without one.
+fn label(graph: &CacheGraph, stage: usize, k: usize) -> String {
+    let stage = &graph.stages[stage];
+    let line = if k == 0 {
+        stage.from_line
+    } else {
+        stage.instructions[k - 1].line
+    };
+    match line {
+        Some(line) => format!("L{line}"),
+        None => format!("#{k}"),
+    }
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= TEXT_WIDTH {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(TEXT_WIDTH - 1).collect();
+    short.push('…');
+    short
+}
+
+fn reason(graph: &CacheGraph, stage: usize, why: &Why) -> String {
+    match why {
+        Why::Context { path, source } => format!("{path} changed (reads {source})"),
+        Why::Arg {
+            name,
+            expanded: true,
+        } => format!("build arg {name} changed (expanded here)"),
+        Why::Arg {
+            name,
+            expanded: false,
+        } => format!("build arg {name} changed (a RUN sees every arg in scope)"),
+        Why::BaseImage(image) => format!("base image {image} changed"),
+        Why::Image(image) => format!("{image} changed"),
+        Why::Stage(name) => format!("stage {name} rebuilt"),
+        Why::After(k) => format!("follows {}", label(graph, stage, *k)),
+    }
+}
+
+/// Costs print as whole numbers unless a spec set a fraction.
+pub fn cost(value: f64) -> String {
+    // `+ 0.0` turns a negative zero into zero.
+    let value = value + 0.0;
+    if value.fract().abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}

@@ -1,0 +1,3 @@
+module example.com/stowplan/preset-go
+
+go 1.19

@@ -1,0 +1,341 @@
+//! The cache model, `stowplan explain` and `compile --explain-order`.
+//!
+//! Every `tests/cases_cache/*.kdl` and `*.Dockerfile` is a case: its first
+//! comment lines say what changed (`changed: PATH...`, `arg: NAME...`,
+//! `base: IMAGE...`), and its snapshot holds what `explain` prints (for a
+//! spec, also the optimizer's report and the Dockerfile the lines refer
+//! to). A Dockerfile case may bring `NAME.Dockerfile.dockerignore`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use stowplan::SourceFile;
+use stowplan::cache::Change;
+
+/// The change a case's header comments describe.
+fn change(text: &str) -> Change {
+    let mut change = Change::default();
+    for line in text.lines() {
+        let line = line.trim_start_matches(['/', '#', ' ']);
+        let Some((key, values)) = line.split_once(':') else {
+            continue;
+        };
+        let values = values.split_whitespace().map(str::to_owned);
+        match key {
+            "changed" => change.paths.extend(values),
+            "arg" => change.args.extend(values),
+            "base" => change.images.extend(values),
+            _ => {}
+        }
+    }
+    change
+}
+
+fn explain_case(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let change = change(&text);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    if name.ends_with(".Dockerfile") {
+        let ignore =
+            std::fs::read_to_string(path.with_file_name(format!("{name}.dockerignore"))).ok();
+        return stowplan::explain::explain_dockerfile(&text, ignore.as_deref(), &change)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let source = SourceFile::new(name.clone(), text);
+    let options = stowplan::Options::default();
+    let fail = |d: Vec<stowplan::Diagnostic>| panic!("{name}:\n{}", common::render_all(&d));
+    let order = stowplan::explain_order(&source, &options).unwrap_or_else(fail);
+    let dockerfile = stowplan::compile_dockerfile(&source, &options).unwrap_or_else(fail);
+    let explained =
+        stowplan::explain::explain_spec(&source, &options, &change).unwrap_or_else(fail);
+    let numbered: String = dockerfile
+        .output
+        .lines()
+        .enumerate()
+        .map(|(n, line)| format!("{:>3} {line}\n", n + 1))
+        .collect();
+    format!(
+        "---- order ----\n{}\n---- Dockerfile ----\n{numbered}\n---- explain ----\n{}",
+        order.output, explained.output
+    )
+}
+
+#[test]
+fn cases() {
+    insta::glob!("cases_cache/*.kdl", |path| {
+        insta::assert_snapshot!(explain_case(path));
+    });
+    insta::glob!("cases_cache/*.Dockerfile", |path| {
+        insta::assert_snapshot!(explain_case(path));
+    });
+}
+
+/// The optimizer only reorders: every stage keeps exactly its instructions,
+/// and the expected rebuild cost never goes up.
+#[test]
+fn reordering_keeps_every_instruction() {
+    let mut specs: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["tests/cases", "tests/cases_cache"] {
+        for entry in std::fs::read_dir(common::root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".kdl") && !name.starts_with("err_") {
+                specs.push(path);
+            }
+        }
+    }
+    for entry in std::fs::read_dir(common::root().join("examples")).unwrap() {
+        specs.push(entry.unwrap().path().join("stowplan.kdl"));
+    }
+    specs.retain(|p| p.exists());
+    assert!(specs.len() > 5);
+    for path in specs {
+        let source = SourceFile::new("s.kdl", std::fs::read_to_string(&path).unwrap());
+        // A case's context is `NAME.context/` beside it, an example's its folder.
+        let context = Some(path.with_extension("context"))
+            .filter(|c| c.is_dir())
+            .or_else(|| path.parent().map(Path::to_path_buf));
+        let options = stowplan::Options {
+            context,
+            ..Default::default()
+        };
+        let checked = stowplan::check(&source, &options)
+            .unwrap_or_else(|d| panic!("{}:\n{}", path.display(), common::render_all(&d)));
+        let spec = &checked.output;
+        let all = stowplan::Selection::All;
+        let (optimized, report) =
+            stowplan::lower::lower_ordered(spec, &all, "s.kdl", &Default::default());
+        let (written, _) = stowplan::lower::lower_ordered(
+            spec,
+            &all,
+            "s.kdl",
+            &stowplan::optimize::OrderOptions::written(),
+        );
+        for (a, b) in optimized.stages.iter().zip(&written.stages) {
+            let mut x: Vec<String> = a
+                .instructions
+                .iter()
+                .map(|i| format!("{:?}", i.value))
+                .collect();
+            let mut y: Vec<String> = b
+                .instructions
+                .iter()
+                .map(|i| format!("{:?}", i.value))
+                .collect();
+            x.sort();
+            y.sort();
+            assert_eq!(
+                x,
+                y,
+                "{}: stage {} lost or gained an instruction",
+                path.display(),
+                a.name
+            );
+        }
+        for stage in &report.stages {
+            assert!(
+                stage.after <= stage.before + 1e-9,
+                "{}: {} got worse: {} -> {}",
+                path.display(),
+                stage.stage,
+                stage.before,
+                stage.after
+            );
+        }
+    }
+}
+
+/// The seed Dockerfile rebuilds its module download on a source edit;
+/// stowplan's go example does not.
+#[test]
+fn stowplan_rebuilds_less_than_the_seed() {
+    let seed = std::fs::read_to_string(common::root().join("tests/cases_cache/seed_go.Dockerfile"))
+        .unwrap();
+    let graph = stowplan::dockerfile_model::read(&seed).unwrap();
+    let change = Change {
+        paths: vec!["main.go".into()],
+        ..Default::default()
+    };
+    let outcome = stowplan::cache::evaluate(&graph, &change);
+    let needed = graph.needed(&graph.targets());
+    let seed_cost = graph.rebuilt_cost(&outcome, &needed);
+
+    let spec = common::root().join("examples/go-server/stowplan.kdl");
+    let source = SourceFile::new("stowplan.kdl", std::fs::read_to_string(spec).unwrap());
+    let checked = stowplan::check(&source, &stowplan::Options::default()).unwrap();
+    let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
+    let graph = stowplan::cache::from_plan(&plan, &Default::default()).unwrap();
+    let outcome = stowplan::cache::evaluate(&graph, &change);
+    let needed = graph.needed(&graph.targets());
+    let ours = graph.rebuilt_cost(&outcome, &needed);
+    assert!(
+        ours < seed_cost / 2.0,
+        "stowplan {ours} vs seed {seed_cost}"
+    );
+}
+
+// ---------------------------------------------------------------- the binary
+
+fn stowplan(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stowplan"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run stowplan")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const SPEC: &str = r#"stowplan 1
+stage "build" {
+    from "golang:1.22.5-bookworm"
+    workdir "/src"
+    step "compile" {
+        input "main.go"
+        run "go build -o /out/app ."
+        writes "/out/"
+    }
+    step "deps" {
+        input "go.mod"
+        run "go mod download"
+        writes "/go/pkg/mod/"
+    }
+    artifact "app" "/out/app" static=#true
+}
+image "app" {
+    from "gcr.io/distroless/static-debian12:nonroot"
+    label "version" "1"
+    copy artifact="build.app" to="/app"
+    entrypoint "/app"
+}
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stowplan.kdl"), SPEC).unwrap();
+    std::fs::write(dir.path().join("go.mod"), "module example.com/app\n").unwrap();
+    std::fs::write(dir.path().join("main.go"), "package main\nfunc main() {}\n").unwrap();
+    dir
+}
+
+#[test]
+fn explain_on_the_command_line() {
+    let dir = project();
+    let out = stowplan(dir.path(), &["explain", "--changed", "main.go"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("changed main.go\n"), "{stdout}");
+    assert!(stdout.contains("rebuilt  COPY main.go ./"), "{stdout}");
+    assert!(
+        stdout.contains("main.go changed (reads main.go)"),
+        "{stdout}"
+    );
+    // The module download was moved first, so it stays cached.
+    assert!(stdout.contains("cached   RUN go mod download"), "{stdout}");
+
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM golang:1.22 AS build\nWORKDIR /app\nCOPY . .\nRUN go mod download\n",
+    )
+    .unwrap();
+    let out = stowplan(
+        dir.path(),
+        &[
+            "explain",
+            "--dockerfile",
+            "Dockerfile",
+            "--changed",
+            "main.go",
+            "--base",
+            "golang",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("base image golang:1.22 changed"),
+        "{stdout}"
+    );
+
+    std::fs::write(dir.path().join("Broken"), "RUN echo before any FROM\n").unwrap();
+    let out = stowplan(
+        dir.path(),
+        &["explain", "--dockerfile", "Broken", "--changed", "x"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = stowplan(
+        dir.path(),
+        &["explain", "--dockerfile", "missing", "--changed", "x"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn compile_explains_the_order_and_can_keep_it() {
+    let dir = project();
+    let out = stowplan(dir.path(), &["compile", "--explain-order"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("moved step `deps`"), "{stderr}");
+    assert!(stderr.contains("moved label to the end"), "{stderr}");
+    assert!(
+        stdout.find("go mod download") < stdout.find("go build"),
+        "{stdout}"
+    );
+
+    let kept = text(&stowplan(dir.path(), &["compile", "--keep-order"]).stdout);
+    assert!(
+        kept.find("go mod download") > kept.find("go build"),
+        "{kept}"
+    );
+}
+
+#[test]
+fn history_weighs_what_the_repository_changes() {
+    let dir = project();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .current_dir(dir.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .expect("git");
+        assert!(status.success());
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "one"]);
+    // In this repository go.mod changes in every commit and main.go in one:
+    // by class the download goes first, by history the build stays first.
+    for n in 0..5 {
+        std::fs::write(
+            dir.path().join("go.mod"),
+            format!("module example.com/app{n}\n"),
+        )
+        .unwrap();
+        git(&["commit", "-q", "-a", "-m", "bump"]);
+    }
+    let out = stowplan(dir.path(), &["compile", "--history", "--explain-order"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.find("go mod download") > stdout.find("go build"),
+        "{stdout}"
+    );
+    assert!(
+        !text(&out.stderr).contains("moved step"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Outside a repository, --history is an error of its own (exit 2).
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::write(bare.path().join("stowplan.kdl"), SPEC).unwrap();
+    let out = stowplan(bare.path(), &["compile", "--history"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

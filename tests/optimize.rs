@@ -1,0 +1,246 @@
+//! Property test: for segments of up to 8 movable units, the optimizer's
+//! order is the brute-force optimum among the orders that keep every
+//! dependency, under both probability models (independent volatility
+//! classes and a commit history).
+
+use proptest::prelude::*;
+use stowplan::optimize::{Problem, expected, respects, solve_exact};
+
+/// Units read atoms; P(nothing changed) for a set of units is the product
+/// of its atoms' (1 - p), times the prefix's.
+fn independent(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    (
+        prop::collection::vec(0.0f64..=1.0, 1..6),
+        prop::collection::vec(prop::collection::vec(any::<bool>(), 6), n),
+        0.0f64..=1.0,
+    )
+        .prop_map(move |(p, uses, prefix)| {
+            (0..1usize << n)
+                .map(|mask| {
+                    let mut stay = 1.0 - prefix * 0.5;
+                    for (a, pa) in p.iter().enumerate() {
+                        let used = (0..n).any(|u| mask & (1 << u) != 0 && uses[u][a]);
+                        if used {
+                            stay *= 1.0 - pa;
+                        }
+                    }
+                    stay
+                })
+                .collect()
+        })
+}
+
+/// Each commit touches a set of units; P(nothing changed) for a set is the
+/// share of commits that touch none of it.
+fn history(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(0usize..(1 << n), 1..40).prop_map(move |commits| {
+        (0..1usize << n)
+            .map(|mask| {
+                commits.iter().filter(|c| **c & mask == 0).count() as f64 / commits.len() as f64
+            })
+            .collect()
+    })
+}
+
+fn problem() -> impl Strategy<Value = Problem> {
+    (1usize..=8).prop_flat_map(|n| {
+        let costs = prop::collection::vec(prop_oneof![Just(0.0), 0.0f64..100.0, Just(1.0)], n);
+        // Dependencies point from earlier to later units, as in a written stage.
+        let preds = prop::collection::vec(any::<u32>(), n).prop_map(move |raw| {
+            raw.iter()
+                .enumerate()
+                .map(|(u, r)| r & ((1u32 << u) - 1) & 0x5555_5555u32.rotate_left(u as u32))
+                .collect::<Vec<u32>>()
+        });
+        let stay = prop_oneof![independent(n), history(n)];
+        (costs, preds, stay).prop_map(|(costs, preds, stay)| Problem { costs, preds, stay })
+    })
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for rest in permutations(n - 1) {
+        for at in 0..=rest.len() {
+            let mut p = rest.clone();
+            p.insert(at, n - 1);
+            out.push(p);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn exact_order_is_the_brute_force_optimum(problem in problem()) {
+        let n = problem.costs.len();
+        let chosen = solve_exact(&problem);
+        prop_assert!(respects(&problem, &chosen));
+        let mut sorted = chosen.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(sorted, (0..n).collect::<Vec<_>>());
+        let best = permutations(n)
+            .into_iter()
+            .filter(|order| respects(&problem, order))
+            .map(|order| expected(&problem, &order))
+            .fold(f64::INFINITY, f64::min);
+        let ours = expected(&problem, &chosen);
+        prop_assert!(ours <= best + 1e-9 * best.max(1.0), "chosen {ours} > optimum {best}");
+        // Nothing moves without a strict gain: the written order, when optimal, is kept.
+        let written: Vec<usize> = (0..n).collect();
+        if expected(&problem, &written) <= best + 1e-12 {
+            prop_assert_eq!(chosen, written);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- whole specs
+
+const INPUTS: &[&str] = &[
+    "go.mod",
+    "package.json",
+    "main.go",
+    "app.py",
+    "nginx.conf",
+    "settings.yaml",
+    ".nvmrc",
+    "src/",
+];
+const RUNS: &[(&str, f64)] = &[
+    ("npm ci", 60.0),
+    ("go build ./...", 30.0),
+    ("echo hi", 5.0),
+    ("pip install -r x", 60.0),
+];
+const PATHS: &[&str] = &["/out/a", "/out/b", "/out/a/x", "/var/c", "/out"];
+
+#[derive(Clone, Debug)]
+struct Step {
+    input: usize,
+    run: usize,
+    writes: usize,
+    reads: Option<usize>,
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    (1usize..=8)
+        .prop_flat_map(|n| {
+            (
+                Just(n),
+                prop::collection::vec(
+                    (
+                        0..RUNS.len(),
+                        0..PATHS.len(),
+                        prop::option::of(0..PATHS.len()),
+                    ),
+                    n,
+                ),
+                Just((0..INPUTS.len()).collect::<Vec<_>>()).prop_shuffle(),
+            )
+        })
+        .prop_map(|(n, picks, inputs)| {
+            (0..n)
+                .map(|i| Step {
+                    input: inputs[i],
+                    run: picks[i].0,
+                    writes: picks[i].1,
+                    reads: picks[i].2,
+                })
+                .collect()
+        })
+}
+
+fn contains(a: &str, b: &str) -> bool {
+    let (a, b) = (format!("{a}/"), format!("{b}/"));
+    a.starts_with(&b) || b.starts_with(&a)
+}
+
+/// The oracle's own reading of the spec language: what each step writes
+/// and reads, what it costs, how likely its input changes.
+fn oracle_cost(steps: &[Step], order: &[usize]) -> f64 {
+    let base = 1.0 - stowplan::history::Volatility::Toolchain.probability();
+    let mut stay = base;
+    let mut total = 0.0;
+    for &s in order {
+        let step = &steps[s];
+        stay *= 1.0 - stowplan::history::classify(INPUTS[step.input]).probability();
+        total += (RUNS[step.run].1 + 1.0) * (1.0 - stay);
+    }
+    total
+}
+
+fn oracle_respects(steps: &[Step], order: &[usize]) -> bool {
+    let writes = |s: &Step| {
+        let input = format!("/src/{}", INPUTS[s.input].trim_end_matches('/'));
+        vec![PATHS[s.writes].to_owned(), input]
+    };
+    let reads = |s: &Step| {
+        let mut r = writes(s);
+        r.extend(s.reads.map(|p| PATHS[p].to_owned()));
+        r
+    };
+    let overlap = |a: &[String], b: &[String]| a.iter().any(|x| b.iter().any(|y| contains(x, y)));
+    for (pos, &j) in order.iter().enumerate() {
+        for &i in &order[pos + 1..] {
+            // `i` was written before `j` but now comes after it.
+            if i < j {
+                let (a, b) = (&steps[i], &steps[j]);
+                if overlap(&writes(a), &reads(b)) || overlap(&writes(b), &reads(a)) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn spec(steps: &[Step]) -> String {
+    let mut text = String::from(
+        "stowplan 1\nstage \"build\" {\n    from \"debian:bookworm-slim\"\n    workdir \"/src\"\n",
+    );
+    for (i, step) in steps.iter().enumerate() {
+        text.push_str(&format!(
+            "    step \"s{i}\" {{\n        input \"{}\"\n        run \"{} # s{i}\"\n        writes \"{}\"\n",
+            INPUTS[step.input], RUNS[step.run].0, PATHS[step.writes]
+        ));
+        if let Some(r) = step.reads {
+            text.push_str(&format!("        reads \"{}\"\n", PATHS[r]));
+        }
+        text.push_str("    }\n");
+    }
+    text.push_str("    artifact \"out\" \"/out/\"\n}\nimage \"app\" {\n    from \"debian:bookworm-slim\"\n    copy artifact=\"build.out\" to=\"/out/\"\n    cmd \"/out/a\"\n}\n");
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A stage of up to 8 steps that declare `writes`: the compiled order
+    /// keeps every dependency and costs no more than the best order that
+    /// does, by the oracle's own count.
+    #[test]
+    fn compiled_stages_are_optimal(steps in steps()) {
+        let source = stowplan::SourceFile::new("p.kdl", spec(&steps));
+        let text = match stowplan::compile_dockerfile(&source, &stowplan::Options::default()) {
+            Ok(done) => done.output,
+            Err(d) => panic!("{:?}", d),
+        };
+        let mut order: Vec<(usize, usize)> = (0..steps.len())
+            .map(|i| (text.find(&format!("# s{i}\n")).expect("every step is emitted"), i))
+            .collect();
+        order.sort_unstable();
+        let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+        prop_assert!(oracle_respects(&steps, &order), "{order:?} breaks a dependency:\n{text}");
+        let best = permutations(steps.len())
+            .into_iter()
+            .filter(|o| oracle_respects(&steps, o))
+            .map(|o| oracle_cost(&steps, &o))
+            .fold(f64::INFINITY, f64::min);
+        let ours = oracle_cost(&steps, &order);
+        prop_assert!(ours <= best + 1e-9 * best.max(1.0), "{ours} > {best} for {order:?}:\n{text}");
+    }
+}
