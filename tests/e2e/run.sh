@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh [EXAMPLE...] - stowplan's end-to-end test: both backends, for real.
 #
-# For every example (default: all of examples/go-server python-flask node-server node-static):
+# For every example (default: the four seed apps go-server python-flask node-server node-static and
+# the preset examples preset-go preset-node preset-python preset-static preset-rust preset-java):
 #   compile-df    stowplan compile --image-map tests/e2e/images.kdl --builder buildah-1.28-docker
 #                   -> Dockerfile
 #   compile-sh    stowplan compile --emit buildah --pull never --image-map ... -> build.sh
@@ -35,7 +36,8 @@ ROOT=$(cd -- "$HERE/../.." && pwd)
 STOWPLAN=${STOWPLAN_BIN:-$ROOT/target/debug/stowplan}
 IMAGE_MAP=$HERE/images.kdl
 E2E_DIR=${STOWPLAN_E2E_DIR:-/var/tmp/stowplan-e2e}
-ALL_EXAMPLES=(go-server python-flask node-server node-static)
+ALL_EXAMPLES=(go-server python-flask node-server node-static
+              preset-go preset-node preset-python preset-static preset-rust preset-java)
 EXAMPLES=("$@")
 ((${#EXAMPLES[@]})) || EXAMPLES=("${ALL_EXAMPLES[@]}")
 export LC_ALL=C.UTF-8
@@ -222,6 +224,10 @@ port_of() {
     python-flask) echo 5000 ;;  # stowplan.kdl: --port 5000
     node-server) echo 3000 ;;   # server.js: PORT || 3000
     node-static) echo 8080 ;;   # nginx-unprivileged
+    preset-go|preset-rust|preset-java) echo 8080 ;;  # their sources: PORT || 8080
+    preset-node) echo 3000 ;;   # server.js: PORT || 3000
+    preset-python) echo 5000 ;; # stowplan.kdl: --port 5000
+    preset-static) echo 8080 ;; # nginx-unprivileged
     *) return 1 ;;
   esac
 }
@@ -263,6 +269,30 @@ behaviour() {
       http_expect / 200 exact "${page%x}"
       http_expect /style.css 200 contains 'body{margin:0;font-family:system-ui,sans-serif;background:#f4f1ea;color:#1d2a3a}main{'
       http_expect /nope 404 ;;
+    preset-go)  # cmd/hello/main.go: the time in Lisbon needs the time zone database in the binary
+      http_expect / 200 contains 'Olá do preset go! Em Lisboa são '
+      http_expect /healthz 200 exact $'ok\n'
+      http_expect /nope 404 ;;
+    preset-node)  # server.js
+      http_expect / 200 exact $'Olá do preset node!\n'
+      http_expect /healthz 200 exact $'ok\n'
+      http_expect /nope 404 exact $'not found\n' ;;
+    preset-python)  # app.py
+      http_expect / 200 exact $'Olá do preset python!\n'
+      http_expect /healthz 200 exact $'ok\n' ;;
+    preset-static)  # public/, served as is
+      page=$(cat "$ROOT/examples/preset-static/public/index.html"; printf x)
+      http_expect / 200 exact "${page%x}"
+      page=$(cat "$ROOT/examples/preset-static/public/style.css"; printf x)
+      http_expect /style.css 200 exact "${page%x}"
+      http_expect /nope 404 ;;
+    preset-rust)  # src/main.rs
+      http_expect / 200 exact $'Olá do preset rust!\n'
+      http_expect /healthz 200 exact $'ok\n'
+      http_expect /nope 404 exact $'not found\n' ;;
+    preset-java)  # src/main/java/com/example/Main.java, src/main/resources/greeting.txt
+      http_expect / 200 contains "$(head -n 1 "$ROOT/examples/preset-java/src/main/resources/greeting.txt")"
+      http_expect /healthz 200 exact $'ok\n' ;;
   esac
 }
 run_image() {  # run_image df|sh
@@ -383,8 +413,12 @@ config_of() {  # config_of IMAGE: the compared config fields, as buildah stores 
 #    list/map where Docker writes null (e.g. ENTRYPOINT clears the inherited CMD: Docker null,
 #    buildah build []). Applied to both sides: the script also writes `Cmd: []` when it clears an
 #    inherited CMD, because `buildah config` cannot set null (spec/buildah.md).
+# 3. The io.buildah.version label: `buildah build` stamps its own version on every image it makes
+#    (visible on a scratch base; other bases inherit the label of the local images setup.sh
+#    committed). BuildKit adds no such label, and the script commits with --identity-label=false.
 NULLISH='def nullish: if . == [] or . == {} then null else . end;
-  .Cmd |= nullish | .Entrypoint |= nullish | .Volumes |= nullish | .OnBuild |= nullish'
+  .Cmd |= nullish | .Entrypoint |= nullish | .Volumes |= nullish | .OnBuild |= nullish
+  | .Labels |= (if . == null then null else del(.["io.buildah.version"]) | nullish end)'
 # 2. Env order: an ENV that overrides a variable of the base image (python-flask's PATH) keeps its
 #    position with Docker and the script, but buildah build deletes it and appends it at the end.
 #    Accepted only if the Dockerfile build's list is exactly the script's list with some entries

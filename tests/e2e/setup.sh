@@ -460,6 +460,100 @@ EOF
   commit "$c" $P/distroless-static:nonroot $R_DL "$v"
 fi
 
+# ------------------------------------------------------------------ 9b. distroless-cc:nonroot
+# Like gcr.io/distroless/cc-debian12:nonroot: the distroless-static files plus glibc and libgcc
+# (Debian's libc6 and libgcc-s1, copied file by file out of the debian image), no shell.
+IMG_DLCC=$P/distroless-cc:nonroot
+R_DLCC=distroless-cc-1+$($B images -q $IMG_DL)+$($B images -q $IMG_DEBIAN)
+if ! up_to_date $IMG_DLCC "$R_DLCC"; then
+  c=$(new_ctr distroless-cc $IMG_DL); m=$($B mount "$c")
+  d=$(new_ctr distroless-cc-src $IMG_DEBIAN); dm=$($B mount "$d")
+  # the merged-/usr links first, so the packages' /lib/... paths land in /usr/lib/... as there
+  for l in lib lib64 bin sbin; do
+    if [ -L "$dm/$l" ] && [ ! -e "$m/$l" ]; then cp -a "$dm/$l" "$m/$l"; fi
+  done
+  mkdir -p "$m/usr/lib" "$m/usr/lib64" "$m/usr/bin" "$m/usr/sbin"
+  for pkg in libc6 libgcc-s1; do dpkg-query --admindir="$dm/var/lib/dpkg" -L "$pkg"; done \
+    | grep -vE '^/usr/share/(doc|lintian|man)' | sed 's|^/||' | sort -u \
+    | (cd "$dm" && while read -r f; do [ -d "$f" ] && [ ! -L "$f" ] || printf '%s\n' "$f"; done) \
+    | tar -C "$dm" --no-recursion -T - -cf - | tar -C "$m" -xpf -
+  v="debian12 (libc6 $(dpkg-query --admindir="$dm/var/lib/dpkg" -W -f='${Version}' libc6))"
+  $B umount "$d" >/dev/null; $B rm "$d" >/dev/null
+  $B umount "$c" >/dev/null
+  $B config --user 65532:65532 --workingdir /home/nonroot "$c"
+  commit "$c" $IMG_DLCC "$R_DLCC" "$v"
+fi
+
+# ------------------------------------------------------------------ 9c. rust:bookworm
+# Debian's rustc-web/cargo-web (the toolchain Debian keeps current for its browsers; plain rustc
+# is 1.63, too old for lockfile v4), laid out like the official image: CARGO_HOME=/usr/local/cargo.
+IMG_RUST=$P/rust:bookworm
+R_RUST=rust-1
+if ! up_to_date $IMG_RUST $R_RUST; then
+  log "rust:bookworm: apt-get install (Debian rustc-web, cargo-web)"
+  c=$(new_ctr rust $IMG_DEBIAN)
+  ctr_apt "$c" ca-certificates gcc libc6-dev rustc-web cargo-web
+  # self-test: a std-only crate builds with no network
+  $B run --network=none "$c" -- sh -ec '
+    mkdir -p /usr/local/cargo && chmod 1777 /usr/local/cargo
+    export CARGO_HOME=/usr/local/cargo
+    cd /tmp && cargo new --quiet --bin rustcheck && cd rustcheck && cargo build --quiet --release --locked 2>/dev/null || cargo build --quiet --release
+    ./target/release/rustcheck && cd / && rm -rf /tmp/rustcheck' >&2
+  v=$($B run "$c" -- rustc --version | awk '{print $2}')
+  $B config --env CARGO_HOME=/usr/local/cargo --env RUST_VERSION="$v" \
+    --env PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --cmd '["bash"]' "$c"
+  commit "$c" $IMG_RUST $R_RUST "$v"
+fi
+
+# ------------------------------------------------------------------ 9d. jre:bookworm and maven:bookworm
+# Debian's OpenJDK 17 (bookworm has no 21) and Maven 3.8. No registry is reachable, so Maven's
+# global settings mirror every repository to Debian's own Maven repository, /usr/share/maven-repo,
+# filled by the plugin packages below: the default lifecycle's plugins and maven-dependency-plugin.
+# That is how an air-gapped site points Maven at its mirror; a pom that pins a plugin version
+# Debian does not carry fails here, as it would against a mirror that lacks it.
+IMG_JRE=$P/jre:bookworm
+R_JRE=jre-1
+if ! up_to_date $IMG_JRE $R_JRE; then
+  log "jre:bookworm: apt-get install (Debian openjdk-17-jre-headless)"
+  c=$(new_ctr jre $IMG_DEBIAN)
+  # openjdk's postinst links its man pages, which the slim dpkg config does not install
+  $B run --network=none "$c" -- mkdir -p /usr/share/man/man1
+  ctr_apt "$c" ca-certificates openjdk-17-jre-headless
+  v=$($B run --network=none "$c" -- java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
+  $B config --env JAVA_VERSION="$v" --cmd '["jshell"]' "$c"
+  commit "$c" $IMG_JRE $R_JRE "$v"
+fi
+IMG_MVN=$P/maven:bookworm
+R_MVN=maven-1
+if ! up_to_date $IMG_MVN $R_MVN; then
+  log "maven:bookworm: apt-get install (Debian maven, openjdk-17-jdk-headless, Maven plugins)"
+  c=$(new_ctr maven $IMG_DEBIAN)
+  $B run --network=none "$c" -- mkdir -p /usr/share/man/man1
+  ctr_apt "$c" ca-certificates openjdk-17-jdk-headless maven libmaven-clean-plugin-java \
+    libmaven-compiler-plugin-java libmaven-dependency-plugin-java libmaven-deploy-plugin-java \
+    libmaven-install-plugin-java libmaven-jar-plugin-java libmaven-resources-plugin-java \
+    libmaven-site-plugin-java libsurefire-java
+  m=$($B mount "$c")
+  cat > "$m/etc/maven/settings.xml" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- written by stowplan tests/e2e/setup.sh: no registry is reachable, Debian's repository is the mirror -->
+<settings xmlns="http://maven.apache.org/SETTINGS/1.2.0">
+  <mirrors>
+    <mirror>
+      <id>debian</id>
+      <mirrorOf>*</mirrorOf>
+      <url>file:///usr/share/maven-repo</url>
+    </mirror>
+  </mirrors>
+</settings>
+EOF
+  $B umount "$c" >/dev/null
+  v=$($B run --network=none "$c" -- mvn -v 2>/dev/null | sed -n 's/^Apache Maven \([^ ]*\).*/\1/p')
+  $B config --env MAVEN_VERSION="$v" --cmd '["mvn"]' "$c"
+  commit "$c" $IMG_MVN $R_MVN "$v"
+fi
+
 # ------------------------------------------------------------------ 10. aliases under the official names
 # So an unmodified `FROM golang:1.23-bookworm` finds the local image with --pull=never. Only names
 # whose version matches what is really inside are added.
@@ -510,7 +604,8 @@ fi
 # ------------------------------------------------------------------ 11. report
 {
   for img in $IMG_BUSYBOX $IMG_DEBIAN $IMG_GO $IMG_PY $P/python:bookworm-slim $IMG_NODE $P/node:bookworm-slim \
-             $IMG_NGINX $IMG_NGINXU $IMG_DL $P/distroless-static:nonroot; do
+             $IMG_NGINX $IMG_NGINXU $IMG_DL $P/distroless-static:nonroot $IMG_DLCC $IMG_RUST \
+             $IMG_JRE $IMG_MVN; do
     printf '%s\t%s\n' "$img" "$(version_of "$img")"
   done
 } > "$E2E_DIR/images.tsv.new"

@@ -593,6 +593,13 @@ impl<'a> Emitter<'a> {
         from.push(')');
         let _ = writeln!(out, "{from}");
         out.push_str("  containers+=(\"$c\")\n");
+        if stage.base == Base::Scratch {
+            // BuildKit and `buildah build` give an image from scratch the default
+            // PATH; `buildah from scratch` does not.
+            out.push_str(
+                "  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \"$c\"\n",
+            );
+        }
         if self.referenced.contains(stage.name.as_str()) {
             let _ = writeln!(out, "  ctr[{}]=$c", stage.name);
         }
@@ -1408,7 +1415,8 @@ run_in() {
   root=$(buildah mount "$c")
   mapfile -t stubs < <(new_paths "$root" /etc/hosts /etc/resolv.conf /etc/hostname \
     /run/.containerenv "${targets[@]}" | LC_ALL=C sort -ru)
-  buildah run "${build_args[@]/#/--env=}" "${mounts[@]}" "${flags[@]}" "$c" -- "$@" </dev/null
+  # What a RUN prints goes to stderr: stdout carries only the script's result line.
+  buildah run "${build_args[@]/#/--env=}" "${mounts[@]}" "${flags[@]}" "$c" -- "$@" </dev/null >&2
   for path in "${stubs[@]}"; do
     if [[ -d $root$path && ! -L $root$path ]]; then
       rmdir -- "$root$path" 2>/dev/null || true

@@ -22,7 +22,23 @@ fn answer(mut stream: TcpStream) -> std::io::Result<()> {
     )
 }
 
+// As PID 1 in a container a process has no default action for SIGTERM:
+// without a handler, `docker stop` waits its whole timeout, then kills it.
+// The standard library has no signal API, so this asks libc directly.
+extern "C" {
+    fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+    fn _exit(status: i32) -> !;
+}
+const SIGTERM: i32 = 15;
+
+extern "C" fn exit_on_term(_: i32) {
+    // SAFETY: _exit is async-signal-safe; there is nothing to flush.
+    unsafe { _exit(0) }
+}
+
 fn main() -> std::io::Result<()> {
+    // SAFETY: installs a handler that only calls an async-signal-safe function.
+    unsafe { signal(SIGTERM, exit_on_term) };
     let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_owned());
     let listener = TcpListener::bind(("0.0.0.0", port.parse().unwrap_or(8080)))?;
     eprintln!("listening on :{port}");
