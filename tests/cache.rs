@@ -113,7 +113,17 @@ fn reordering_keeps_every_instruction() {
             "s.kdl",
             &stowplan::optimize::OrderOptions::written(),
         );
-        for (a, b) in optimized.stages.iter().zip(&written.stages) {
+        let layered_options = stowplan::optimize::OrderOptions {
+            layer_per_instruction: true,
+            ..Default::default()
+        };
+        let (layered, _) = stowplan::lower::lower_ordered(spec, &all, "s.kdl", &layered_options);
+        let pairs = optimized
+            .stages
+            .iter()
+            .zip(&written.stages)
+            .chain(layered.stages.iter().zip(&written.stages));
+        for (a, b) in pairs {
             let mut x: Vec<String> = a
                 .instructions
                 .iter()
@@ -145,6 +155,58 @@ fn reordering_keeps_every_instruction() {
             );
         }
     }
+}
+
+/// For a builder that commits a layer per instruction, an image's metadata
+/// goes before the copies after its last command; for BuildKit, last.
+#[test]
+fn layered_builders_get_metadata_before_the_last_copies() {
+    let example = common::root().join("examples/python-flask");
+    let final_stage = |args: &[&str]| -> Vec<String> {
+        let out = stowplan(&example, args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let dockerfile = text(&out.stdout);
+        let start = dockerfile.find("AS python-flask").expect("the image stage");
+        dockerfile[start..]
+            .lines()
+            .skip(1)
+            .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+            .filter(|k| !k.is_empty())
+            .collect()
+    };
+    let position = |keywords: &[String], k: &str| keywords.iter().position(|x| x == k).unwrap();
+    let last = |keywords: &[String], k: &str| keywords.iter().rposition(|x| x == k).unwrap();
+
+    let buildkit = final_stage(&["compile"]);
+    assert_eq!(buildkit.last().map(String::as_str), Some("CMD"));
+    assert!(
+        last(&buildkit, "COPY") < position(&buildkit, "LABEL"),
+        "{buildkit:?}"
+    );
+
+    let buildah = final_stage(&["compile", "--builder", "buildah-1.28-docker"]);
+    for k in ["LABEL", "EXPOSE", "STOPSIGNAL", "HEALTHCHECK", "CMD"] {
+        assert!(
+            last(&buildah, k) < position(&buildah, "COPY"),
+            "{k}: {buildah:?}"
+        );
+    }
+    let (mut a, mut b) = (buildkit.clone(), buildah.clone());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same instructions");
+
+    let keep = final_stage(&[
+        "compile",
+        "--builder",
+        "buildah-1.28-docker",
+        "--keep-order",
+    ]);
+    assert_eq!(
+        keep.last().map(String::as_str),
+        Some("CMD"),
+        "--keep-order keeps it"
+    );
 }
 
 /// The seed Dockerfile rebuilds its module download on a source edit;

@@ -105,6 +105,7 @@ fn rebuild_table() -> Vec<Row> {
         let trained = OrderOptions {
             enabled: true,
             history: Some(stowplan::history::HistorySource::ready(early)),
+            layer_per_instruction: false,
         };
         rows.push(Row {
             late_baseline: replay(&baseline, &late),
@@ -337,6 +338,7 @@ fn main() {
             order: OrderOptions {
                 enabled: true,
                 history: Some(stowplan::history::HistorySource::ready(history)),
+                layer_per_instruction: false,
             },
             ..Options::default()
         };

@@ -45,6 +45,13 @@ impl Builder {
             .map(|(_, b)| *b)
     }
 
+    /// It commits a layer for every instruction, metadata included, and
+    /// a changed layer rebuilds every instruction after it (BuildKit's
+    /// metadata is free and outside the layer chain).
+    pub fn layer_per_instruction(self) -> bool {
+        self.is_buildah()
+    }
+
     fn is_buildah(self) -> bool {
         matches!(self, Builder::Buildah128 | Builder::Buildah128Docker)
     }

@@ -215,7 +215,14 @@ fn mapped_plan(
     spec: &resolve::Spec,
     selection: &Selection,
     options: &Options,
+    target: &Target,
 ) -> plan::Plan {
+    let layered = matches!(target, Target::Dockerfile(b) if b.layer_per_instruction());
+    if layered && options.order.enabled && !options.order.layer_per_instruction {
+        let mut options = options.clone();
+        options.order.layer_per_instruction = true;
+        return plan_with(source, spec, selection, &options).plan;
+    }
     plan_with(source, spec, selection, options).plan
 }
 
@@ -267,7 +274,7 @@ pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResul
 pub fn compile(source: &SourceFile, options: &Options, target: &Target) -> SourceResult<String> {
     let checked = check(source, options)?;
     let selection = select(&checked.output, &options.images)?;
-    let plan = mapped_plan(source, &checked.output, &selection, options);
+    let plan = mapped_plan(source, &checked.output, &selection, options, target);
     match emit_for(&plan, target) {
         Ok(text) => Ok(Warned {
             output: text,
@@ -308,11 +315,11 @@ pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Ve
                     .collect(),
             )
         };
-        let plan = mapped_plan(source, spec, &selection, options);
         let target = match output.format.value {
             ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
             ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
         };
+        let plan = mapped_plan(source, spec, &selection, options, &target);
         match emit_for(&plan, &target) {
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),

@@ -214,6 +214,7 @@ impl OrderArgs {
         Ok(stowplan::optimize::OrderOptions {
             enabled: true,
             history,
+            layer_per_instruction: false,
         })
     }
 }
@@ -349,6 +350,10 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let source = load(&spec)?;
             let mut options = options(&spec, images, reporter);
             options.order = order.options(&spec)?;
+            if let stowplan::Target::Dockerfile(builder) = &target {
+                options.order.layer_per_instruction =
+                    options.order.enabled && builder.layer_per_instruction();
+            }
             if reporter.verbose {
                 explain_selection(&source, &options);
             }

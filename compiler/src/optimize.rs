@@ -6,6 +6,8 @@
 //! - **Metadata last.** `label`, `expose`, `cmd`, `entrypoint`,
 //!   `healthcheck` and `stopsignal` set image configuration that no later
 //!   instruction reads; they move to the end of the stage in written order.
+//!   For builders that commit a layer per instruction (`buildah build`)
+//!   they go before the copies after the last command instead.
 //! - **Args at their first use.** An `arg` moves to just before the first
 //!   step that names it, never past a command that could read it unnamed
 //!   (a bare `run`, a step without `writes`) nor past an `env` of its name.
@@ -32,6 +34,22 @@ use crate::cache;
 use crate::history::{History, HistoryIndex, HistorySource, Volatility, classify};
 use crate::resolve::{Spec, StageId};
 
+/// Where metadata goes in `order` (which holds no metadata yet) for a
+/// builder that commits a layer per instruction: just before the first copy
+/// after the stage's last command. No instruction reads metadata, so any
+/// place builds the same image; there, a source edit rebuilds only the
+/// copies after it, and a metadata edit only those copies, never a command.
+fn metadata_position(order: &[usize], infos: &[ItemInfo]) -> usize {
+    let after_last_command = order
+        .iter()
+        .rposition(|i| infos[*i].runs)
+        .map_or(0, |p| p + 1);
+    order[after_last_command..]
+        .iter()
+        .position(|i| infos[*i].role == Role::Unit)
+        .map_or(order.len(), |p| after_last_command + p)
+}
+
 /// Segments up to this many units are ordered exactly.
 pub const EXACT_LIMIT: usize = 12;
 
@@ -44,6 +62,10 @@ pub struct OrderOptions {
     /// classes. A history that cannot be read leaves the classes in charge;
     /// the caller reports its error.
     pub history: Option<HistorySource>,
+    /// The builder commits a layer for every instruction (`buildah build`):
+    /// metadata then goes before the copies that follow the stage's last
+    /// command, instead of after them (see [`metadata_position`]).
+    pub layer_per_instruction: bool,
 }
 
 impl Default for OrderOptions {
@@ -51,6 +73,7 @@ impl Default for OrderOptions {
         OrderOptions {
             enabled: true,
             history: None,
+            layer_per_instruction: false,
         }
     }
 }
@@ -61,6 +84,7 @@ impl OrderOptions {
         OrderOptions {
             enabled: false,
             history: None,
+            layer_per_instruction: false,
         }
     }
 }
@@ -891,13 +915,25 @@ impl<'a> Optimizer<'a> {
         let metadata: Vec<usize> = (0..infos.len())
             .filter(|i| infos[*i].role == Role::Metadata)
             .collect();
+        let at = if self.options.layer_per_instruction {
+            metadata_position(&order, &infos)
+        } else {
+            order.len()
+        };
+        // An item moved when the number of other items before it changed.
         // "3 labels, expose": by keyword, in written order.
         let mut moved_metadata: Vec<(&str, usize)> = Vec::new();
-        for &i in &metadata {
-            if infos[i + 1..]
-                .iter()
-                .all(|later| later.role == Role::Metadata)
-            {
+        let mut others_before = 0;
+        let mut metadata_moved = Vec::new();
+        for info in &infos {
+            if info.role == Role::Metadata {
+                metadata_moved.push(others_before != at);
+            } else {
+                others_before += 1;
+            }
+        }
+        for (&i, moved) in metadata.iter().zip(metadata_moved) {
+            if !moved {
                 continue;
             }
             let keyword = infos[i].label.split(' ').next().unwrap_or_default();
@@ -916,7 +952,7 @@ impl<'a> Optimizer<'a> {
                 }
             })
             .collect();
-        order.extend(&metadata);
+        order.splice(at..at, metadata.iter().copied());
 
         report.before = self.expected_cost(&base, &infos, &arg_atoms, &written);
         report.after = self.expected_cost(&base, &infos, &arg_atoms, &order);
@@ -932,10 +968,15 @@ impl<'a> Optimizer<'a> {
         report.moves.extend(moved_units);
         report.moves.extend(arg_moves);
         if !moved_metadata.is_empty() {
-            report.moves.push(format!(
-                "moved {} to the end: metadata that no later instruction reads",
-                moved_metadata.join(", ")
-            ));
+            let whither = if at < order.len() - metadata.len() {
+                "before the copies after the last command: metadata that no instruction reads, \
+                 and each instruction is a layer for this builder"
+            } else {
+                "to the end: metadata that no later instruction reads"
+            };
+            report
+                .moves
+                .push(format!("moved {} {whither}", moved_metadata.join(", ")));
         }
         let undeclared: Vec<&str> = decl
             .items
