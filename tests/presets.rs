@@ -179,22 +179,6 @@ fn script(plan: &plan::Plan, prefix: &str) -> String {
         .expect("the RUN is planned")
 }
 
-fn kdl_string(s: &str) -> String {
-    let mut out = String::from('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -215,8 +199,8 @@ proptest! {
                  }}\n\
              }}\n\
              image \"app\" template=\"t\" v={} l={}\n",
-            kdl_string(&value),
-            kdl_string(&value),
+            stowplan::starter::kdl_string(&value),
+            stowplan::starter::kdl_string(&value),
         );
         let source = SourceFile::new("stowplan.kdl", text);
         let checked = stowplan::check(&source, &stowplan::Options::default())

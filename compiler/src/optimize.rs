@@ -651,25 +651,20 @@ impl<'a> Optimizer<'a> {
                 info.role = Role::Metadata;
                 info.label = format!("label \"{}\"", key.value);
             }
-            ItemKind::Expose(_) => {
+            ItemKind::Expose(_)
+            | ItemKind::Cmd(_)
+            | ItemKind::Entrypoint(_)
+            | ItemKind::Healthcheck(_)
+            | ItemKind::StopSignal(_) => {
                 info.role = Role::Metadata;
-                info.label = "expose".into();
-            }
-            ItemKind::Cmd(_) => {
-                info.role = Role::Metadata;
-                info.label = "cmd".into();
-            }
-            ItemKind::Entrypoint(_) => {
-                info.role = Role::Metadata;
-                info.label = "entrypoint".into();
-            }
-            ItemKind::Healthcheck(_) => {
-                info.role = Role::Metadata;
-                info.label = "healthcheck".into();
-            }
-            ItemKind::StopSignal(_) => {
-                info.role = Role::Metadata;
-                info.label = "stopsignal".into();
+                info.label = match &item.kind {
+                    ItemKind::Expose(_) => "expose",
+                    ItemKind::Cmd(_) => "cmd",
+                    ItemKind::Entrypoint(_) => "entrypoint",
+                    ItemKind::Healthcheck(_) => "healthcheck",
+                    _ => "stopsignal",
+                }
+                .into();
             }
             ItemKind::Arg { name, .. } => {
                 info.label = format!("arg `{}`", name.value);

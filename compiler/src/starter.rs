@@ -43,12 +43,12 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
         "// Written by `stowplan init --preset {preset}`. `stowplan presets show {preset}`\n\
          // prints the template; spec/presets.md explains each parameter.\n\
          stowplan 1\n\noutput \"Dockerfile\"\n\nimage {} template={}",
-        quoted(&name),
-        quoted(preset),
+        kdl_string(&name),
+        kdl_string(preset),
     );
     for (key, value) in params {
         let value = match value {
-            Arg::String(s) => quoted(&s),
+            Arg::String(s) => kdl_string(&s),
             Arg::Bool(b) => format!("#{b}"),
         };
         text.push_str(&format!(" {key}={value}"));
@@ -58,7 +58,7 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
 }
 
 /// A KDL string, always quoted (the spec's own style), escaped as KDL v2 reads it.
-fn quoted(s: &str) -> String {
+pub fn kdl_string(s: &str) -> String {
     let mut out = String::from('"');
     for c in s.chars() {
         match c {
