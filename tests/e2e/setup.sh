@@ -240,7 +240,7 @@ fi
 
 # ------------------------------------------------------------------ 5. golang:bookworm
 IMG_GO=$P/golang:bookworm
-R_GO="golang-1-$GO_SUITE"
+R_GO="golang-2-$GO_SUITE"
 if ! up_to_date $IMG_GO "$R_GO"; then
   log "golang:bookworm: apt-get install (Debian golang-go from $GO_SUITE)"
   c=$(new_ctr golang $IMG_DEBIAN)
@@ -266,7 +266,10 @@ if ! up_to_date $IMG_GO "$R_GO"; then
     export GOPATH=/go GOPROXY=off GOTOOLCHAIN=local GOCACHE=/root/.cache/go-build
     go mod download
     CGO_ENABLED=0 go build -o /tmp/gocheck/gocheck . && /tmp/gocheck/gocheck
-    cd / && rm -rf /tmp/gocheck /go/pkg' >&2
+    # the build cache goes too: the official image starts with none, and a warm one would make
+    # every build without a cache mount look fast
+    cd / && rm -rf /tmp/gocheck /go/pkg /root/.cache/go-build
+    rmdir /root/.cache 2>/dev/null || true' >&2
   v=$($B run "$c" -- /usr/local/go/bin/go env GOVERSION)
   $B config --env GOLANG_VERSION="${v#go}" --env GOTOOLCHAIN=local --env GOPATH=/go \
     --env GOCACHE=/root/.cache/go-build --env GOPROXY=off --env GOSUMDB=off \
