@@ -45,6 +45,21 @@ const STEP_NODES: &[&str] = &[
 
 /// Decodes spec text. Always returns an AST (possibly partial) and every problem found.
 pub fn decode(text: &str) -> (Ast, Diagnostics) {
+    // The fast parser takes valid documents, one top-level node at a time,
+    // so the whole document is never in memory; anything else (and every
+    // error message) is the kdl crate's, from the start.
+    let mut top = TopLevel::default();
+    let mut d = Diagnostics::default();
+    if crate::fastkdl::parse_each(text, &mut |node| top.node(&node, &mut d)).is_some() {
+        let ast = top.finish(&mut d);
+        return (ast, d);
+    }
+    decode_with_kdl(text)
+}
+
+/// [`decode`] with the kdl crate's parser alone: the reference the fast
+/// path is tested against (`tests/fastkdl.rs`).
+pub fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
     let mut d = Diagnostics::default();
     let document = match KdlDocument::parse_v2(text) {
         Ok(document) => document,
@@ -78,17 +93,33 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
 }
 
 fn decode_document(document: &KdlDocument, d: &mut Diagnostics) -> Ast {
-    let mut ast = Ast::default();
-    let mut version_seen: Option<Span> = None;
+    let mut top = TopLevel::default();
     for node in document.nodes() {
+        top.node(node, d);
+    }
+    top.finish(d)
+}
+
+/// The spec's top level, decoded node by node.
+#[derive(Default)]
+struct TopLevel {
+    ast: Ast,
+    version_seen: Option<Span>,
+    first_node: Option<Span>,
+}
+
+impl TopLevel {
+    fn node(&mut self, node: &KdlNode, d: &mut Diagnostics) {
+        let ast = &mut self.ast;
+        self.first_node.get_or_insert(node.name().span());
         let name = node.name().value();
         match name {
             "stowplan" => {
-                if let Some(first) = version_seen {
+                if let Some(first) = self.version_seen {
                     duplicate_node(d, node, first);
-                    continue;
+                    return;
                 }
-                version_seen = Some(node.name().span());
+                self.version_seen = Some(node.name().span());
                 let mut args = NodeArgs::new(node, d);
                 if let Some(version) = args.int::<u32>(d, "version") {
                     if version.value != LANGUAGE_VERSION {
@@ -126,18 +157,18 @@ fn decode_document(document: &KdlDocument, d: &mut Diagnostics) -> Ast {
             _ => unknown_node(d, node, "at the top level", TOP_NODES),
         }
     }
-    if version_seen.is_none() {
-        let span = document
-            .nodes()
-            .first()
-            .map_or(Span::from(0..0), |n| n.name().span());
-        d.push(
-            Diagnostic::error(Code::Version, "the spec does not say its language version")
-                .primary(span, "expected `stowplan 1` before this")
-                .help("start the spec with `stowplan 1`"),
-        );
+
+    fn finish(self, d: &mut Diagnostics) -> Ast {
+        if self.version_seen.is_none() {
+            let span = self.first_node.unwrap_or(Span::from(0..0));
+            d.push(
+                Diagnostic::error(Code::Version, "the spec does not say its language version")
+                    .primary(span, "expected `stowplan 1` before this")
+                    .help("start the spec with `stowplan 1`"),
+            );
+        }
+        self.ast
     }
-    ast
 }
 
 fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {

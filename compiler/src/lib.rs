@@ -18,6 +18,7 @@ pub mod dockerfile_model;
 pub mod emit;
 pub mod expand;
 pub mod explain;
+pub mod fastkdl;
 pub mod flow;
 pub mod graph;
 pub mod history;

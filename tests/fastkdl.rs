@@ -1,0 +1,722 @@
+//! The fast KDL parser (`stowplan::fastkdl`) against the kdl crate's own
+//! `KdlDocument::parse_v2`, the reference: on every KDL file in the
+//! repository, on kdl-rs's compliance inputs (read from the kdl crate's own
+//! packaged source, where cargo unpacked it) and on random documents.
+//! Whatever the fast parser accepts must be exactly what kdl builds in
+//! everything decode reads (names, type annotations, entries, values,
+//! children, every span); whatever kdl rejects, it must reject too.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use kdl::{KdlDocument, KdlEntry, KdlIdentifier, KdlNode};
+use proptest::prelude::*;
+
+fn span(s: miette::SourceSpan) -> (usize, usize) {
+    (s.offset(), s.len())
+}
+
+fn same_ident(path: &str, a: &KdlIdentifier, b: &KdlIdentifier) -> Result<(), String> {
+    if a.value() != b.value() || span(a.span()) != span(b.span()) {
+        return Err(format!(
+            "{path}: identifier {:?}@{:?} vs {:?}@{:?}",
+            a.value(),
+            span(a.span()),
+            b.value(),
+            span(b.span())
+        ));
+    }
+    Ok(())
+}
+
+fn same_opt_ident(
+    path: &str,
+    a: Option<&KdlIdentifier>,
+    b: Option<&KdlIdentifier>,
+) -> Result<(), String> {
+    match (a, b) {
+        (None, None) => Ok(()),
+        (Some(a), Some(b)) => same_ident(path, a, b),
+        _ => Err(format!("{path}: {a:?} vs {b:?}")),
+    }
+}
+
+fn same_entry(path: &str, a: &KdlEntry, b: &KdlEntry) -> Result<(), String> {
+    same_opt_ident(&format!("{path} key"), a.name(), b.name())?;
+    same_opt_ident(&format!("{path} type"), a.ty(), b.ty())?;
+    // KdlValue's equality treats every NaN as equal; compare floats by bits
+    // otherwise, so -0.0 and 0.0 differ.
+    let values_equal = match (a.value(), b.value()) {
+        (kdl::KdlValue::Float(x), kdl::KdlValue::Float(y)) => {
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        (x, y) => x == y,
+    };
+    if !values_equal || span(a.span()) != span(b.span()) {
+        return Err(format!(
+            "{path}: value {:?}@{:?} vs {:?}@{:?}",
+            a.value(),
+            span(a.span()),
+            b.value(),
+            span(b.span())
+        ));
+    }
+    Ok(())
+}
+
+fn same_node(path: &str, a: &KdlNode, b: &KdlNode) -> Result<(), String> {
+    let path = format!("{path}/{}", a.name().value());
+    same_ident(&format!("{path} name"), a.name(), b.name())?;
+    same_opt_ident(&format!("{path} type"), a.ty(), b.ty())?;
+    if span(a.span()) != span(b.span()) {
+        return Err(format!(
+            "{path}: node span {:?} vs {:?}",
+            span(a.span()),
+            span(b.span())
+        ));
+    }
+    if a.entries().len() != b.entries().len() {
+        return Err(format!(
+            "{path}: {} entries vs {}",
+            a.entries().len(),
+            b.entries().len()
+        ));
+    }
+    for (i, (x, y)) in a.entries().iter().zip(b.entries()).enumerate() {
+        same_entry(&format!("{path} entry {i}"), x, y)?;
+    }
+    match (a.children(), b.children()) {
+        (None, None) => Ok(()),
+        (Some(x), Some(y)) => same_doc(&path, x, y),
+        (x, y) => Err(format!(
+            "{path}: children {:?} vs {:?}",
+            x.is_some(),
+            y.is_some()
+        )),
+    }
+}
+
+fn same_doc(path: &str, a: &KdlDocument, b: &KdlDocument) -> Result<(), String> {
+    if span(a.span()) != span(b.span()) {
+        return Err(format!(
+            "{path}: document span {:?} vs {:?}",
+            span(a.span()),
+            span(b.span())
+        ));
+    }
+    if a.nodes().len() != b.nodes().len() {
+        return Err(format!(
+            "{path}: {} nodes vs {}",
+            a.nodes().len(),
+            b.nodes().len()
+        ));
+    }
+    for (x, y) in a.nodes().iter().zip(b.nodes()) {
+        same_node(path, x, y)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// Both accepted, with equal documents.
+    Fast,
+    /// kdl accepted; the fast parser declined.
+    Fallback,
+    /// Both rejected.
+    Rejected,
+}
+
+/// Checks the fast parser against kdl on `text`.
+fn compare(text: &str) -> Result<Outcome, String> {
+    let fast = stowplan::fastkdl::parse(text);
+    match (KdlDocument::parse_v2(text), fast) {
+        (Ok(reference), Some(fast)) => same_doc("", &fast, &reference).map(|()| Outcome::Fast),
+        (Ok(_), None) => Ok(Outcome::Fallback),
+        (Err(_), None) => Ok(Outcome::Rejected),
+        (Err(e), Some(_)) => Err(format!(
+            "kdl rejects it ({e:?}), the fast parser accepts it"
+        )),
+    }
+}
+
+fn kdl_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            kdl_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "kdl") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every ```kdl block of a markdown file.
+fn kdl_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match &mut current {
+            None if line.trim_start().starts_with("```kdl") => current = Some(String::new()),
+            Some(block) if line.trim_start().starts_with("```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+fn check_all(inputs: &[(String, String)]) -> (usize, usize, usize) {
+    let mut failures = String::new();
+    let (mut fast, mut fallback, mut rejected) = (0, 0, 0);
+    for (name, text) in inputs {
+        match compare(text) {
+            Ok(Outcome::Fast) => fast += 1,
+            Ok(Outcome::Fallback) => fallback += 1,
+            Ok(Outcome::Rejected) => rejected += 1,
+            Err(e) => {
+                let _ = writeln!(failures, "{name}: {e}");
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "fast parser differs from kdl:\n{failures}"
+    );
+    (fast, fallback, rejected)
+}
+
+/// A Debug rendering with every `format: Some(..)` and `repr: Some(..)`
+/// (kdl's formatting, which the fast parser does not keep) made `None`.
+fn without_formatting(debug: &str) -> String {
+    let mut out = String::with_capacity(debug.len());
+    let mut rest = debug;
+    loop {
+        let next = ["format: Some(", "repr: Some("]
+            .iter()
+            .filter_map(|p| rest.find(p).map(|i| (i, *p)))
+            .min();
+        let Some((at, pattern)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(&pattern[..pattern.len() - "Some(".len()]);
+        out.push_str("None");
+        // Skip to the matching parenthesis, outside string literals.
+        let (mut depth, mut in_string, mut escaped) = (1, false, false);
+        let body = &rest[at + pattern.len()..];
+        let mut end = body.len();
+        for (i, c) in body.char_indices() {
+            match (in_string, escaped, c) {
+                (true, true, _) => escaped = false,
+                (true, false, '\\') => escaped = true,
+                (true, false, '"') => in_string = false,
+                (false, _, '"') => in_string = true,
+                (false, _, '(') => depth += 1,
+                (false, _, ')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &body[end..];
+    }
+}
+
+#[test]
+fn every_kdl_file_in_the_repository() {
+    let root = common::root();
+    let mut files = Vec::new();
+    for dir in ["tests", "examples", "runtime-presets", "benchmarks"] {
+        kdl_files(&root.join(dir), &mut files);
+    }
+    files.sort();
+    let mut inputs = Vec::new();
+    let mut ours = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.strip_prefix(&root).unwrap().display().to_string();
+        ours.push((name.clone(), text.clone()));
+        inputs.push((name, text));
+    }
+    for doc in ["README.md", "ARCHITECTURE.md"]
+        .iter()
+        .map(|d| root.join(d))
+        .chain(
+            std::fs::read_dir(root.join("spec"))
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        )
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
+        let markdown = std::fs::read_to_string(&doc).unwrap_or_default();
+        for (i, block) in kdl_blocks(&markdown).into_iter().enumerate() {
+            let name = format!("{} block {i}", doc.strip_prefix(&root).unwrap().display());
+            ours.push((name.clone(), block.clone()));
+            inputs.push((name, block));
+        }
+    }
+    assert!(ours.len() > 80, "found only {} specs", ours.len());
+    check_all(&inputs);
+    // Our own valid specs all take the fast path.
+    let declined: Vec<&str> = ours
+        .iter()
+        .filter(|(_, text)| {
+            KdlDocument::parse_v2(text).is_ok() && stowplan::fastkdl::parse(text).is_none()
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(
+        declined.is_empty(),
+        "valid specs the fast parser declines: {declined:?}"
+    );
+    // Decoding node by node from the fast parser gives the same AST and
+    // the same diagnostics as decoding kdl's whole document.
+    for (name, text) in &ours {
+        let (fast_ast, fast_d) = stowplan::decode::decode(text);
+        let (kdl_ast, kdl_d) = stowplan::decode::decode_with_kdl(text);
+        // A template use keeps its block as KDL nodes; the fast parser
+        // keeps no formatting, which is all that may differ there.
+        assert_eq!(
+            without_formatting(&format!("{fast_ast:?}")),
+            without_formatting(&format!("{kdl_ast:?}")),
+            "{name}: AST"
+        );
+        assert_eq!(
+            format!("{:?}", fast_d.into_sorted()),
+            format!("{:?}", kdl_d.into_sorted()),
+            "{name}: diagnostics"
+        );
+    }
+}
+
+/// `tests/test_cases/input/` of the kdl crate that this build uses, found
+/// through `cargo metadata`: the crate ships its compliance suite.
+fn kdl_compliance_inputs() -> PathBuf {
+    // Only this host's packages: the others may not be downloaded.
+    let rustc = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
+    let host = String::from_utf8_lossy(&rustc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc names its host");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host])
+        .current_dir(common::root())
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "kdl")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("kdl is a dependency");
+    Path::new(manifest)
+        .parent()
+        .unwrap()
+        .join("tests/test_cases/input")
+}
+
+#[test]
+fn kdl_compliance_suite() {
+    let dir = kdl_compliance_inputs();
+    let mut files = Vec::new();
+    kdl_files(&dir, &mut files);
+    files.sort();
+    assert!(files.len() >= 300, "the compliance inputs are missing");
+    let inputs: Vec<(String, String)> = files
+        .iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
+        .collect();
+    let (fast, fallback, rejected) = check_all(&inputs);
+    eprintln!("compliance: {fast} fast, {fallback} fallback, {rejected} rejected by both");
+    // Most valid inputs take the fast path (the rest use constructs it
+    // leaves to kdl on purpose).
+    assert!(
+        fast * 4 > (fast + fallback) * 3,
+        "{fast} fast, {fallback} fallback"
+    );
+}
+
+#[test]
+fn edge_cases() {
+    let cases = [
+        "",
+        "\u{FEFF}a",
+        "a",
+        "a;",
+        "a;;b",
+        "a {b;}",
+        "a {b;};c",
+        "  foo  /* c */ 1 k = (t)2  { a; b }  /- {x} ;  z",
+        "/- a\n(ty) foo +. key=#true\n",
+        "foo{a}",
+        "foo 1{a}",
+        "foo #true{a}",
+        "foo /-{a}{b}",
+        "foo {a}/-{b}",
+        "foo /-{a} /-{b} {c} /-{d}",
+        "foo /-1 /-{a} {b}",
+        "foo /-{a} 1",
+        "foo /-1 2 /-3",
+        "foo /-\n1 2",
+        "foo /-1\nbar",
+        "/- foo; bar",
+        "/- a {x} b",
+        "a /- b",
+        "a \\\n b \\ // c\n c",
+        "a \\",
+        "a \"x\\\n   y\" \"\\u{1F600}\\u{0}\\s\\b\\f\"",
+        "a \"\\u{D800}\"",
+        "a \"\\u{1234567}\"",
+        "a \"\\x\"",
+        "a \"\"\"\n  x\n\n    y\n  \"\"\"",
+        "a \"\"\"\n  x\n y\n  \"\"\"",
+        "a \"\"\"\n\"\"\"",
+        "a \"\"\"x\"\"\"",
+        "a #\"\"\"\n  x\\n\n  \"\"\"#",
+        "a ##\"a\"#b\"## #\"\"\"#",
+        "a #\"\"\"x\"#",
+        "a 1.5 1e3 1E-3 +1.0e+2 0x1F -0o7 0b1_0 1_000 #nan #inf #-inf -0.0",
+        "a 170141183460469231731687303715884105727 -170141183460469231731687303715884105727",
+        "a 170141183460469231731687303715884105728",
+        "a 1.",
+        "a .5 -.5",
+        "a 1abc",
+        "a -inf",
+        "a true",
+        "a x=(t)1 (u)k \"q\"=#\"r\"#",
+        "a (t) 1",
+        "(t)a",
+        "(t )a ( t)b",
+        "a\u{2028}b\u{85}c\u{c}d\re\r\nf",
+        "a\u{3000}b\u{a0}c",
+        "a /* /* nested */ */ b",
+        "a /* unterminated",
+        "a\u{7f}",
+        "a \"\u{7f}\"",
+        "a // comment",
+        "{a}",
+        "}",
+        "a {",
+        "a { b { c { d } } }",
+    ];
+    let inputs: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| (format!("{c:?}"), (*c).to_owned()))
+        .collect();
+    check_all(&inputs);
+}
+
+/// The benchmark's spec (compiler/benches/validate.rs), small: it must
+/// take the fast path, not fall back.
+fn generate(stages: usize) -> String {
+    let mut s = String::from("stowplan 1\n");
+    for i in 0..stages {
+        let _ = writeln!(s, "stage \"s{i}\" {{");
+        if i % 4 == 0 {
+            let _ = writeln!(s, "    from \"golang:1.22.5-bookworm\"");
+        } else {
+            let _ = writeln!(s, "    from stage=\"s{}\"", i - 1);
+        }
+        let _ = writeln!(s, "    workdir \"/src\"");
+        let _ = writeln!(
+            s,
+            "    step \"build\" {{\n        input \"go.mod\" \"go.sum\" \"pkg{i}/\"\n        run \"go build -o /out/ ./pkg{i}/...\"\n        cache \"/go/pkg/mod\" \"/root/.cache/go-build\"\n    }}"
+        );
+        for a in 0..4 {
+            let _ = writeln!(s, "    artifact \"a{a}\" \"/out/bin{a}\" static=#true");
+        }
+        s.push_str("}\n");
+    }
+    for image in 0..stages / 5 {
+        let _ = writeln!(
+            s,
+            "image \"img{image}\" {{\n    from \"gcr.io/distroless/static-debian12:nonroot\""
+        );
+        for i in image * 5..image * 5 + 5 {
+            for a in 0..4 {
+                let _ = writeln!(
+                    s,
+                    "    copy artifact=\"s{i}.a{a}\" to=\"/usr/local/bin/s{i}-a{a}\""
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "    user \"65532\"\n    entrypoint \"/usr/local/bin/s{}-a0\"\n}}",
+            image * 5
+        );
+    }
+    s
+}
+
+#[test]
+fn the_benchmark_spec_takes_the_fast_path() {
+    let small = generate(50);
+    assert_eq!(compare(&small), Ok(Outcome::Fast));
+    let large = generate(5_000);
+    assert!(large.len() > 3_000_000);
+    assert!(stowplan::fastkdl::parse(&large).is_some());
+}
+
+// ---- random documents ----------------------------------------------------
+
+fn space() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => Just(" ".to_owned()),
+        1 => Just("\t".to_owned()),
+        1 => Just("  ".to_owned()),
+        1 => Just("/* c */".to_owned()),
+        1 => Just("/*/* n */*/ ".to_owned()),
+        1 => Just(" \\\n ".to_owned()),
+        1 => Just(" \\ // c\n".to_owned()),
+        1 => Just("\u{3000}".to_owned()),
+        1 => Just("\u{a0}".to_owned()),
+    ]
+}
+
+fn terminator() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => Just("\n".to_owned()),
+        1 => Just("\r\n".to_owned()),
+        1 => Just(";".to_owned()),
+        1 => Just("; ".to_owned()),
+        1 => Just("\r".to_owned()),
+        1 => Just("\u{85}".to_owned()),
+        1 => Just("\u{2028}".to_owned()),
+        1 => Just("\u{c}".to_owned()),
+        1 => Just(" // c\n".to_owned()),
+        1 => Just("\n\n  ".to_owned()),
+        1 => Just("\n/- gone 1 { x }\n".to_owned()),
+    ]
+}
+
+/// String contents: plain, quotes, escapes (valid and not), unicode, newlines.
+fn content() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            6 => "[a-z ]{1,4}",
+            1 => Just("\"".to_owned()),
+            1 => Just("\\\"".to_owned()),
+            1 => Just("\\\\".to_owned()),
+            1 => prop::sample::select(vec!["\\n", "\\r", "\\t", "\\b", "\\f", "\\s", "\\/", "\\x", "\\"]).prop_map(str::to_owned),
+            1 => "\\\\u\\{[0-9a-fA-F]{0,7}\\}",
+            1 => Just("\\   \n  ".to_owned()),
+            1 => prop::sample::select(vec!["\"#", "\"##", "\"\"", "\"\"\"", "\\\"\"\""]).prop_map(str::to_owned),
+            1 => prop::sample::select(vec!["é", "日本", "\u{1F600}", "\t", "\n", "\u{2028}", "\u{7f}", "\u{1}", "#", "{", "}", "=", "/", "*", "'"]).prop_map(str::to_owned),
+        ],
+        0..5,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop_oneof![
+            "[a-z][a-z0-9_.-]{0,5}",
+            prop::sample::select(vec!["-", "+x", ".a", "-.", "é", "a.b", "true", "-inf", "nan", "x\u{7f}", "1a", ".1", "+1x", "ö", "a[", "a]", "a\\", "-a", "+", "..", "a,b"]).prop_map(str::to_owned),
+        ],
+        4 => content().prop_map(|c| format!("\"{c}\"")),
+        2 => (0usize..4, content(), 0usize..4).prop_map(|(open, c, close)| {
+            format!("{}\"{}\"{}", "#".repeat(open), c.replace('\n', " "), "#".repeat(close))
+        }),
+        2 => (
+            prop::sample::select(vec!["", " ", "  ", "\t"]),
+            prop::collection::vec((prop::sample::select(vec!["", " ", "  ", "\t", "    "]), content()), 0..4),
+            prop::sample::select(vec!["", " ", "  ", "\t"]),
+            0usize..3,
+        )
+            .prop_map(|(indent, lines, close, hashes)| {
+                let mut s = format!("{}\"\"\"\n", "#".repeat(hashes));
+                for (extra, line) in lines {
+                    let _ = writeln!(s, "{indent}{extra}{line}");
+                }
+                let _ = write!(s, "{close}\"\"\"{}", "#".repeat(hashes));
+                s
+            }),
+    ]
+}
+
+fn scalar() -> impl Strategy<Value = String> {
+    prop_oneof![
+        5 => string(),
+        2 => "[+-]?(0|[1-9][0-9_]{0,4})(\\.[0-9_]{0,3})?([eE][+-]?[0-9_]{0,3})?",
+        1 => "[+-]?0[xXoObB][0-9a-fA-F_]{0,6}",
+        1 => prop::sample::select(vec![
+            "170141183460469231731687303715884105727",
+            "-170141183460469231731687303715884105728",
+            "0x7fffffffffffffffffffffffffffffff",
+            "1e999", "-0.0", "1.5.3", "0x1.5",
+        ]).prop_map(str::to_owned),
+        1 => prop::sample::select(vec!["#true", "#false", "#null", "#inf", "#-inf", "#nan", "#nope", "#"]).prop_map(str::to_owned),
+    ]
+}
+
+fn annotated() -> impl Strategy<Value = String> {
+    (prop::option::weighted(0.15, string()), scalar()).prop_map(|(ty, v)| match ty {
+        Some(t) => format!("({t}){v}"),
+        None => v,
+    })
+}
+
+fn entry() -> impl Strategy<Value = String> {
+    (
+        prop::option::weighted(0.1, Just("/-")),
+        prop::option::weighted(
+            0.3,
+            (
+                string(),
+                prop::sample::select(vec!["", "", "", " ", "/**/", "\\\n"]),
+            ),
+        ),
+        annotated(),
+    )
+        .prop_map(|(sd, key, value)| {
+            let mut s = sd.unwrap_or_default().to_owned();
+            if let Some((key, around)) = key {
+                let _ = write!(s, "{key}{around}={around}");
+            }
+            s.push_str(&value);
+            s
+        })
+}
+
+fn node(depth: u32) -> BoxedStrategy<String> {
+    let children = if depth == 0 {
+        Just(None).boxed()
+    } else {
+        prop::option::weighted(
+            0.3,
+            (
+                prop::collection::vec((node(depth - 1), terminator()), 0..3),
+                prop::option::weighted(0.2, Just("/-")),
+                prop::sample::select(vec![" ", " ", "", "\t", " /- {}", " /-\n{ x }"]),
+                prop::option::weighted(
+                    0.15,
+                    prop::sample::select(vec![" /-{}", "/-{ a }", " /- { b } /-{}", " /-{}/-{}"]),
+                ),
+            ),
+        )
+        .boxed()
+    };
+    (
+        prop::option::weighted(0.1, Just("/- ")),
+        prop::option::weighted(0.1, string()),
+        string(),
+        prop::collection::vec((space(), entry()), 0..4),
+        children,
+        space(),
+    )
+        .prop_map(|(sd, ty, name, entries, children, trailing)| {
+            let mut s = sd.unwrap_or_default().to_owned();
+            if let Some(ty) = ty {
+                let _ = write!(s, "({ty})");
+            }
+            s.push_str(&name);
+            for (sp, e) in entries {
+                s.push_str(&sp);
+                s.push_str(&e);
+            }
+            if let Some((nodes, sd, before, after)) = children {
+                let _ = write!(s, "{before}{}{{", sd.unwrap_or_default());
+                for (n, t) in nodes {
+                    s.push_str(&n);
+                    s.push_str(&t);
+                }
+                s.push('}');
+                s.push_str(after.unwrap_or_default());
+            }
+            s.push_str(&trailing);
+            s
+        })
+        .boxed()
+}
+
+fn document() -> impl Strategy<Value = String> {
+    prop::collection::vec((node(2), terminator()), 0..4)
+        .prop_map(|nodes| nodes.into_iter().map(|(n, t)| n + &t).collect::<String>())
+}
+
+/// A document with a fragment spliced in somewhere, mostly breaking it.
+fn mutated() -> impl Strategy<Value = String> {
+    (
+        document(),
+        any::<prop::sample::Index>(),
+        prop::sample::select(vec![
+            "\"", "{", "}", ";", "/-", "/*", "*/", "\\", "=", "(", ")", "#", "\n", " ", "\u{feff}",
+            "\u{0}", "r#", "\"\"\"", "// ", "0x", ".",
+        ]),
+    )
+        .prop_map(|(doc, at, fragment)| {
+            let chars: Vec<char> = doc.chars().collect();
+            let at = if chars.is_empty() {
+                0
+            } else {
+                at.index(chars.len() + 1)
+            };
+            let mut s: String = chars[..at].iter().collect();
+            s.push_str(fragment);
+            s.extend(&chars[at..]);
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_documents(doc in document()) {
+        if let Err(e) = compare(&doc) {
+            prop_assert!(false, "{doc:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn random_broken_documents(doc in mutated()) {
+        if let Err(e) = compare(&doc) {
+            prop_assert!(false, "{doc:?}: {e}");
+        }
+    }
+
+    /// Any text at all, multi-byte characters anywhere: the fast parser
+    /// slices by byte offsets, and must neither panic nor disagree.
+    #[test]
+    fn arbitrary_text(text in "(\\PC|[\"#/\\\\{}();=\n ]){0,60}") {
+        if let Err(e) = compare(&text) {
+            prop_assert!(false, "{text:?}: {e}");
+        }
+        let _ = stowplan::decode::decode(&text);
+    }
+}
