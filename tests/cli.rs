@@ -381,6 +381,42 @@ fn compile_emits_a_buildah_script() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+    assert!(
+        script.contains("'localhost/api:latest'"),
+        "the default prefix"
+    );
+
+    // --image-prefix names the committed images; an empty one leaves only tags.
+    let out = stowplan(
+        dir.path(),
+        &[
+            "compile",
+            "--emit",
+            "buildah",
+            "--image-prefix",
+            "registry.local/team/",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("'registry.local/team/api:latest'"));
+    let out = stowplan(
+        dir.path(),
+        &["compile", "--emit", "buildah", "--image-prefix", ""],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(":latest'"));
+    let out = stowplan(
+        dir.path(),
+        &[
+            "compile",
+            "--emit",
+            "buildah",
+            "--image-prefix",
+            "Not A Prefix/",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("stowplan::emit::unrepresentable"));
 }
 
 #[test]

@@ -103,6 +103,10 @@ enum Command {
         /// Buildah script: the pull policy for base images (STOWPLAN_PULL overrides it at run time).
         #[arg(long, value_enum, default_value_t = Pull::Missing)]
         pull: Pull,
+        /// Buildah script: commit each image as PREFIX + its name + `:latest` (then its tags);
+        /// an empty PREFIX names images by their tags only.
+        #[arg(long, value_name = "PREFIX", default_value = "localhost/")]
+        image_prefix: String,
         #[command(flatten)]
         order: OrderArgs,
         /// Print on stderr what the layer-order optimizer moved, and why.
@@ -327,6 +331,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             emit,
             builder,
             pull,
+            image_prefix,
             order,
             explain_order,
         } => {
@@ -343,6 +348,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                             Pull::Missing => PullPolicy::Missing,
                             Pull::Never => PullPolicy::Never,
                         },
+                        image_prefix: Some(image_prefix).filter(|p| !p.is_empty()),
                         ..BuildahOptions::default()
                     })
                 }
