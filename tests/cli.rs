@@ -210,6 +210,41 @@ fn help_shows_examples() {
     assert!(stdout(&out).contains("stowplan check --outputs"));
 }
 
+/// Nesting deep enough to overflow a recursive parser is a diagnostic, not
+/// a crash; the deepest nesting below the limit still parses.
+#[test]
+fn deep_nesting_is_refused_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "braces.kdl",
+            format!("stowplan 1\n{}{}", "a {".repeat(50_000), "}".repeat(50_000)),
+            true,
+        ),
+        (
+            "comments.kdl",
+            format!("stowplan 1\n{}{}", "/*".repeat(50_000), "*/".repeat(50_000)),
+            true,
+        ),
+        (
+            "limit.kdl",
+            format!("stowplan 1\n{}{}", "a {".repeat(999), "}".repeat(999)),
+            false,
+        ),
+    ];
+    for (name, text, refused) in cases {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let out = stowplan(dir.path(), &["check", name, "--color", "never"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).contains("more than 1000 unclosed"),
+            refused,
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
 #[test]
 fn garbage_never_panics() {
     let dir = tempfile::tempdir().unwrap();

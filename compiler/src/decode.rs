@@ -61,6 +61,19 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
 /// path is tested against (`tests/fastkdl.rs`).
 pub fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
     let mut d = Diagnostics::default();
+    // The kdl crate parses recursively: refuse a depth that could overflow
+    // the stack rather than crash.
+    if let Some(at) = too_deep(text) {
+        d.push(
+            Diagnostic::error(
+                Code::KdlSyntax,
+                format!("KDL syntax: more than {MAX_NESTING} unclosed `{{` or `/*`"),
+            )
+            .primary(Span::from(at..at + 1), "nested too deep")
+            .help("stowplan specs nest a few levels; look for a `{` or `/*` that is never closed"),
+        );
+        return (Ast::default(), d);
+    }
     let document = match KdlDocument::parse_v2(text) {
         Ok(document) => document,
         Err(error) => {
@@ -98,6 +111,37 @@ fn decode_document(document: &KdlDocument, d: &mut Diagnostics) -> Ast {
         top.node(node, d);
     }
     top.finish(d)
+}
+
+/// How many `{` and `/*` may be open at once before the kdl crate is asked
+/// to parse a document; the binary's stack holds that many levels.
+const MAX_NESTING: usize = 1000;
+
+/// Where the count of open `{` and `/*` first passes [`MAX_NESTING`]. It
+/// counts the characters wherever they are, strings included: a cheap,
+/// conservative bound, only consulted when the fast parser declined.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'/', Some(b'*')) | (b'{', _) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+                i += usize::from(bytes[i] == b'/');
+            }
+            (b'*', Some(b'/')) | (b'}', _) => {
+                depth = depth.saturating_sub(1);
+                i += usize::from(bytes[i] == b'*');
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The spec's top level, decoded node by node.

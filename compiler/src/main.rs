@@ -266,7 +266,26 @@ impl Reporter {
     }
 }
 
+/// The stack the compiler runs on. Specs nest only a few levels, but a
+/// hostile one may nest up to the limit `decode` enforces, and the kdl
+/// crate parses recursively (about 27 KiB a level in a debug build).
+const STACK_BYTES: usize = 256 << 20;
+
 fn main() -> ExitCode {
+    match std::thread::Builder::new()
+        .name("stowplan".into())
+        .stack_size(STACK_BYTES)
+        .spawn(cli_main)
+    {
+        Ok(thread) => thread.join().unwrap_or(ExitCode::from(101)),
+        Err(e) => {
+            eprintln!("stowplan: cannot start: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn cli_main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
         Color::Always => true,
