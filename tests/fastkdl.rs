@@ -7,6 +7,8 @@
 //! children, every span); whatever kdl rejects, it must reject too.
 
 mod common;
+#[path = "common/generate.rs"]
+mod generate;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -439,54 +441,11 @@ fn edge_cases() {
     check_all(&inputs);
 }
 
-/// The benchmark's spec (compiler/benches/validate.rs), small: it must
-/// take the fast path, not fall back.
-fn generate(stages: usize) -> String {
-    let mut s = String::from("stowplan 1\n");
-    for i in 0..stages {
-        let _ = writeln!(s, "stage \"s{i}\" {{");
-        if i % 4 == 0 {
-            let _ = writeln!(s, "    from \"golang:1.22.5-bookworm\"");
-        } else {
-            let _ = writeln!(s, "    from stage=\"s{}\"", i - 1);
-        }
-        let _ = writeln!(s, "    workdir \"/src\"");
-        let _ = writeln!(
-            s,
-            "    step \"build\" {{\n        input \"go.mod\" \"go.sum\" \"pkg{i}/\"\n        run \"go build -o /out/ ./pkg{i}/...\"\n        cache \"/go/pkg/mod\" \"/root/.cache/go-build\"\n    }}"
-        );
-        for a in 0..4 {
-            let _ = writeln!(s, "    artifact \"a{a}\" \"/out/bin{a}\" static=#true");
-        }
-        s.push_str("}\n");
-    }
-    for image in 0..stages / 5 {
-        let _ = writeln!(
-            s,
-            "image \"img{image}\" {{\n    from \"gcr.io/distroless/static-debian12:nonroot\""
-        );
-        for i in image * 5..image * 5 + 5 {
-            for a in 0..4 {
-                let _ = writeln!(
-                    s,
-                    "    copy artifact=\"s{i}.a{a}\" to=\"/usr/local/bin/s{i}-a{a}\""
-                );
-            }
-        }
-        let _ = writeln!(
-            s,
-            "    user \"65532\"\n    entrypoint \"/usr/local/bin/s{}-a0\"\n}}",
-            image * 5
-        );
-    }
-    s
-}
-
 #[test]
 fn the_benchmark_spec_takes_the_fast_path() {
-    let small = generate(50);
+    let small = generate::generate(50);
     assert_eq!(compare(&small), Ok(Outcome::Fast));
-    let large = generate(5_000);
+    let large = generate::generate(5_000);
     assert!(large.len() > 3_000_000);
     assert!(stowplan::fastkdl::parse(&large).is_some());
 }
