@@ -46,7 +46,8 @@ fn explain_case(path: &Path) -> String {
     let source = SourceFile::new(name.clone(), text);
     let options = stowplan::Options::default();
     let fail = |d: Vec<stowplan::Diagnostic>| panic!("{name}:\n{}", common::render_all(&d));
-    let order = stowplan::explain_order(&source, &options).unwrap_or_else(fail);
+    let order =
+        stowplan::explain_order(&source, &options, &Default::default()).unwrap_or_else(fail);
     let dockerfile = stowplan::compile_dockerfile(&source, &options).unwrap_or_else(fail);
     let explained =
         stowplan::explain::explain_spec(&source, &options, &change).unwrap_or_else(fail);

@@ -211,6 +211,18 @@ pub fn plan_with(
     Planned { plan, order }
 }
 
+/// The options a target is planned with: for a builder that commits a
+/// layer per instruction, the optimizer places metadata for that builder.
+fn options_for<'a>(options: &'a Options, target: &Target) -> std::borrow::Cow<'a, Options> {
+    let layered = matches!(target, Target::Dockerfile(b) if b.layer_per_instruction());
+    if layered && options.order.enabled && !options.order.layer_per_instruction {
+        let mut options = options.clone();
+        options.order.layer_per_instruction = true;
+        return std::borrow::Cow::Owned(options);
+    }
+    std::borrow::Cow::Borrowed(options)
+}
+
 fn mapped_plan(
     source: &SourceFile,
     spec: &resolve::Spec,
@@ -218,21 +230,24 @@ fn mapped_plan(
     options: &Options,
     target: &Target,
 ) -> plan::Plan {
-    let layered = matches!(target, Target::Dockerfile(b) if b.layer_per_instruction());
-    if layered && options.order.enabled && !options.order.layer_per_instruction {
-        let mut options = options.clone();
-        options.order.layer_per_instruction = true;
-        return plan_with(source, spec, selection, &options).plan;
-    }
-    plan_with(source, spec, selection, options).plan
+    plan_with(source, spec, selection, &options_for(options, target)).plan
 }
 
-/// What the layer-order optimizer moves in the selected images, and why
-/// (`stowplan compile --explain-order`).
-pub fn explain_order(source: &SourceFile, options: &Options) -> SourceResult<String> {
+/// What the layer-order optimizer moves in the selected images for a
+/// target, and why (`stowplan compile --explain-order`).
+pub fn explain_order(
+    source: &SourceFile,
+    options: &Options,
+    target: &Target,
+) -> SourceResult<String> {
     let checked = check(source, options)?;
     let selection = select(&checked.output, &options.images)?;
-    let planned = plan_with(source, &checked.output, &selection, options);
+    let planned = plan_with(
+        source,
+        &checked.output,
+        &selection,
+        &options_for(options, target),
+    );
     Ok(Warned {
         output: planned.order.render(),
         warnings: checked.warnings,

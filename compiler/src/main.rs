@@ -253,6 +253,18 @@ impl Reporter {
     }
 
     /// Reports warnings; false when `--deny warnings` makes them fatal.
+    /// A pipeline result's output, once its diagnostics are reported; `None`
+    /// when it failed or `--deny warnings` refused its warnings (exit 1).
+    fn accept<T>(&self, result: stowplan::SourceResult<T>) -> Option<T> {
+        match result {
+            Ok(done) => self.warnings_pass(&done.warnings).then_some(done.output),
+            Err(diagnostics) => {
+                self.report(&diagnostics);
+                None
+            }
+        }
+    }
+
     fn warnings_pass(&self, warnings: &[Diagnostic]) -> bool {
         self.report(warnings);
         if self.deny_warnings && !warnings.is_empty() {
@@ -375,76 +387,48 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let source = load(&spec)?;
             let mut options = options(&spec, images, reporter);
             options.order = order.options(&spec)?;
-            if let stowplan::Target::Dockerfile(builder) = &target {
-                options.order.layer_per_instruction =
-                    options.order.enabled && builder.layer_per_instruction();
-            }
             if reporter.verbose {
                 explain_selection(&source, &options);
             }
-            if explain_order && let Ok(done) = stowplan::explain_order(&source, &options) {
+            if explain_order && let Ok(done) = stowplan::explain_order(&source, &options, &target) {
                 eprint!("{}", done.output);
             }
             let compiled = stowplan::compile(&source, &options, &target);
             history_read(&options)?;
-            match compiled {
-                Ok(done) => {
-                    if !reporter.warnings_pass(&done.warnings) {
-                        return Ok(ExitCode::from(1));
+            let Some(text) = reporter.accept(compiled) else {
+                return Ok(ExitCode::from(1));
+            };
+            match output {
+                Some(path) => {
+                    write_atomically(&path, &text)?;
+                    if emit == Emit::Buildah {
+                        make_executable(&path)?;
                     }
-                    match output {
-                        Some(path) => {
-                            write_atomically(&path, &done.output)?;
-                            if emit == Emit::Buildah {
-                                make_executable(&path)?;
-                            }
-                        }
-                        None => {
-                            let mut stdout = std::io::stdout().lock();
-                            stdout
-                                .write_all(done.output.as_bytes())
-                                .and_then(|()| stdout.flush())
-                                .map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
-                        }
-                    }
-                    Ok(ExitCode::SUCCESS)
                 }
-                Err(diagnostics) => {
-                    reporter.report(&diagnostics);
-                    Ok(ExitCode::from(1))
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout
+                        .write_all(text.as_bytes())
+                        .and_then(|()| stdout.flush())
+                        .map_err(|e| Fatal(format!("cannot write to stdout: {e}")))?;
                 }
             }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { spec, outputs } => {
             let source = load(&spec)?;
             if !outputs {
-                return Ok(
-                    match stowplan::compile_dockerfile(
-                        &source,
-                        &options(&spec, Vec::new(), reporter),
-                    ) {
-                        Ok(done) if reporter.warnings_pass(&done.warnings) => ExitCode::SUCCESS,
-                        Ok(_) => ExitCode::from(1),
-                        Err(diagnostics) => {
-                            reporter.report(&diagnostics);
-                            ExitCode::from(1)
-                        }
-                    },
-                );
+                let compiled =
+                    stowplan::compile_dockerfile(&source, &options(&spec, Vec::new(), reporter));
+                return Ok(match reporter.accept(compiled) {
+                    Some(_) => ExitCode::SUCCESS,
+                    None => ExitCode::from(1),
+                });
             }
-            let rendered =
-                match stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter)) {
-                    Ok(done) => {
-                        if !reporter.warnings_pass(&done.warnings) {
-                            return Ok(ExitCode::from(1));
-                        }
-                        done.output
-                    }
-                    Err(diagnostics) => {
-                        reporter.report(&diagnostics);
-                        return Ok(ExitCode::from(1));
-                    }
-                };
+            let rendered = stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter));
+            let Some(rendered) = reporter.accept(rendered) else {
+                return Ok(ExitCode::from(1));
+            };
             let dir = spec_dir(&spec);
             let mut drifted = false;
             let mut stdout = std::io::stdout().lock();
@@ -500,22 +484,15 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         Command::Init { preset } => init(&preset),
         Command::Write { spec } => {
             let source = load(&spec)?;
-            match stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter)) {
-                Ok(done) => {
-                    if !reporter.warnings_pass(&done.warnings) {
-                        return Ok(ExitCode::from(1));
-                    }
-                    let dir = spec_dir(&spec);
-                    for output in &done.output {
-                        write_atomically(&dir.join(&output.path), &output.text)?;
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(diagnostics) => {
-                    reporter.report(&diagnostics);
-                    Ok(ExitCode::from(1))
-                }
+            let rendered = stowplan::render_outputs(&source, &options(&spec, Vec::new(), reporter));
+            let Some(rendered) = reporter.accept(rendered) else {
+                return Ok(ExitCode::from(1));
+            };
+            let dir = spec_dir(&spec);
+            for output in &rendered {
+                write_atomically(&dir.join(&output.path), &output.text)?;
             }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -576,17 +553,9 @@ fn explain(
             options.order = order.options(&spec)?;
             let explained = stowplan::explain::explain_spec(&source, &options, change);
             history_read(&options)?;
-            match explained {
-                Ok(done) => {
-                    if !reporter.warnings_pass(&done.warnings) {
-                        return Ok(ExitCode::from(1));
-                    }
-                    done.output
-                }
-                Err(diagnostics) => {
-                    reporter.report(&diagnostics);
-                    return Ok(ExitCode::from(1));
-                }
+            match reporter.accept(explained) {
+                Some(text) => text,
+                None => return Ok(ExitCode::from(1)),
             }
         }
     };

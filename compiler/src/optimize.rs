@@ -1056,20 +1056,7 @@ impl<'a> Optimizer<'a> {
             .collect();
         let model = SegmentModel::new(self, base, &atoms);
         let costs = vec![cache::COPY_COST; n];
-        let (order, alone): (Vec<usize>, Vec<f64>) = if n <= EXACT_LIMIT {
-            let problem = Problem {
-                costs,
-                preds: preds
-                    .iter()
-                    .map(|p| p.iter().fold(0u32, |m, v| m | (1 << v)))
-                    .collect(),
-                stay: model.stay_all(),
-            };
-            let alone = (0..n).map(|u| changes_alone(&problem.stay, u)).collect();
-            (solve_exact(&problem), alone)
-        } else {
-            (model.greedy(&costs, &preds), vec![f64::NAN; n])
-        };
+        let (order, alone) = model.solve(&costs, &preds);
         if order.iter().enumerate().all(|(k, u)| k == *u) {
             return None;
         }
@@ -1131,20 +1118,7 @@ impl<'a> Optimizer<'a> {
         }
         let model = SegmentModel::new(self, prefix, &unit_atoms);
         let costs: Vec<f64> = units.iter().map(|u| infos[*u].cost).collect();
-        let (order, alone): (Vec<usize>, Vec<f64>) = if n <= EXACT_LIMIT {
-            let problem = Problem {
-                costs: costs.clone(),
-                preds: preds
-                    .iter()
-                    .map(|p| p.iter().fold(0u32, |m, v| m | (1 << v)))
-                    .collect(),
-                stay: model.stay_all(),
-            };
-            let alone = (0..n).map(|u| changes_alone(&problem.stay, u)).collect();
-            (solve_exact(&problem), alone)
-        } else {
-            (model.greedy(&costs, &preds), vec![f64::NAN; n])
-        };
+        let (order, alone) = model.solve(&costs, &preds);
         for (pos, &u) in order.iter().enumerate() {
             let passed: Vec<usize> = order[pos + 1..]
                 .iter()
@@ -1445,6 +1419,25 @@ impl SegmentModel {
 
     /// Large segments: repeatedly place the available unit with the
     /// smallest marginal change probability per unit of cost.
+    /// The best order of the units, and for each the probability that it
+    /// changes alone (NaN where the segment is too long to solve exactly).
+    fn solve(&self, costs: &[f64], preds: &[Vec<usize>]) -> (Vec<usize>, Vec<f64>) {
+        let n = costs.len();
+        if n > EXACT_LIMIT {
+            return (self.greedy(costs, preds), vec![f64::NAN; n]);
+        }
+        let problem = Problem {
+            costs: costs.to_vec(),
+            preds: preds
+                .iter()
+                .map(|p| p.iter().fold(0u32, |m, v| m | (1 << v)))
+                .collect(),
+            stay: self.stay_all(),
+        };
+        let alone = (0..n).map(|u| changes_alone(&problem.stay, u)).collect();
+        (solve_exact(&problem), alone)
+    }
+
     fn greedy(&self, costs: &[f64], preds: &[Vec<usize>]) -> Vec<usize> {
         let n = self.n;
         let mut placed = vec![false; n];
