@@ -1,4 +1,4 @@
-//! The Buildah script backend (`stowplan::emit::buildah`).
+//! The Buildah script backend (`stowplan::backend::buildah`).
 //!
 //! - Every non-`err_` case's script is snapshotted (or, when the backend
 //!   cannot say the case, its rendered diagnostics), and so are a spec with
@@ -21,11 +21,11 @@ use miette::{NamedSource, SourceSpan};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use stowplan::ast::{Port, Protocol, StageKind};
-use stowplan::emit::buildah::{self, BuildahOptions, bash_word};
-use stowplan::plan::{
-    self, Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction, Located, Plan,
-    Run, Stage,
+use stowplan::backend::buildah::{self, BuildahOptions, bash_word};
+use stowplan::frontend::ast::{Port, Protocol, StageKind};
+use stowplan::plan::ir::{
+    self as plan, Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction,
+    Located, Plan, Run, Stage,
 };
 use stowplan::{Code, SourceFile};
 
@@ -407,7 +407,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         at(Instruction::Run(Run {
             command: PlanCommand::Exec(vec![v(0), v(1), v(2)]),
             mounts: Vec::new(),
-            network: Some(stowplan::ast::Network::None),
+            network: Some(stowplan::frontend::ast::Network::None),
             insecure: false,
         })),
         at(Instruction::Shell(vec![v(3), v(4), "-c".into()])),

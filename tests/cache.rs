@@ -40,7 +40,7 @@ fn explain_case(path: &Path) -> String {
     if name.ends_with(".Dockerfile") {
         let ignore =
             std::fs::read_to_string(path.with_file_name(format!("{name}.dockerignore"))).ok();
-        return stowplan::explain::explain_dockerfile(&text, ignore.as_deref(), &change)
+        return stowplan::report::explain::explain_dockerfile(&text, ignore.as_deref(), &change)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     let source = SourceFile::new(name.clone(), text);
@@ -49,8 +49,7 @@ fn explain_case(path: &Path) -> String {
     let order =
         stowplan::explain_order(&source, &options, &Default::default()).unwrap_or_else(fail);
     let dockerfile = stowplan::compile_dockerfile(&source, &options).unwrap_or_else(fail);
-    let explained =
-        stowplan::explain::explain_spec(&source, &options, &change).unwrap_or_else(fail);
+    let explained = stowplan::explain_spec(&source, &options, &change).unwrap_or_else(fail);
     let numbered: String = dockerfile
         .output
         .lines()
@@ -107,18 +106,19 @@ fn reordering_keeps_every_instruction() {
         let spec = &checked.output;
         let all = stowplan::Selection::All;
         let (optimized, report) =
-            stowplan::lower::lower_ordered(spec, &all, "s.kdl", &Default::default());
-        let (written, _) = stowplan::lower::lower_ordered(
+            stowplan::plan::lower::lower_ordered(spec, &all, "s.kdl", &Default::default());
+        let (written, _) = stowplan::plan::lower::lower_ordered(
             spec,
             &all,
             "s.kdl",
-            &stowplan::optimize::OrderOptions::written(),
+            &stowplan::plan::optimize::OrderOptions::written(),
         );
-        let layered_options = stowplan::optimize::OrderOptions {
+        let layered_options = stowplan::plan::optimize::OrderOptions {
             layer_per_instruction: true,
             ..Default::default()
         };
-        let (layered, _) = stowplan::lower::lower_ordered(spec, &all, "s.kdl", &layered_options);
+        let (layered, _) =
+            stowplan::plan::lower::lower_ordered(spec, &all, "s.kdl", &layered_options);
         let pairs = optimized
             .stages
             .iter()
@@ -216,7 +216,7 @@ fn layered_builders_get_metadata_before_the_last_copies() {
 fn stowplan_rebuilds_less_than_the_seed() {
     let seed = std::fs::read_to_string(common::root().join("tests/cases_cache/seed_go.Dockerfile"))
         .unwrap();
-    let graph = stowplan::dockerfile_model::read(&seed).unwrap();
+    let graph = stowplan::cache::dockerfile::read(&seed).unwrap();
     let change = Change {
         paths: vec!["main.go".into()],
         ..Default::default()
@@ -229,7 +229,7 @@ fn stowplan_rebuilds_less_than_the_seed() {
     let source = SourceFile::new("stowplan.kdl", std::fs::read_to_string(spec).unwrap());
     let checked = stowplan::check(&source, &stowplan::Options::default()).unwrap();
     let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
-    let graph = stowplan::cache::from_plan(&plan, &Default::default()).unwrap();
+    let graph = stowplan::report::explain::from_plan(&plan, &Default::default()).unwrap();
     let outcome = stowplan::cache::evaluate(&graph, &change);
     let needed = graph.needed(&graph.targets());
     let ours = graph.rebuilt_cost(&outcome, &needed);

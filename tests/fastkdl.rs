@@ -1,4 +1,4 @@
-//! The fast KDL parser (`stowplan::fastkdl`) against the kdl crate's own
+//! The fast KDL parser (`stowplan::syntax::fastkdl`) against the kdl crate's own
 //! `KdlDocument::parse_v2`, the reference: on every KDL file in the
 //! repository, on kdl-rs's compliance inputs (read from the kdl crate's own
 //! packaged source, where cargo unpacked it) and on random documents.
@@ -133,7 +133,7 @@ enum Outcome {
 
 /// Checks the fast parser against kdl on `text`.
 fn compare(text: &str) -> Result<Outcome, String> {
-    let fast = stowplan::fastkdl::parse(text);
+    let fast = stowplan::syntax::fastkdl::parse(text);
     match (KdlDocument::parse_v2(text), fast) {
         (Ok(reference), Some(fast)) => same_doc("", &fast, &reference).map(|()| Outcome::Fast),
         (Ok(_), None) => Ok(Outcome::Fallback),
@@ -280,7 +280,7 @@ fn every_kdl_file_in_the_repository() {
     let declined: Vec<&str> = ours
         .iter()
         .filter(|(_, text)| {
-            KdlDocument::parse_v2(text).is_ok() && stowplan::fastkdl::parse(text).is_none()
+            KdlDocument::parse_v2(text).is_ok() && stowplan::syntax::fastkdl::parse(text).is_none()
         })
         .map(|(name, _)| name.as_str())
         .collect();
@@ -291,8 +291,8 @@ fn every_kdl_file_in_the_repository() {
     // Decoding node by node from the fast parser gives the same AST and
     // the same diagnostics as decoding kdl's whole document.
     for (name, text) in &ours {
-        let (fast_ast, fast_d) = stowplan::decode::decode(text);
-        let (kdl_ast, kdl_d) = stowplan::decode::decode_with_kdl(text);
+        let (fast_ast, fast_d) = stowplan::frontend::decode::decode(text);
+        let (kdl_ast, kdl_d) = stowplan::frontend::decode::decode_with_kdl(text);
         // A template use keeps its block as KDL nodes; the fast parser
         // keeps no formatting, which is all that may differ there.
         assert_eq!(
@@ -447,7 +447,7 @@ fn the_benchmark_spec_takes_the_fast_path() {
     assert_eq!(compare(&small), Ok(Outcome::Fast));
     let large = generate::generate(5_000);
     assert!(large.len() > 3_000_000);
-    assert!(stowplan::fastkdl::parse(&large).is_some());
+    assert!(stowplan::syntax::fastkdl::parse(&large).is_some());
 }
 
 // ---- random documents ----------------------------------------------------
@@ -676,6 +676,6 @@ proptest! {
         if let Err(e) = compare(&text) {
             prop_assert!(false, "{text:?}: {e}");
         }
-        let _ = stowplan::decode::decode(&text);
+        let _ = stowplan::frontend::decode::decode(&text);
     }
 }

@@ -4,7 +4,7 @@
 //! classes and a commit history).
 
 use proptest::prelude::*;
-use stowplan::optimize::{Problem, expected, respects, solve_exact};
+use stowplan::plan::optimize::{Problem, expected, respects, solve_exact};
 
 /// Units read atoms; P(nothing changed) for a set of units is the product
 /// of its atoms' (1 - p), times the prefix's.
@@ -162,12 +162,12 @@ fn contains(a: &str, b: &str) -> bool {
 /// The oracle's own reading of the spec language: what each step writes
 /// and reads, what it costs, how likely its input changes.
 fn oracle_cost(steps: &[Step], order: &[usize]) -> f64 {
-    let base = 1.0 - stowplan::history::Volatility::Toolchain.probability();
+    let base = 1.0 - stowplan::cache::history::Volatility::Toolchain.probability();
     let mut stay = base;
     let mut total = 0.0;
     for &s in order {
         let step = &steps[s];
-        stay *= 1.0 - stowplan::history::classify(INPUTS[step.input]).probability();
+        stay *= 1.0 - stowplan::cache::history::classify(INPUTS[step.input]).probability();
         total += (RUNS[step.run].1 + 1.0) * (1.0 - stay);
     }
     total

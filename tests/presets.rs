@@ -11,13 +11,13 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use stowplan::SourceFile;
-use stowplan::plan::{self, Instruction};
-use stowplan::template::{ParamType, Value};
+use stowplan::frontend::template::{ParamType, Value};
+use stowplan::plan::ir::{self as plan, Instruction};
 
 /// Every combination of a preset's boolean and one-of parameters, as the
 /// properties of a use; required parameters get a placeholder.
-fn combinations(preset: &stowplan::presets::Preset) -> Vec<String> {
-    let (template, _) = stowplan::presets::load(preset).expect("preset decodes");
+fn combinations(preset: &stowplan::frontend::presets::Preset) -> Vec<String> {
+    let (template, _) = stowplan::frontend::presets::load(preset).expect("preset decodes");
     let mut uses = vec![String::new()];
     for param in &template.params {
         let choices: Vec<String> = match param.ty {
@@ -71,7 +71,7 @@ fn body(dockerfile: &str) -> &str {
 
 #[test]
 fn every_combination_compiles_cleanly_and_is_snapshotted() {
-    for preset in stowplan::presets::PRESETS {
+    for preset in stowplan::frontend::presets::PRESETS {
         let mut snapshot = String::new();
         for use_ in combinations(preset) {
             let (dockerfile, _) = compile(&use_);
@@ -89,7 +89,7 @@ fn every_combination_passes_hadolint_and_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let mut plans = Vec::new();
-    for preset in stowplan::presets::PRESETS {
+    for preset in stowplan::frontend::presets::PRESETS {
         for (i, use_) in combinations(preset).into_iter().enumerate() {
             let (dockerfile, plan) = compile(&use_);
             let file = dir
@@ -113,7 +113,7 @@ fn every_combination_passes_hadolint_and_reads_back() {
 
 #[test]
 fn presets_pin_their_bases_and_run_as_non_root() {
-    for preset in stowplan::presets::PRESETS {
+    for preset in stowplan::frontend::presets::PRESETS {
         for use_ in combinations(preset) {
             let (_, plan) = compile(&use_);
             for stage in &plan.stages {
@@ -145,8 +145,8 @@ fn presets_pin_their_bases_and_run_as_non_root() {
 
 #[test]
 fn every_preset_declares_docs_and_defaults_of_its_type() {
-    for preset in stowplan::presets::PRESETS {
-        let (template, _) = stowplan::presets::load(preset).expect("preset decodes");
+    for preset in stowplan::frontend::presets::PRESETS {
+        let (template, _) = stowplan::frontend::presets::load(preset).expect("preset decodes");
         assert!(template.doc.is_some(), "{} has no doc", preset.name);
         for param in &template.params {
             assert!(
@@ -204,8 +204,8 @@ proptest! {
                  }}\n\
              }}\n\
              image \"app\" template=\"t\" v={} l={}\n",
-            stowplan::starter::kdl_string(&value),
-            stowplan::starter::kdl_string(&value),
+            stowplan::frontend::starter::kdl_string(&value),
+            stowplan::frontend::starter::kdl_string(&value),
         );
         let source = SourceFile::new("stowplan.kdl", text);
         let checked = stowplan::check(&source, &stowplan::Options::default())
@@ -236,7 +236,7 @@ fn presets_lists_every_preset_with_its_parameters() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     insta::assert_snapshot!("presets_listing", text);
-    for preset in stowplan::presets::PRESETS {
+    for preset in stowplan::frontend::presets::PRESETS {
         let shown = stowplan(&common::root(), &["presets", "show", preset.name]);
         assert!(shown.status.success());
         let on_disk = std::fs::read_to_string(common::root().join(preset.file)).unwrap();

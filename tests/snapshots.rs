@@ -150,7 +150,7 @@ fn cases_read_back_through_buildkit() {
         let checked =
             stowplan::check(&source, &stowplan::Options::default()).expect("case compiles");
         let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
-        let text = stowplan::emit::dockerfile::emit(&plan).expect("case emits");
+        let text = stowplan::backend::dockerfile::emit(&plan).expect("case emits");
         let out = dir.path().join(source.name()).with_extension("Dockerfile");
         std::fs::write(&out, text).unwrap();
         files.push(out);

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use stowplan::cache::history::History;
 use stowplan::cache::{self, CacheGraph, Change};
-use stowplan::history::History;
-use stowplan::optimize::OrderOptions;
+use stowplan::plan::optimize::OrderOptions;
 use stowplan::{Options, SourceFile};
 
 fn root() -> PathBuf {
@@ -26,7 +26,7 @@ fn root() -> PathBuf {
 
 fn dockerfile(path: &Path) -> Option<CacheGraph> {
     let text = std::fs::read_to_string(path).ok()?;
-    let mut graph = stowplan::dockerfile_model::read(&text)
+    let mut graph = stowplan::cache::dockerfile::read(&text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut ignore = path.as_os_str().to_owned();
     ignore.push(".dockerignore");
@@ -46,8 +46,8 @@ fn spec_graph(path: &Path, order: OrderOptions) -> CacheGraph {
         stowplan::check(&source, &options).unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
     let selection = stowplan::select(&checked.output, &[]).unwrap();
     let planned = stowplan::plan_with(&source, &checked.output, &selection, &options);
-    let costs = stowplan::optimize::cost_overrides(&checked.output);
-    cache::from_plan(&planned.plan, &costs).unwrap()
+    let costs = stowplan::plan::optimize::cost_overrides(&checked.output);
+    stowplan::report::explain::from_plan(&planned.plan, &costs).unwrap()
 }
 
 /// Σ over commits of the cost of what each commit rebuilds.
@@ -104,7 +104,7 @@ fn rebuild_table() -> Vec<Row> {
         };
         let trained = OrderOptions {
             enabled: true,
-            history: Some(stowplan::history::HistorySource::ready(early)),
+            history: Some(stowplan::cache::history::HistorySource::ready(early)),
             layer_per_instruction: false,
         };
         rows.push(Row {
@@ -337,7 +337,7 @@ fn main() {
         let options = Options {
             order: OrderOptions {
                 enabled: true,
-                history: Some(stowplan::history::HistorySource::ready(history)),
+                history: Some(stowplan::cache::history::HistorySource::ready(history)),
                 layer_per_instruction: false,
             },
             ..Options::default()
@@ -347,7 +347,7 @@ fn main() {
         let selection = stowplan::select(&checked.output, &[]).unwrap();
         let planned = stowplan::plan_with(&source, &checked.output, &selection, &options);
         let t3 = Instant::now();
-        let text = stowplan::emit::dockerfile::emit(&planned.plan).unwrap();
+        let text = stowplan::backend::dockerfile::emit(&planned.plan).unwrap();
         let t4 = Instant::now();
         assert!(text.len() > spec.len() / 2);
         phases.push([t1 - t0, t2 - t1, t3 - t2, t4 - t3]);

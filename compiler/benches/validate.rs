@@ -67,7 +67,7 @@ fn main() {
         // The fast parser over the whole document; decode streams the same
         // parse node by node, so stowplan's share is the rest.
         let parse = time(&|| {
-            std::hint::black_box(stowplan::fastkdl::parse(&text).expect("fast path"));
+            std::hint::black_box(stowplan::syntax::fastkdl::parse(&text).expect("fast path"));
         });
         let total = time(&|| {
             std::hint::black_box(validate(&text));

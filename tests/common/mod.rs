@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use stowplan::plan::{self, Base, CopySource, Instruction, Mount, Plan};
-use stowplan::render::{Style, render};
+use stowplan::plan::ir::{self as plan, Base, CopySource, Instruction, Mount, Plan};
+use stowplan::report::render::{Style, render};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

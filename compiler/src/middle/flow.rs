@@ -12,10 +12,10 @@ use std::path::Path;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
-use crate::ast::*;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::lower::{Selection, needed_stages};
-use crate::resolve::{Spec, StageId};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::frontend::ast::*;
+use crate::middle::resolve::{Spec, StageId};
+use crate::plan::lower::{Selection, needed_stages};
 
 /// What a node of the flow graph stands for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -99,7 +99,7 @@ impl FlowGraph {
                     ItemKind::Add(add) => add
                         .sources
                         .iter()
-                        .filter(|s| !crate::values::is_url(&s.value))
+                        .filter(|s| !crate::frontend::values::is_url(&s.value))
                         .for_each(|s| read(&mut graph, &s.value)),
                     ItemKind::Step(step) => {
                         step.inputs

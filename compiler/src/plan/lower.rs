@@ -6,10 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::ast::*;
-use crate::optimize::{Optimizer, OrderOptions, OrderReport};
-use crate::plan::{self, Base, Command, Instruction, Located, Mount, Plan};
-use crate::resolve::{Spec, StageId};
+use crate::frontend::ast::*;
+use crate::middle::resolve::{Spec, StageId};
+use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
+use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
 
 /// Which images to plan.
 #[derive(Clone, Debug, Default)]

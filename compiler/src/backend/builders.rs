@@ -5,8 +5,8 @@
 //! feature the chosen builder cannot express is an error at the spec node,
 //! never a silent loss. spec/builders.md has the table.
 
-use crate::diagnostic::{Code, Diagnostic, Span};
-use crate::plan::{Instruction, Mount, Plan};
+use crate::base::diagnostic::{Code, Diagnostic, Span};
+use crate::plan::ir::{Instruction, Mount, Plan};
 
 /// A builder that reads the emitted Dockerfile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,7 +109,7 @@ pub fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
                                 "remove `size=` (buildah 1.28 spells it tmpfs-size), or build with BuildKit",
                             ),
                             Mount::Cache {
-                                sharing: Some(crate::ast::Sharing::Private),
+                                sharing: Some(crate::frontend::ast::Sharing::Private),
                                 ..
                             } if builder.is_buildah() => refuse(
                                 origin,

@@ -7,9 +7,9 @@
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use crate::ast::*;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
-use crate::values;
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::frontend::ast::*;
+use crate::frontend::values;
 
 /// The only language version this compiler reads.
 pub const LANGUAGE_VERSION: u32 = 1;
@@ -50,7 +50,7 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
     // error message) is the kdl crate's, from the start.
     let mut top = TopLevel::default();
     let mut d = Diagnostics::default();
-    if crate::fastkdl::parse_each(text, &mut |node| top.node(&node, &mut d)).is_some() {
+    if crate::syntax::fastkdl::parse_each(text, &mut |node| top.node(&node, &mut d)).is_some() {
         let ast = top.finish(&mut d);
         return (ast, d);
     }
@@ -188,16 +188,16 @@ impl TopLevel {
             }
             "stage" => ast.stages.extend(decode_stage(node, StageKind::Stage, d)),
             // An image built from a template: `expand` makes its stages, in this place.
-            "image" if node.entry("template").is_some() => ast
-                .uses
-                .extend(crate::template::decode_use(node, ast.stages.len(), d)),
+            "image" if node.entry("template").is_some() => ast.uses.extend(
+                crate::frontend::template::decode_use(node, ast.stages.len(), d),
+            ),
             "image" => ast.stages.extend(decode_stage(node, StageKind::Image, d)),
             "template" => ast
                 .templates
-                .extend(crate::template::decode_template(node, d)),
+                .extend(crate::frontend::template::decode_template(node, d)),
             "include" => ast
                 .includes
-                .extend(crate::template::decode_include(node, d)),
+                .extend(crate::frontend::template::decode_include(node, d)),
             _ => unknown_node(d, node, "at the top level", TOP_NODES),
         }
     }
@@ -219,11 +219,11 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     let mut args = NodeArgs::new(node, d);
     let path = args.string(d, "the output path");
     let builder = match args.prop_string(d, "builder") {
-        None => crate::builders::Builder::default(),
-        Some(b) => match crate::builders::Builder::parse(&b.value) {
+        None => crate::backend::builders::Builder::default(),
+        Some(b) => match crate::backend::builders::Builder::parse(&b.value) {
             Some(builder) => builder,
             None => {
-                let names: Vec<&str> = crate::builders::Builder::ALL
+                let names: Vec<&str> = crate::backend::builders::Builder::ALL
                     .iter()
                     .map(|(n, _)| *n)
                     .collect();
@@ -235,7 +235,7 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
                     None => diag.help(format!("the builders are: {}", names.join(", "))),
                 };
                 d.push(diag);
-                crate::builders::Builder::default()
+                crate::backend::builders::Builder::default()
             }
         },
     };

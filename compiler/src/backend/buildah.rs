@@ -67,9 +67,11 @@ use std::fmt::Write as _;
 
 use super::dockerfile::GENERATOR;
 use super::quote;
-use crate::ast::{Network, Sharing, StageKind};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span};
-use crate::plan::{Add, Base, Copy, CopySource, Healthcheck, Instruction, Mount, Plan, Run, Stage};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::frontend::ast::{Network, Sharing, StageKind};
+use crate::plan::ir::{
+    Add, Base, Copy, CopySource, Healthcheck, Instruction, Mount, Plan, Run, Stage,
+};
 
 /// `buildah from --pull=...` for base images and `copy image=` sources.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -765,8 +767,8 @@ impl<'a> Emitter<'a> {
             }
             Instruction::Expose(port) => {
                 let protocol = match port.protocol {
-                    crate::ast::Protocol::Tcp => "tcp",
-                    crate::ast::Protocol::Udp => "udp",
+                    crate::frontend::ast::Protocol::Tcp => "tcp",
+                    crate::frontend::ast::Protocol::Udp => "udp",
                 };
                 // Docker records `8080/tcp`; buildah would record a bare `8080`.
                 config(out, &format!("--port {}/{protocol}", port.number));
@@ -885,7 +887,7 @@ impl<'a> Emitter<'a> {
     fn add(&mut self, add: &Add, origin: Span, out: &mut String, d: &mut Diagnostics) -> bool {
         if let Some(checksum) = &add.checksum {
             let url = match add.sources.as_slice() {
-                [url] if crate::values::is_url(url) => url,
+                [url] if crate::frontend::values::is_url(url) => url,
                 _ => {
                     refuse(
                         d,
@@ -928,7 +930,10 @@ impl<'a> Emitter<'a> {
             return true;
         }
         let mut line = String::from("  buildah add -q");
-        let local = add.sources.iter().any(|s| !crate::values::is_url(s));
+        let local = add
+            .sources
+            .iter()
+            .any(|s| !crate::frontend::values::is_url(s));
         if local {
             line.push_str(" \"${ignore[@]}\"");
         }
@@ -937,7 +942,7 @@ impl<'a> Emitter<'a> {
             .sources
             .iter()
             .map(|s| {
-                if crate::values::is_url(s) {
+                if crate::frontend::values::is_url(s) {
                     bash_word(s)
                 } else {
                     self.context_path(s)

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::ast::*;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::frontend::ast::*;
 
 /// Index of a stage or image in [`Spec::stages`] (declaration order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,7 +3,7 @@
 //! Nothing here is resolved: names are plain strings with spans. The AST
 //! keeps the order of body items because order is meaning in a build.
 
-use crate::diagnostic::Span;
+use crate::base::diagnostic::Span;
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,9 +32,9 @@ pub struct Ast {
     pub stages: Vec<StageDecl>,
     /// Templates, includes and template uses: `expand` turns the uses into
     /// stages and leaves these empty.
-    pub templates: Vec<crate::template::TemplateDecl>,
-    pub includes: Vec<crate::template::IncludeDecl>,
-    pub uses: Vec<crate::template::UseDecl>,
+    pub templates: Vec<crate::frontend::template::TemplateDecl>,
+    pub includes: Vec<crate::frontend::template::IncludeDecl>,
+    pub uses: Vec<crate::frontend::template::UseDecl>,
 }
 
 /// A file that `stowplan write` produces and `check --outputs` compares.
@@ -50,7 +50,7 @@ pub struct OutputDecl {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     /// A Dockerfile for this builder.
-    Dockerfile(crate::builders::Builder),
+    Dockerfile(crate::backend::builders::Builder),
     /// A bash script of buildah commands (default options).
     Buildah,
 }

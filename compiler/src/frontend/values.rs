@@ -6,8 +6,8 @@
 
 use kdl::{KdlEntry, KdlValue};
 
-use crate::ast::{Port, Protocol, Spanned};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::frontend::ast::{Port, Protocol, Spanned};
 
 fn invalid(d: &mut Diagnostics, value: &Spanned<String>, message: String, label: &str, help: &str) {
     d.push(
@@ -440,7 +440,7 @@ pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Port>> {
             }
         }
         other => {
-            crate::decode::wrong_type(d, entry, "a port number", other);
+            crate::frontend::decode::wrong_type(d, entry, "a port number", other);
             return None;
         }
     };

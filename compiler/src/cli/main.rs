@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use stowplan::render::{Style, render};
+use stowplan::report::render::{Style, render};
 use stowplan::{Diagnostic, SourceFile};
 
 const EXAMPLES: &str = "\
@@ -207,15 +207,15 @@ struct OrderArgs {
 }
 
 impl OrderArgs {
-    fn options(&self, spec: &Path) -> Result<stowplan::optimize::OrderOptions, Fatal> {
+    fn options(&self, spec: &Path) -> Result<stowplan::plan::optimize::OrderOptions, Fatal> {
         if self.keep_order {
-            return Ok(stowplan::optimize::OrderOptions::written());
+            return Ok(stowplan::plan::optimize::OrderOptions::written());
         }
         // git reads the history while the spec is parsed.
-        let history = self
-            .history
-            .then(|| stowplan::history::HistorySource::from_git_in_background(spec_dir(spec)));
-        Ok(stowplan::optimize::OrderOptions {
+        let history = self.history.then(|| {
+            stowplan::cache::history::HistorySource::from_git_in_background(spec_dir(spec))
+        });
+        Ok(stowplan::plan::optimize::OrderOptions {
             enabled: true,
             history,
             layer_per_instruction: false,
@@ -238,7 +238,7 @@ struct Reporter {
     style: Style,
     deny_warnings: bool,
     verbose: bool,
-    image_map: stowplan::image_map::ImageMap,
+    image_map: stowplan::plan::image_map::ImageMap,
 }
 
 impl Reporter {
@@ -315,7 +315,7 @@ fn cli_main() -> ExitCode {
         image_map: Default::default(),
     };
     if let Some(path) = &cli.image_map {
-        let loaded = load(path).map(|source| stowplan::image_map::ImageMap::parse(&source));
+        let loaded = load(path).map(|source| stowplan::plan::image_map::ImageMap::parse(&source));
         match loaded {
             Ok(Ok(map)) => reporter.image_map = map.output,
             Ok(Err(diagnostics)) => {
@@ -368,11 +368,11 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         } => {
             let target = match emit {
                 Emit::Dockerfile => stowplan::Target::Dockerfile(
-                    stowplan::builders::Builder::parse(&builder)
+                    stowplan::backend::builders::Builder::parse(&builder)
                         .expect("clap checked the builder name"),
                 ),
                 Emit::Buildah => {
-                    use stowplan::emit::buildah::{BuildahOptions, PullPolicy};
+                    use stowplan::backend::buildah::{BuildahOptions, PullPolicy};
                     stowplan::Target::Buildah(BuildahOptions {
                         pull: match pull {
                             Pull::Always => PullPolicy::Always,
@@ -510,9 +510,9 @@ fn graph(spec: &Path, format: GraphFormat, reporter: &Reporter) -> Result<ExitCo
         return Ok(ExitCode::from(1));
     }
     let text = match format {
-        GraphFormat::Dot => stowplan::graph::to_dot(&checked.output),
-        GraphFormat::Mermaid => stowplan::graph::to_mermaid(&checked.output),
-        GraphFormat::Json => stowplan::graph::to_json(&checked.output),
+        GraphFormat::Dot => stowplan::report::graph::to_dot(&checked.output),
+        GraphFormat::Mermaid => stowplan::report::graph::to_mermaid(&checked.output),
+        GraphFormat::Json => stowplan::report::graph::to_json(&checked.output),
     };
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -539,7 +539,7 @@ fn explain(
             let ignore = [PathBuf::from(own), spec_dir(&path).join(".dockerignore")]
                 .iter()
                 .find_map(|p| std::fs::read_to_string(p).ok());
-            match stowplan::explain::explain_dockerfile(&text, ignore.as_deref(), change) {
+            match stowplan::report::explain::explain_dockerfile(&text, ignore.as_deref(), change) {
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!("stowplan: {}: {e}", path.display());
@@ -551,7 +551,7 @@ fn explain(
             let source = load(&spec)?;
             let mut options = options(&spec, images, reporter);
             options.order = order.options(&spec)?;
-            let explained = stowplan::explain::explain_spec(&source, &options, change);
+            let explained = stowplan::explain_spec(&source, &options, change);
             history_read(&options)?;
             match reporter.accept(explained) {
                 Some(text) => text,
@@ -575,7 +575,7 @@ fn explain_selection(source: &SourceFile, options: &stowplan::Options) {
     let Ok(selection) = stowplan::select(spec, &options.images) else {
         return;
     };
-    let kept = stowplan::lower::needed_stages(spec, &selection);
+    let kept = stowplan::plan::lower::needed_stages(spec, &selection);
     for id in &spec.order {
         let name = &spec.stage(*id).name.value;
         if kept.contains(id) {
@@ -588,11 +588,14 @@ fn explain_selection(source: &SourceFile, options: &stowplan::Options) {
 
 fn presets(action: Option<PresetsAction>) -> Result<ExitCode, Fatal> {
     let text = match action {
-        None => stowplan::presets::describe_all(),
-        Some(PresetsAction::Show { name }) => match stowplan::presets::find(&name) {
+        None => stowplan::frontend::presets::describe_all(),
+        Some(PresetsAction::Show { name }) => match stowplan::frontend::presets::find(&name) {
             Some(preset) => preset.text.to_owned(),
             None => {
-                let names: Vec<&str> = stowplan::presets::PRESETS.iter().map(|p| p.name).collect();
+                let names: Vec<&str> = stowplan::frontend::presets::PRESETS
+                    .iter()
+                    .map(|p| p.name)
+                    .collect();
                 return Err(Fatal(format!(
                     "there is no preset `{name}`; the presets are: {}",
                     names.join(", ")
@@ -609,7 +612,7 @@ fn presets(action: Option<PresetsAction>) -> Result<ExitCode, Fatal> {
 
 /// `init`: the starter spec, written only if no stowplan.kdl is there.
 fn init(preset: &str) -> Result<ExitCode, Fatal> {
-    let starter = stowplan::starter::starter(preset, Path::new(".")).map_err(Fatal)?;
+    let starter = stowplan::frontend::starter::starter(preset, Path::new(".")).map_err(Fatal)?;
     let path = Path::new("stowplan.kdl");
     if path.exists() {
         return Err(Fatal(

@@ -22,11 +22,13 @@ use std::path::{Path, PathBuf};
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use crate::SourceFile;
-use crate::ast::{Ast, StageDecl, StageKind};
-use crate::decode;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
-use crate::presets;
-use crate::template::{self, ParamDecl, ParamType, Piece, TemplateDecl, Test, UseDecl, Value};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::frontend::ast::{Ast, StageDecl, StageKind};
+use crate::frontend::decode;
+use crate::frontend::presets;
+use crate::frontend::template::{
+    self, ParamDecl, ParamType, Piece, TemplateDecl, Test, UseDecl, Value,
+};
 
 /// Body nodes that a use's block replaces instead of adding to: an image
 /// has at most one of each.

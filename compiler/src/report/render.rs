@@ -3,7 +3,7 @@
 
 use miette::{GraphicalReportHandler, GraphicalTheme, JSONReportHandler};
 
-use crate::diagnostic::Diagnostic;
+use crate::base::diagnostic::Diagnostic;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {

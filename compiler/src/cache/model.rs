@@ -7,15 +7,12 @@
 //! more, so the model is an upper bound for every builder stowplan targets.
 //!
 //! Both stowplan's plans ([`from_plan`]) and hand-written Dockerfiles
-//! ([`crate::dockerfile_model::read`]) become one [`CacheGraph`], so both are
+//! ([`crate::cache::dockerfile::read`]) become one [`CacheGraph`], so both are
 //! measured with the same ruler: [`evaluate`] takes a [`Change`] (context
 //! paths, build args, base images) and marks every instruction cached or
 //! rebuilt with the input that caused it.
 
 use std::collections::BTreeMap;
-
-use crate::diagnostic::Diagnostic;
-use crate::plan::Plan;
 
 /// A build as the cache sees it: stages of instructions, in file order.
 #[derive(Clone, Debug, Default)]
@@ -419,34 +416,6 @@ impl CacheGraph {
 /// Costs a spec sets for the instructions its steps lower to, by the span
 /// offset of the step (an instruction's `origin`).
 pub type CostOverrides = BTreeMap<usize, f64>;
-
-/// The plan as the cache sees it: its Dockerfile, read back, with the
-/// plan's image kinds as targets and the spec's costs where it set one.
-/// Going through the emitted text keeps one reader for every Dockerfile.
-pub fn from_plan(plan: &Plan, costs: &CostOverrides) -> Result<CacheGraph, Vec<Diagnostic>> {
-    let text = crate::emit::dockerfile::emit(plan)?;
-    let mut graph = crate::dockerfile_model::read(&text)
-        .expect("stowplan's own Dockerfiles always parse (the suite proves it)");
-    for (stage, planned) in graph.stages.iter_mut().zip(&plan.stages) {
-        stage.target = planned.kind == crate::ast::StageKind::Image;
-        // A step's cost is shared by the RUNs it lowers to.
-        let mut runs_per_origin: BTreeMap<usize, usize> = BTreeMap::new();
-        for located in &planned.instructions {
-            if matches!(located.value, crate::plan::Instruction::Run(_)) {
-                *runs_per_origin.entry(located.origin.offset()).or_default() += 1;
-            }
-        }
-        for (instruction, located) in stage.instructions.iter_mut().zip(&planned.instructions) {
-            let origin = located.origin.offset();
-            if instruction.kind == Kind::Run
-                && let Some(cost) = costs.get(&origin)
-            {
-                instruction.cost = cost / runs_per_origin[&origin] as f64;
-            }
-        }
-    }
-    Ok(graph)
-}
 
 // ---------------------------------------------------------------- paths
 

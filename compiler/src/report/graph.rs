@@ -9,8 +9,8 @@ use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
-use crate::flow::{Edge, FlowGraph, Node};
-use crate::resolve::{Spec, StageId};
+use crate::middle::flow::{Edge, FlowGraph, Node};
+use crate::middle::resolve::{Spec, StageId};
 
 /// The build schedule of the stages and images.
 #[derive(Debug, Serialize)]

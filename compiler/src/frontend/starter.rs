@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::presets;
+use crate::frontend::presets;
 
 /// A starter spec and what the user should look at before building.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -29,10 +29,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::ast::*;
 use crate::cache;
-use crate::history::{History, HistoryIndex, HistorySource, Volatility, classify};
-use crate::resolve::{Spec, StageId};
+use crate::cache::history::{History, HistoryIndex, HistorySource, Volatility, classify};
+use crate::frontend::ast::*;
+use crate::middle::resolve::{Spec, StageId};
 
 /// Where metadata goes in `order` (which holds no metadata yet) for a
 /// builder that commits a layer per instruction: just before the first copy
@@ -462,7 +462,7 @@ pub struct Optimizer<'a> {
 pub struct Ordering {
     pub items: Vec<usize>,
     /// Per item: for a step, the order of the copies of its inputs
-    /// ([`crate::lower::input_copies`]) when it differs from the written one.
+    /// ([`crate::plan::lower::input_copies`]) when it differs from the written one.
     pub inputs: Vec<Option<Vec<usize>>>,
     pub report: StageReport,
 }
@@ -605,7 +605,7 @@ impl<'a> Optimizer<'a> {
             },
             ItemKind::Add(add) => {
                 for source in &add.sources {
-                    if crate::values::is_url(&source.value) {
+                    if crate::frontend::values::is_url(&source.value) {
                         out.push(self.atom(Atom::Remote(source.value.clone())));
                     }
                 }
@@ -699,7 +699,7 @@ impl<'a> Optimizer<'a> {
                     .map(|r| command_text(&r.command))
                     .collect::<Vec<_>>()
                     .join("\n");
-                let copies = crate::lower::input_copies(&step.inputs);
+                let copies = crate::plan::lower::input_copies(&step.inputs);
                 let run_cost: f64 = match &step.order.cost {
                     Some(cost) => f64::from(cost.value),
                     None => step
@@ -1025,7 +1025,7 @@ impl<'a> Optimizer<'a> {
         base: &[usize],
         moves: &mut Vec<String>,
     ) -> Option<Vec<usize>> {
-        let copies = crate::lower::input_copies(&step.inputs);
+        let copies = crate::plan::lower::input_copies(&step.inputs);
         let n = copies.len();
         if n < 2 {
             return None;
@@ -1143,7 +1143,7 @@ impl<'a> Optimizer<'a> {
                 "moved {} ({}, cost {}) before {}",
                 unit.label,
                 self.volatility(&unit_atoms[u], alone[u]),
-                crate::explain::cost(unit.cost),
+                crate::report::explain::cost(unit.cost),
                 others.join(", ")
             ));
         }
@@ -1229,7 +1229,7 @@ fn context_paths(item: &Item) -> Vec<String> {
         ItemKind::Add(add) => add
             .sources
             .iter()
-            .filter(|s| !crate::values::is_url(&s.value))
+            .filter(|s| !crate::frontend::values::is_url(&s.value))
             .map(|s| s.value.clone())
             .collect(),
         _ => Vec::new(),

@@ -5,8 +5,8 @@
 //! text is the documentation a user reads with `stowplan presets show`.
 
 use crate::SourceFile;
-use crate::diagnostic::Diagnostic;
-use crate::template::{ParamType, TemplateDecl};
+use crate::base::diagnostic::Diagnostic;
+use crate::frontend::template::{ParamType, TemplateDecl};
 
 /// One built-in preset.
 #[derive(Clone, Copy, Debug)]
@@ -23,7 +23,7 @@ macro_rules! presets {
         pub const PRESETS: &[Preset] = &[$(Preset {
             name: $name,
             file: concat!("runtime-presets/", $name, ".kdl"),
-            text: include_str!(concat!("../../runtime-presets/", $name, ".kdl")),
+            text: include_str!(concat!("../../../runtime-presets/", $name, ".kdl")),
         },)*];
     };
 }
@@ -38,7 +38,7 @@ pub fn find(name: &str) -> Option<&'static Preset> {
 /// it is still reported as diagnostics in its own file, never a panic.
 pub fn load(preset: &Preset) -> Result<(TemplateDecl, SourceFile), Vec<Diagnostic>> {
     let source = SourceFile::new(preset.file, preset.text);
-    let (ast, d) = crate::decode::decode(source.text());
+    let (ast, d) = crate::frontend::decode::decode(source.text());
     let template = ast
         .templates
         .into_iter()

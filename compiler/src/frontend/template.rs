@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use crate::ast::Spanned;
-use crate::decode::{self, NodeArgs};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
-use crate::values;
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::frontend::ast::Spanned;
+use crate::frontend::decode::{self, NodeArgs};
+use crate::frontend::values;
 
 /// Parameter names a template may not declare: `template` selects the
 /// template at a use, `image` is the name of the image being made.

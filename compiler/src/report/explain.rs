@@ -4,27 +4,39 @@
 //! rebuilt, and the input that made it rebuild. Lines are those of the
 //! Dockerfile (`stowplan compile` prints the one for a spec).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::base::diagnostic::Diagnostic;
 use crate::cache::{self, CacheGraph, Change, Outcome, Status, Why};
-use crate::{Options, SourceFile, SourceResult, Warned};
+use crate::plan::ir::Plan;
 
-/// Explains a change against the Dockerfile a spec compiles to.
-pub fn explain_spec(
-    source: &SourceFile,
-    options: &Options,
-    change: &Change,
-) -> SourceResult<String> {
-    let checked = crate::check(source, options)?;
-    let selection = crate::select(&checked.output, &options.images)?;
-    let planned = crate::plan_with(source, &checked.output, &selection, options);
-    let costs = crate::optimize::cost_overrides(&checked.output);
-    let graph = cache::from_plan(&planned.plan, &costs)?;
-    let outcome = cache::evaluate(&graph, change);
-    Ok(Warned {
-        output: render(&graph, &outcome, change),
-        warnings: checked.warnings,
-    })
+/// The plan as the cache sees it: its Dockerfile, read back, with the
+/// plan's image kinds as targets and the spec's costs where it set one.
+/// Going through the emitted text keeps one reader for every Dockerfile.
+pub fn from_plan(plan: &Plan, costs: &cache::CostOverrides) -> Result<CacheGraph, Vec<Diagnostic>> {
+    let text = crate::backend::dockerfile::emit(plan)?;
+    let mut graph = crate::cache::dockerfile::read(&text)
+        .expect("stowplan's own Dockerfiles always parse (the suite proves it)");
+    for (stage, planned) in graph.stages.iter_mut().zip(&plan.stages) {
+        stage.target = planned.kind == crate::frontend::ast::StageKind::Image;
+        // A step's cost is shared by the RUNs it lowers to.
+        let mut runs_per_origin: BTreeMap<usize, usize> = BTreeMap::new();
+        for located in &planned.instructions {
+            if matches!(located.value, crate::plan::ir::Instruction::Run(_)) {
+                *runs_per_origin.entry(located.origin.offset()).or_default() += 1;
+            }
+        }
+        for (instruction, located) in stage.instructions.iter_mut().zip(&planned.instructions) {
+            let origin = located.origin.offset();
+            if instruction.kind == cache::Kind::Run
+                && let Some(cost) = costs.get(&origin)
+            {
+                instruction.cost = cost / runs_per_origin[&origin] as f64;
+            }
+        }
+    }
+    Ok(graph)
 }
 
 /// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
@@ -32,8 +44,8 @@ pub fn explain_dockerfile(
     text: &str,
     ignore: Option<&str>,
     change: &Change,
-) -> Result<String, crate::dockerfile_model::ReadError> {
-    let mut graph = crate::dockerfile_model::read(text)?;
+) -> Result<String, crate::cache::dockerfile::ReadError> {
+    let mut graph = crate::cache::dockerfile::read(text)?;
     if let Some(ignore) = ignore {
         graph.ignore = cache::Ignore::parse(ignore);
     }

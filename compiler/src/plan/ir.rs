@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::ast::{Network, Port, Protocol, Sharing, StageKind};
-use crate::diagnostic::Span;
+use crate::base::diagnostic::Span;
+use crate::frontend::ast::{Network, Port, Protocol, Sharing, StageKind};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 
 use kdl::{KdlDocument, KdlValue};
 
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::plan::{Base, CopySource, Instruction, Plan};
-use crate::{SourceFile, SourceResult, Warned, ast::Spanned, values};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::base::source::{SourceFile, SourceResult, Warned, finish};
+use crate::frontend::{ast::Spanned, values};
+use crate::plan::ir::{Base, CopySource, Instruction, Plan};
 
 /// Exact image references and what to use instead.
 #[derive(Clone, Debug, Default)]
@@ -34,7 +35,7 @@ impl ImageMap {
                         .help("an image map is a KDL v2 file of `map \"from\" \"to\"` nodes"),
                     );
                 }
-                return crate::finish(source, None, d);
+                return finish(source, None, d);
             }
         };
         for node in document.nodes() {
@@ -85,7 +86,7 @@ impl ImageMap {
             }
         }
         if d.has_errors() {
-            return crate::finish(source, None, d);
+            return finish(source, None, d);
         }
         Ok(Warned {
             output: map,

@@ -1,0 +1,7 @@
+//! From a `Plan` to text: quoting for each place a value lands, what each
+//! builder can build, the Dockerfile and the Buildah script.
+
+pub mod buildah;
+pub mod builders;
+pub mod dockerfile;
+pub mod quote;

@@ -1,0 +1,5 @@
+//! The leaf every phase stands on: source files and results, spans and
+//! diagnostics, and the vocabulary of keywords the phases share.
+
+pub mod diagnostic;
+pub mod source;

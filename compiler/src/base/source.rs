@@ -1,0 +1,64 @@
+//! A spec's text with the name it is reported under, and the result type
+//! every phase returns: warnings ride along with a success, errors come
+//! back all at once.
+
+use std::sync::Arc;
+
+use miette::NamedSource;
+
+use crate::base::diagnostic::{self, Diagnostic};
+
+/// A spec's text and the name it is reported under.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub(crate) named: NamedSource<Arc<str>>,
+    text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl AsRef<str>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        SourceFile {
+            named: NamedSource::new(name, text.clone()),
+            text,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.named.name()
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A successful result and the warnings found on the way.
+#[derive(Debug)]
+pub struct Warned<T> {
+    pub output: T,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Either a result with its warnings, or every problem found (errors and warnings).
+pub type SourceResult<T> = Result<Warned<T>, Vec<Diagnostic>>;
+
+pub(crate) fn finish<T>(
+    source: &SourceFile,
+    output: Option<T>,
+    d: diagnostic::Diagnostics,
+) -> SourceResult<T> {
+    let failed = d.has_errors() || output.is_none();
+    let diags: Vec<Diagnostic> = d
+        .into_sorted()
+        .into_iter()
+        .map(|diag| diag.with_source(&source.named))
+        .collect();
+    match output {
+        Some(output) if !failed => Ok(Warned {
+            output,
+            warnings: diags,
+        }),
+        _ => Err(diags),
+    }
+}

@@ -1,0 +1,9 @@
+//! The cache model: which instructions a change rebuilds, the history it
+//! learns volatility from, and hand-written Dockerfiles read into it. No I/O
+//! beyond what `history` asks git for.
+
+pub mod dockerfile;
+pub mod history;
+mod model;
+
+pub use model::*;

@@ -1,0 +1,300 @@
+//! The one place that sequences the phases: decode, expand, resolve,
+//! validate, lower, optimize, map images, emit. Every command of the CLI
+//! goes through these functions.
+
+use crate::backend::{self, builders};
+use crate::base::diagnostic::{self, Code, Diagnostic};
+use crate::base::source::{SourceFile, SourceResult, Warned, finish};
+use crate::cache::Change;
+use crate::frontend::{ast, decode, expand};
+use crate::middle::{flow, resolve};
+use crate::plan::ir::Plan;
+use crate::plan::lower::Selection;
+use crate::plan::{image_map, lower, optimize};
+
+/// What a compilation may look at besides the spec text.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only these images and what they need; every image when empty.
+    pub images: Vec<String>,
+    /// The build context directory, when it is at hand: inputs that match
+    /// nothing in it are reported.
+    pub context: Option<std::path::PathBuf>,
+    /// Image references to replace in the output (mirrors, local images).
+    pub image_map: image_map::ImageMap,
+    /// How the layer-order optimizer orders each stage (spec/cache.md).
+    pub order: optimize::OrderOptions,
+}
+
+/// Decodes, resolves and validates a spec: everything `stowplan check` does.
+pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Spec> {
+    let (ast, mut d) = decode::decode(source.text());
+    if d.has_errors() {
+        return finish(source, None, d);
+    }
+    // Includes are read from the spec's folder, which is the build context.
+    let expand_options = expand::ExpandOptions {
+        dir: options.context.as_deref(),
+    };
+    let (ast, expansions, expand_diags) = expand::expand(ast, &expand_options);
+    d.extend(expand_diags);
+    if d.has_errors() {
+        return finish(source, None, expansions.annotate(d));
+    }
+    let (spec, resolve_diags) = resolve::resolve(ast);
+    d.extend(resolve_diags);
+    if let Some(spec) = &spec {
+        let flow_options = flow::FlowOptions {
+            context: options.context.as_deref(),
+        };
+        d.extend(flow::validate(spec, &flow_options));
+    }
+    if let Some(spec) = &spec
+        && spec.images().next().is_none()
+    {
+        d.push(
+            Diagnostic::error(Code::MissingNode, "the spec declares no image")
+                .primary(miette::SourceSpan::from(0..0), "nothing to build")
+                .help("add `image \"name\" { from \"...\" }`: builder stages alone never become images"),
+        );
+    }
+    finish(source, spec, expansions.annotate(d))
+}
+
+/// Picks images by name for `--image`.
+pub fn select(spec: &resolve::Spec, names: &[String]) -> Result<Selection, Vec<Diagnostic>> {
+    if names.is_empty() {
+        return Ok(Selection::All);
+    }
+    let mut ids = Vec::new();
+    let mut errors = Vec::new();
+    for name in names {
+        match spec.find(name) {
+            Some(id) if spec.stage(id).kind == ast::StageKind::Image => ids.push(id),
+            _ => {
+                let images: Vec<&str> = spec
+                    .images()
+                    .map(|id| spec.stage(id).name.value.as_str())
+                    .collect();
+                let mut diag = Diagnostic::error(
+                    Code::UnknownImage,
+                    format!("the spec has no image `{name}`"),
+                );
+                diag = match diagnostic::did_you_mean(name, images.iter().copied()) {
+                    Some(near) => diag.help(format!("did you mean `{near}`?")),
+                    None => diag.help(format!("the images are: {}", images.join(", "))),
+                };
+                errors.push(diag);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Selection::Images(ids))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The spec's file name without its directories, for generated headers.
+fn header_name(source: &SourceFile) -> String {
+    std::path::Path::new(source.name()).file_name().map_or_else(
+        || source.name().to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Plans the selected images of a checked spec.
+pub fn plan(source: &SourceFile, spec: &resolve::Spec, selection: &Selection) -> Plan {
+    lower::lower(spec, selection, &header_name(source))
+}
+
+/// A plan and what the layer-order optimizer did to it.
+#[derive(Debug)]
+pub struct Planned {
+    pub plan: Plan,
+    pub order: optimize::OrderReport,
+}
+
+/// Plans the selected images with the options' layer order and image map.
+pub fn plan_with(
+    source: &SourceFile,
+    spec: &resolve::Spec,
+    selection: &Selection,
+    options: &Options,
+) -> Planned {
+    let (mut plan, order) =
+        lower::lower_ordered(spec, selection, &header_name(source), &options.order);
+    options.image_map.apply(&mut plan);
+    Planned { plan, order }
+}
+
+/// The options a target is planned with: for a builder that commits a
+/// layer per instruction, the optimizer places metadata for that builder.
+fn options_for<'a>(options: &'a Options, target: &Target) -> std::borrow::Cow<'a, Options> {
+    let layered = matches!(target, Target::Dockerfile(b) if b.layer_per_instruction());
+    if layered && options.order.enabled && !options.order.layer_per_instruction {
+        let mut options = options.clone();
+        options.order.layer_per_instruction = true;
+        return std::borrow::Cow::Owned(options);
+    }
+    std::borrow::Cow::Borrowed(options)
+}
+
+fn mapped_plan(
+    source: &SourceFile,
+    spec: &resolve::Spec,
+    selection: &Selection,
+    options: &Options,
+    target: &Target,
+) -> Plan {
+    plan_with(source, spec, selection, &options_for(options, target)).plan
+}
+
+/// What the layer-order optimizer moves in the selected images for a
+/// target, and why (`stowplan compile --explain-order`).
+pub fn explain_order(
+    source: &SourceFile,
+    options: &Options,
+    target: &Target,
+) -> SourceResult<String> {
+    let checked = check(source, options)?;
+    let selection = select(&checked.output, &options.images)?;
+    let planned = plan_with(
+        source,
+        &checked.output,
+        &selection,
+        &options_for(options, target),
+    );
+    Ok(Warned {
+        output: planned.order.render(),
+        warnings: checked.warnings,
+    })
+}
+
+/// What to emit.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A Dockerfile for this builder.
+    Dockerfile(builders::Builder),
+    Buildah(backend::buildah::BuildahOptions),
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target::Dockerfile(builders::Builder::default())
+    }
+}
+
+fn emit_for(plan: &Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
+    match target {
+        Target::Dockerfile(builder) => {
+            let unsupported = builders::check(plan, *builder);
+            if !unsupported.is_empty() {
+                return Err(unsupported);
+            }
+            backend::dockerfile::emit(plan)
+        }
+        Target::Buildah(options) => backend::buildah::emit(plan, options),
+    }
+}
+
+/// Compiles a spec to a Dockerfile (for current BuildKit) for the selected images.
+pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResult<String> {
+    compile(source, options, &Target::default())
+}
+
+/// Compiles a spec for the selected images and a target backend.
+pub fn compile(source: &SourceFile, options: &Options, target: &Target) -> SourceResult<String> {
+    let checked = check(source, options)?;
+    let selection = select(&checked.output, &options.images)?;
+    let plan = mapped_plan(source, &checked.output, &selection, options, target);
+    match emit_for(&plan, target) {
+        Ok(text) => Ok(Warned {
+            output: text,
+            warnings: checked.warnings,
+        }),
+        Err(errors) => Err(errors
+            .into_iter()
+            .chain(checked.warnings)
+            .map(|d| d.with_source(&source.named))
+            .collect()),
+    }
+}
+
+/// Explains a change against the Dockerfile a spec compiles to.
+pub fn explain_spec(
+    source: &SourceFile,
+    options: &Options,
+    change: &Change,
+) -> SourceResult<String> {
+    let checked = check(source, options)?;
+    let selection = select(&checked.output, &options.images)?;
+    let planned = plan_with(source, &checked.output, &selection, options);
+    let costs = optimize::cost_overrides(&checked.output);
+    let graph = crate::report::explain::from_plan(&planned.plan, &costs)?;
+    let outcome = crate::cache::evaluate(&graph, change);
+    Ok(Warned {
+        output: crate::report::explain::render(&graph, &outcome, change),
+        warnings: checked.warnings,
+    })
+}
+
+/// One file a spec declares with `output`, rendered.
+#[derive(Debug)]
+pub struct RenderedOutput {
+    /// Relative to the spec's directory.
+    pub path: String,
+    pub text: String,
+}
+
+/// Renders every declared output. Any error fails the whole set, so that
+/// `write` never leaves some outputs updated and others stale.
+pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Vec<RenderedOutput>> {
+    let checked = check(source, options)?;
+    let spec = &checked.output;
+    let mut outputs = Vec::new();
+    let mut errors = Vec::new();
+    for output in &spec.outputs {
+        let selection = if output.images.is_empty() {
+            Selection::All
+        } else {
+            Selection::Images(
+                output
+                    .images
+                    .iter()
+                    .map(|i| spec.presume_stage(&i.value))
+                    .collect(),
+            )
+        };
+        let target = match output.format.value {
+            ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
+            ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
+        };
+        let plan = mapped_plan(source, spec, &selection, options, &target);
+        match emit_for(&plan, &target) {
+            Ok(text) => outputs.push(RenderedOutput {
+                path: output.path.value.clone(),
+                text,
+            }),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if spec.outputs.is_empty() {
+        errors.push(
+            Diagnostic::error(Code::MissingNode, "the spec declares no outputs")
+                .primary(miette::SourceSpan::from(0..0), "nothing to write")
+                .help("add `output \"Dockerfile\"` to the spec"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .chain(checked.warnings)
+            .map(|d| d.with_source(&source.named))
+            .collect());
+    }
+    Ok(Warned {
+        output: outputs,
+        warnings: checked.warnings,
+    })
+}

@@ -1,0 +1,10 @@
+//! From KDL nodes to a typed tree of plain stages: the AST, its decoding,
+//! single values, templates, their expansion and the built-in presets.
+
+pub mod ast;
+pub mod decode;
+pub mod expand;
+pub mod presets;
+pub mod starter;
+pub mod template;
+pub mod values;
