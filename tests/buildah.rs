@@ -407,7 +407,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         at(Instruction::Run(Run {
             command: PlanCommand::Exec(vec![v(0), v(1), v(2)]),
             mounts: Vec::new(),
-            network: Some(stowplan::frontend::ast::Network::None),
+            network: Some(stowplan::base::keywords::Network::None),
             insecure: false,
         })),
         at(Instruction::Shell(vec![v(3), v(4), "-c".into()])),

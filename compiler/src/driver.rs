@@ -175,13 +175,13 @@ pub fn explain_order(
 #[derive(Clone, Debug)]
 pub enum Target {
     /// A Dockerfile for this builder.
-    Dockerfile(builders::Builder),
+    Dockerfile(crate::base::keywords::Builder),
     Buildah(backend::buildah::BuildahOptions),
 }
 
 impl Default for Target {
     fn default() -> Self {
-        Target::Dockerfile(builders::Builder::default())
+        Target::Dockerfile(crate::base::keywords::Builder::default())
     }
 }
 

@@ -65,10 +65,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::dockerfile::GENERATOR;
-use super::quote;
+use crate::backend::dockerfile::GENERATOR;
+use crate::backend::quote;
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
-use crate::frontend::ast::{Network, Sharing, StageKind};
+use crate::base::keywords::{Network, Sharing, StageKind};
 use crate::plan::ir::{
     Add, Base, Copy, CopySource, Healthcheck, Instruction, Mount, Plan, Run, Stage,
 };
@@ -767,8 +767,8 @@ impl<'a> Emitter<'a> {
             }
             Instruction::Expose(port) => {
                 let protocol = match port.protocol {
-                    crate::frontend::ast::Protocol::Tcp => "tcp",
-                    crate::frontend::ast::Protocol::Udp => "udp",
+                    crate::base::keywords::Protocol::Tcp => "tcp",
+                    crate::base::keywords::Protocol::Udp => "udp",
                 };
                 // Docker records `8080/tcp`; buildah would record a bare `8080`.
                 config(out, &format!("--port {}/{protocol}", port.number));
@@ -887,7 +887,7 @@ impl<'a> Emitter<'a> {
     fn add(&mut self, add: &Add, origin: Span, out: &mut String, d: &mut Diagnostics) -> bool {
         if let Some(checksum) = &add.checksum {
             let url = match add.sources.as_slice() {
-                [url] if crate::frontend::values::is_url(url) => url,
+                [url] if crate::base::keywords::is_url(url) => url,
                 _ => {
                     refuse(
                         d,
@@ -933,7 +933,7 @@ impl<'a> Emitter<'a> {
         let local = add
             .sources
             .iter()
-            .any(|s| !crate::frontend::values::is_url(s));
+            .any(|s| !crate::base::keywords::is_url(s));
         if local {
             line.push_str(" \"${ignore[@]}\"");
         }
@@ -942,7 +942,7 @@ impl<'a> Emitter<'a> {
             .sources
             .iter()
             .map(|s| {
-                if crate::frontend::values::is_url(s) {
+                if crate::base::keywords::is_url(s) {
                     bash_word(s)
                 } else {
                     self.context_path(s)

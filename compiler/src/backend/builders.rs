@@ -6,56 +6,8 @@
 //! never a silent loss. spec/builders.md has the table.
 
 use crate::base::diagnostic::{Code, Diagnostic, Span};
+use crate::base::keywords::Builder;
 use crate::plan::ir::{Instruction, Mount, Plan};
-
-/// A builder that reads the emitted Dockerfile.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Builder {
-    /// BuildKit with the current Dockerfile frontend (Docker 23+, buildx).
-    #[default]
-    BuildKit,
-    /// Docker 20.10's built-in BuildKit (Dockerfile frontend 1.2), offline:
-    /// no `# syntax=` frontend can be fetched.
-    Docker2010,
-    /// `buildah build` 1.28 with its default OCI image format.
-    Buildah128,
-    /// `buildah build --format docker` 1.28.
-    Buildah128Docker,
-}
-
-impl Builder {
-    pub const ALL: &'static [(&'static str, Builder)] = &[
-        ("buildkit", Builder::BuildKit),
-        ("docker-20.10", Builder::Docker2010),
-        ("buildah-1.28", Builder::Buildah128),
-        ("buildah-1.28-docker", Builder::Buildah128Docker),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Builder::ALL
-            .iter()
-            .find(|(_, b)| *b == self)
-            .map_or("buildkit", |(n, _)| n)
-    }
-
-    pub fn parse(name: &str) -> Option<Builder> {
-        Builder::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, b)| *b)
-    }
-
-    /// It commits a layer for every instruction, metadata included, and
-    /// a changed layer rebuilds every instruction after it (BuildKit's
-    /// metadata is free and outside the layer chain).
-    pub fn layer_per_instruction(self) -> bool {
-        self.is_buildah()
-    }
-
-    fn is_buildah(self) -> bool {
-        matches!(self, Builder::Buildah128 | Builder::Buildah128Docker)
-    }
-}
 
 /// Checks a plan against a builder; one error per feature use it lacks.
 pub fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
@@ -109,7 +61,7 @@ pub fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
                                 "remove `size=` (buildah 1.28 spells it tmpfs-size), or build with BuildKit",
                             ),
                             Mount::Cache {
-                                sharing: Some(crate::frontend::ast::Sharing::Private),
+                                sharing: Some(crate::base::keywords::Sharing::Private),
                                 ..
                             } if builder.is_buildah() => refuse(
                                 origin,

@@ -6,9 +6,9 @@
 
 use std::fmt::Write as _;
 
-use super::quote::{self, Refusal};
+use crate::backend::quote::{self, Refusal};
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
-use crate::frontend::ast::{Network, Sharing};
+use crate::base::keywords::{Network, Sharing};
 use crate::plan::ir::{Base, Command, CopySource, Instruction, Mount, Plan, Stage};
 
 /// The name and version written in every header.
@@ -39,7 +39,7 @@ fn header(plan: &Plan, out: &mut String) {
     let images: Vec<&Stage> = plan
         .stages
         .iter()
-        .filter(|s| s.kind == crate::frontend::ast::StageKind::Image)
+        .filter(|s| s.kind == crate::base::keywords::StageKind::Image)
         .collect();
     if !images.is_empty() {
         out.push_str("#\n# Build an image with:\n");

@@ -2,4 +2,5 @@
 //! diagnostics, and the vocabulary of keywords the phases share.
 
 pub mod diagnostic;
+pub mod keywords;
 pub mod source;

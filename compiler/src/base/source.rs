@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 
-use crate::base::diagnostic::{self, Diagnostic};
+use crate::base::diagnostic::{self, Diagnostic, Span};
 
 /// A spec's text and the name it is reported under.
 #[derive(Clone, Debug)]
@@ -60,5 +60,24 @@ pub(crate) fn finish<T>(
             warnings: diags,
         }),
         _ => Err(diags),
+    }
+}
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+impl Spanned<String> {
+    pub fn as_str(&self) -> &str {
+        &self.value
     }
 }

@@ -417,6 +417,17 @@ impl CacheGraph {
 /// offset of the step (an instruction's `origin`).
 pub type CostOverrides = BTreeMap<usize, f64>;
 
+/// Costs print as whole numbers unless a spec set a fraction.
+pub fn format_cost(value: f64) -> String {
+    // `+ 0.0` turns a negative zero into zero.
+    let value = value + 0.0;
+    if value.fract().abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
 // ---------------------------------------------------------------- paths
 
 /// A context path without `./`, leading `/` or trailing `/`; the whole

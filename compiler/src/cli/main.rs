@@ -368,7 +368,7 @@ fn run(command: Command, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         } => {
             let target = match emit {
                 Emit::Dockerfile => stowplan::Target::Dockerfile(
-                    stowplan::backend::builders::Builder::parse(&builder)
+                    stowplan::base::keywords::Builder::parse(&builder)
                         .expect("clap checked the builder name"),
                 ),
                 Emit::Buildah => {

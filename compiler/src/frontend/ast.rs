@@ -4,25 +4,8 @@
 //! keeps the order of body items because order is meaning in a build.
 
 use crate::base::diagnostic::Span;
-
-/// A value and where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spanned<T> {
-    pub value: T,
-    pub span: Span,
-}
-
-impl<T> Spanned<T> {
-    pub fn new(value: T, span: Span) -> Self {
-        Spanned { value, span }
-    }
-}
-
-impl Spanned<String> {
-    pub fn as_str(&self) -> &str {
-        &self.value
-    }
-}
+pub use crate::base::keywords::{Builder, Network, Port, Protocol, Sharing, StageKind};
+pub use crate::base::source::Spanned;
 
 /// A whole spec file.
 #[derive(Clone, Debug, Default)]
@@ -50,26 +33,9 @@ pub struct OutputDecl {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     /// A Dockerfile for this builder.
-    Dockerfile(crate::backend::builders::Builder),
+    Dockerfile(crate::base::keywords::Builder),
     /// A bash script of buildah commands (default options).
     Buildah,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum StageKind {
-    /// A builder: never an image on its own.
-    Stage,
-    /// A runtime target: becomes an image.
-    Image,
-}
-
-impl StageKind {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            StageKind::Stage => "stage",
-            StageKind::Image => "image",
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -136,18 +102,6 @@ pub enum ItemKind {
     Add(AddDecl),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct Port {
-    pub number: u16,
-    pub protocol: Protocol,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-}
-
 /// A command in exec form (argv) or shell form (one script).
 #[derive(Clone, Debug)]
 pub struct CommandDecl {
@@ -177,13 +131,6 @@ pub struct RunDecl {
     pub command: CommandDecl,
     pub network: Option<Spanned<Network>>,
     pub insecure: Option<Spanned<bool>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Network {
-    Default,
-    None,
-    Host,
 }
 
 /// A unit of work: declared context inputs, the commands, their mounts.
@@ -247,13 +194,6 @@ pub enum MountKind {
         id: Option<Spanned<String>>,
         required: Option<Spanned<bool>>,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Sharing {
-    Shared,
-    Private,
-    Locked,
 }
 
 #[derive(Clone, Debug)]

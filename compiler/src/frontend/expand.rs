@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use crate::SourceFile;
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::source::SourceFile;
 use crate::frontend::ast::{Ast, StageDecl, StageKind};
 use crate::frontend::decode;
 use crate::frontend::presets;

@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod decode;
+pub mod entries;
 pub mod expand;
 pub mod presets;
 pub mod starter;

@@ -4,8 +4,8 @@
 //! A preset is an ordinary template; only where it is written differs. Its
 //! text is the documentation a user reads with `stowplan presets show`.
 
-use crate::SourceFile;
 use crate::base::diagnostic::Diagnostic;
+use crate::base::source::SourceFile;
 use crate::frontend::template::{ParamType, TemplateDecl};
 
 /// One built-in preset.
@@ -52,7 +52,7 @@ pub fn load(preset: &Preset) -> Result<(TemplateDecl, SourceFile), Vec<Diagnosti
                 .collect();
             if errors.is_empty() {
                 errors.push(Diagnostic::error(
-                    crate::Code::UnknownTemplate,
+                    crate::base::diagnostic::Code::UnknownTemplate,
                     format!("{} defines no template `{}`", preset.file, preset.name),
                 ));
             }

@@ -4,10 +4,9 @@
 //! diagnostic at the value's span. Checks are deliberately strict: a value
 //! that passes can be written into any backend without surprises.
 
-use kdl::{KdlEntry, KdlValue};
-
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::frontend::ast::{Port, Protocol, Spanned};
+pub use crate::base::keywords::is_url;
+use crate::frontend::ast::Spanned;
 
 fn invalid(d: &mut Diagnostics, value: &Spanned<String>, message: String, label: &str, help: &str) {
     d.push(
@@ -316,10 +315,6 @@ pub fn check_checksum(checksum: &Spanned<String>, d: &mut Diagnostics) {
     }
 }
 
-pub fn is_url(s: &str) -> bool {
-    s.starts_with("https://") || s.starts_with("http://")
-}
-
 /// Image references, checked with the OCI distribution grammar.
 pub fn check_image_ref(image: &Spanned<String>, d: &mut Diagnostics) {
     let s = image.as_str();
@@ -395,70 +390,5 @@ pub fn check_input_glob(path: &Spanned<String>, d: &mut Diagnostics) {
             "glob before the last `/`",
             "list the directories, or copy the parent directory with a trailing `/`",
         );
-    }
-}
-
-/// A port: `8080`, or `"53/udp"`.
-pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Port>> {
-    let span = entry.span();
-    let (number, protocol): (i128, Protocol) = match entry.value() {
-        KdlValue::Integer(i) => (*i, Protocol::Tcp),
-        KdlValue::String(s) => {
-            let (n, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
-            let protocol = match proto {
-                "tcp" => Protocol::Tcp,
-                "udp" => Protocol::Udp,
-                _ => {
-                    d.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            format!("`{}` is not a port", s.escape_debug()),
-                        )
-                        .primary(span, "unknown protocol")
-                        .help(
-                            "write a port number, optionally with /tcp or /udp: 8080, \"53/udp\"",
-                        ),
-                    );
-                    return None;
-                }
-            };
-            match n.parse::<i128>() {
-                Ok(parsed) if parsed.to_string() == n => (parsed, protocol),
-                _ => {
-                    d.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            format!("`{}` is not a port", s.escape_debug()),
-                        )
-                        .primary(span, "not a port number")
-                        .help(
-                            "write a port number, optionally with /tcp or /udp: 8080, \"53/udp\"",
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
-        other => {
-            crate::frontend::decode::wrong_type(d, entry, "a port number", other);
-            return None;
-        }
-    };
-    match u16::try_from(number) {
-        Ok(n) if n > 0 => Some(Spanned::new(
-            Port {
-                number: n,
-                protocol,
-            },
-            span,
-        )),
-        _ => {
-            d.push(
-                Diagnostic::error(Code::InvalidValue, format!("{number} is not a port number"))
-                    .primary(span, "out of range")
-                    .help("ports run from 1 to 65535"),
-            );
-            None
-        }
     }
 }

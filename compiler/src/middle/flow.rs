@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::frontend::ast::*;
 use crate::middle::resolve::{Spec, StageId};
-use crate::plan::lower::{Selection, needed_stages};
+use crate::middle::select::{Selection, needed_stages};
 
 /// What a node of the flow graph stands for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -3,3 +3,4 @@
 
 pub mod flow;
 pub mod resolve;
+pub mod select;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::base::diagnostic::Span;
-use crate::frontend::ast::{Network, Port, Protocol, Sharing, StageKind};
+use crate::base::keywords::{Network, Port, Protocol, Sharing, StageKind};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {

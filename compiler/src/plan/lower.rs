@@ -4,42 +4,12 @@
 //! become the copies just before its commands, an artifact copy becomes a
 //! copy from the producing stage. It keeps the written order of items.
 
-use std::collections::BTreeSet;
-
 use crate::frontend::ast::*;
-use crate::middle::resolve::{Spec, StageId};
+use crate::middle::resolve::Spec;
+pub use crate::middle::select::{Selection, needed_stages};
+use crate::plan::inputs::input_copies;
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
-
-/// Which images to plan.
-#[derive(Clone, Debug, Default)]
-pub enum Selection {
-    /// Every image in the spec.
-    #[default]
-    All,
-    /// These images and what they need.
-    Images(Vec<StageId>),
-}
-
-/// The stages the selected images need, in build order.
-pub fn needed_stages(spec: &Spec, selection: &Selection) -> Vec<StageId> {
-    let roots: Vec<StageId> = match selection {
-        Selection::All => spec.images().collect(),
-        Selection::Images(ids) => ids.clone(),
-    };
-    let mut needed: BTreeSet<StageId> = BTreeSet::new();
-    let mut stack = roots;
-    while let Some(id) = stack.pop() {
-        if needed.insert(id) {
-            stack.extend(spec.needs[id.0].iter().copied());
-        }
-    }
-    spec.order
-        .iter()
-        .copied()
-        .filter(|id| needed.contains(id))
-        .collect()
-}
 
 pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
     lower_ordered(spec, selection, source_name, &OrderOptions::default()).0
@@ -280,47 +250,4 @@ fn lower_mount(spec: &Spec, mount: &MountDecl) -> Mount {
             required: required.as_ref().is_some_and(|v| v.value),
         },
     }
-}
-
-/// Declared inputs → copies that keep each path where it is relative to
-/// the working directory. A path ending in `/` is a directory and gets a
-/// copy of its own (a directory among several sources would be flattened);
-/// files and globs that share a parent directory share one copy.
-pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
-    let mut copies: Vec<plan::Copy> = Vec::new();
-    for input in inputs {
-        let trimmed = input.path.value.trim_start_matches("./");
-        let path = if trimmed.is_empty() { "." } else { trimmed };
-        let dest = match &input.to {
-            Some(to) => to.value.clone(),
-            None if path == "." => "./".to_owned(),
-            None if path.ends_with('/') => format!("./{path}"),
-            None => match path.rsplit_once('/') {
-                Some((parent, _)) => format!("./{parent}/"),
-                None => "./".to_owned(),
-            },
-        };
-        let groupable = !path.ends_with('/') && path != ".";
-        // Only the copy just before may take it: grouping never reorders inputs.
-        if groupable
-            && let Some(existing) = copies.last_mut().filter(|c| {
-                c.dest == dest
-                    && c.paths
-                        .last()
-                        .is_some_and(|p| !p.ends_with('/') && p != ".")
-            })
-        {
-            existing.paths.push(path.to_owned());
-            continue;
-        }
-        copies.push(plan::Copy {
-            source: plan::CopySource::Context,
-            paths: vec![path.to_owned()],
-            dest,
-            chown: None,
-            chmod: None,
-            link: false,
-        });
-    }
-    copies
 }

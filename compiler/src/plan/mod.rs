@@ -2,6 +2,7 @@
 //! image map and the layer-order optimizer.
 
 pub mod image_map;
+pub mod inputs;
 pub mod ir;
 pub mod lower;
 pub mod optimize;

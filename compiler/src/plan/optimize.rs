@@ -462,7 +462,7 @@ pub struct Optimizer<'a> {
 pub struct Ordering {
     pub items: Vec<usize>,
     /// Per item: for a step, the order of the copies of its inputs
-    /// ([`crate::plan::lower::input_copies`]) when it differs from the written one.
+    /// ([`crate::plan::inputs::input_copies`]) when it differs from the written one.
     pub inputs: Vec<Option<Vec<usize>>>,
     pub report: StageReport,
 }
@@ -699,7 +699,7 @@ impl<'a> Optimizer<'a> {
                     .map(|r| command_text(&r.command))
                     .collect::<Vec<_>>()
                     .join("\n");
-                let copies = crate::plan::lower::input_copies(&step.inputs);
+                let copies = crate::plan::inputs::input_copies(&step.inputs);
                 let run_cost: f64 = match &step.order.cost {
                     Some(cost) => f64::from(cost.value),
                     None => step
@@ -1025,7 +1025,7 @@ impl<'a> Optimizer<'a> {
         base: &[usize],
         moves: &mut Vec<String>,
     ) -> Option<Vec<usize>> {
-        let copies = crate::plan::lower::input_copies(&step.inputs);
+        let copies = crate::plan::inputs::input_copies(&step.inputs);
         let n = copies.len();
         if n < 2 {
             return None;
@@ -1143,7 +1143,7 @@ impl<'a> Optimizer<'a> {
                 "moved {} ({}, cost {}) before {}",
                 unit.label,
                 self.volatility(&unit_atoms[u], alone[u]),
-                crate::report::explain::cost(unit.cost),
+                crate::cache::format_cost(unit.cost),
                 others.join(", ")
             ));
         }

@@ -19,7 +19,7 @@ pub fn from_plan(plan: &Plan, costs: &cache::CostOverrides) -> Result<CacheGraph
     let mut graph = crate::cache::dockerfile::read(&text)
         .expect("stowplan's own Dockerfiles always parse (the suite proves it)");
     for (stage, planned) in graph.stages.iter_mut().zip(&plan.stages) {
-        stage.target = planned.kind == crate::frontend::ast::StageKind::Image;
+        stage.target = planned.kind == crate::base::keywords::StageKind::Image;
         // A step's cost is shared by the RUNs it lowers to.
         let mut runs_per_origin: BTreeMap<usize, usize> = BTreeMap::new();
         for located in &planned.instructions {
@@ -99,8 +99,8 @@ pub fn render(graph: &CacheGraph, outcome: &Outcome, change: &Change) -> String 
             out,
             "\nimage {}: {rebuilt} of {count} instructions rebuild, cost {} of {}",
             graph.stages[target].name,
-            cost(graph.rebuilt_cost(outcome, &needed)),
-            cost(graph.full_cost(&needed)),
+            cache::format_cost(graph.rebuilt_cost(outcome, &needed)),
+            cache::format_cost(graph.full_cost(&needed)),
         );
         for s in needed {
             let stage = &graph.stages[s];
@@ -180,16 +180,5 @@ fn reason(graph: &CacheGraph, stage: usize, why: &Why) -> String {
         Why::Image(image) => format!("{image} changed"),
         Why::Stage(name) => format!("stage {name} rebuilt"),
         Why::After(k) => format!("follows {}", label(graph, stage, *k)),
-    }
-}
-
-/// Costs print as whole numbers unless a spec set a fraction.
-pub fn cost(value: f64) -> String {
-    // `+ 0.0` turns a negative zero into zero.
-    let value = value + 0.0;
-    if value.fract().abs() < 1e-9 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
     }
 }

@@ -1,0 +1,185 @@
+//! KDL document → [`Ast`], by hand, keeping every span.
+//!
+//! Naming: `decode_*` turns one KDL node into a construct; `expect_*`
+//! reports a user error when the node does not fit. Decoding never stops at
+//! the first problem: a bad node is reported and skipped, its siblings are
+//! still read.
+
+use kdl::{KdlDocument, KdlNode};
+
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::keywords::TOP_NODES;
+use crate::frontend::ast::*;
+use crate::frontend::entries::*;
+use crate::frontend::values;
+
+mod stage;
+mod step;
+
+pub(crate) use stage::decode_stage;
+
+/// The only language version this compiler reads.
+pub const LANGUAGE_VERSION: u32 = 1;
+
+/// Decodes spec text. Always returns an AST (possibly partial) and every problem found.
+pub fn decode(text: &str) -> (Ast, Diagnostics) {
+    // The fast parser takes valid documents, one top-level node at a time,
+    // so the whole document is never in memory; anything else (and every
+    // error message) is the kdl crate's, from the start.
+    let mut top = TopLevel::default();
+    let mut d = Diagnostics::default();
+    if crate::syntax::fastkdl::parse_each(text, &mut |node| top.node(&node, &mut d)).is_some() {
+        let ast = top.finish(&mut d);
+        return (ast, d);
+    }
+    decode_with_kdl(text)
+}
+
+/// [`decode`] with the kdl crate's parser alone: the reference the fast
+/// path is tested against (`tests/fastkdl.rs`).
+pub fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
+    let mut d = Diagnostics::default();
+    let document = match crate::syntax::parse_with_kdl(text) {
+        Ok(document) => document,
+        Err(errors) => {
+            d.extend(errors);
+            return (Ast::default(), d);
+        }
+    };
+    let ast = decode_document(&document, &mut d);
+    (ast, d)
+}
+
+fn decode_document(document: &KdlDocument, d: &mut Diagnostics) -> Ast {
+    let mut top = TopLevel::default();
+    for node in document.nodes() {
+        top.node(node, d);
+    }
+    top.finish(d)
+}
+
+/// The spec's top level, decoded node by node.
+#[derive(Default)]
+struct TopLevel {
+    ast: Ast,
+    version_seen: Option<Span>,
+    first_node: Option<Span>,
+}
+
+impl TopLevel {
+    fn node(&mut self, node: &KdlNode, d: &mut Diagnostics) {
+        let ast = &mut self.ast;
+        self.first_node.get_or_insert(node.name().span());
+        let name = node.name().value();
+        match name {
+            "stowplan" => {
+                if let Some(first) = self.version_seen {
+                    duplicate_node(d, node, first);
+                    return;
+                }
+                self.version_seen = Some(node.name().span());
+                let mut args = NodeArgs::new(node, d);
+                if let Some(version) = args.int::<u32>(d, "version") {
+                    if version.value != LANGUAGE_VERSION {
+                        d.push(
+                            Diagnostic::error(
+                                Code::Version,
+                                format!("unsupported language version {}", version.value),
+                            )
+                            .primary(version.span, "this compiler reads version 1")
+                            .help("write `stowplan 1` as the first node"),
+                        );
+                    }
+                    ast.version = Some(version);
+                }
+                args.finish(d);
+                expect_no_children(node, d);
+            }
+            "output" => {
+                if let Some(output) = decode_output(node, d) {
+                    ast.outputs.push(output);
+                }
+            }
+            "stage" => ast.stages.extend(decode_stage(node, StageKind::Stage, d)),
+            // An image built from a template: `expand` makes its stages, in this place.
+            "image" if node.entry("template").is_some() => ast.uses.extend(
+                crate::frontend::template::decode_use(node, ast.stages.len(), d),
+            ),
+            "image" => ast.stages.extend(decode_stage(node, StageKind::Image, d)),
+            "template" => ast
+                .templates
+                .extend(crate::frontend::template::decode_template(node, d)),
+            "include" => ast
+                .includes
+                .extend(crate::frontend::template::decode_include(node, d)),
+            _ => unknown_node(d, node, "at the top level", TOP_NODES),
+        }
+    }
+
+    fn finish(self, d: &mut Diagnostics) -> Ast {
+        if self.version_seen.is_none() {
+            let span = self.first_node.unwrap_or(Span::from(0..0));
+            d.push(
+                Diagnostic::error(Code::Version, "the spec does not say its language version")
+                    .primary(span, "expected `stowplan 1` before this")
+                    .help("start the spec with `stowplan 1`"),
+            );
+        }
+        self.ast
+    }
+}
+
+fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let path = args.string(d, "the output path");
+    let builder = match args.prop_string(d, "builder") {
+        None => crate::base::keywords::Builder::default(),
+        Some(b) => match crate::base::keywords::Builder::parse(&b.value) {
+            Some(builder) => builder,
+            None => {
+                let names: Vec<&str> = crate::base::keywords::Builder::ALL
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                let mut diag =
+                    Diagnostic::error(Code::InvalidValue, format!("unknown builder `{}`", b.value))
+                        .primary(b.span, "not a builder stowplan knows");
+                diag = match did_you_mean(&b.value, names.iter().copied()) {
+                    Some(near) => diag.help(format!("did you mean `{near}`?")),
+                    None => diag.help(format!("the builders are: {}", names.join(", "))),
+                };
+                d.push(diag);
+                crate::base::keywords::Builder::default()
+            }
+        },
+    };
+    let format = match args.prop_string(d, "format") {
+        None => Spanned::new(OutputFormat::Dockerfile(builder), node.name().span()),
+        Some(f) => match f.value.as_str() {
+            "dockerfile" => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
+            "buildah" => Spanned::new(OutputFormat::Buildah, f.span),
+            _ => {
+                d.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("unknown output format `{}`", f.value),
+                    )
+                    .primary(f.span, "not an output format")
+                    .help("the output formats are: dockerfile, buildah"),
+                );
+                return None;
+            }
+        },
+    };
+    let images = args.prop_string(d, "image").into_iter().collect();
+    args.finish(d);
+    expect_no_children(node, d);
+    let path = path?;
+    values::check_output_path(&path, d);
+    Some(OutputDecl {
+        path,
+        format,
+        images,
+        span: node.span(),
+    })
+}

@@ -1,0 +1,421 @@
+//! A `stage` or `image` node and the items of its body.
+
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::base::keywords::BODY_NODES;
+use crate::frontend::ast::*;
+use crate::frontend::decode::step::{decode_command, decode_run, decode_step};
+use crate::frontend::entries::*;
+use crate::frontend::values;
+use kdl::KdlNode;
+
+pub(crate) fn decode_stage(
+    node: &KdlNode,
+    kind: StageKind,
+    d: &mut Diagnostics,
+) -> Option<StageDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let name = args.string(d, "a name");
+    args.finish(d);
+    let children = expect_children(node, d);
+    let name = name?;
+    values::check_name(&name, kind.keyword(), d);
+    let mut stage = StageDecl {
+        kind,
+        name,
+        span: node.span(),
+        from: None,
+        platform: None,
+        tags: Vec::new(),
+        artifacts: Vec::new(),
+        items: Vec::new(),
+    };
+    let mut from_span: Option<Span> = None;
+    let mut platform_span: Option<Span> = None;
+    let mut single: Vec<(&'static str, Span)> = Vec::new();
+    for child in children {
+        let keyword = child.name().value();
+        // Settings that a stage can only have once.
+        if let Some(key) = ["entrypoint", "cmd", "healthcheck", "stopsignal"]
+            .into_iter()
+            .find(|k| *k == keyword)
+        {
+            if let Some((_, first)) = single.iter().find(|(k, _)| *k == key) {
+                duplicate_node(d, child, *first);
+                continue;
+            }
+            single.push((key, child.name().span()));
+        }
+        match keyword {
+            "from" => {
+                if let Some(first) = from_span {
+                    duplicate_node(d, child, first);
+                    continue;
+                }
+                from_span = Some(child.name().span());
+                stage.from = decode_from(child, d);
+            }
+            "platform" => {
+                if let Some(first) = platform_span {
+                    duplicate_node(d, child, first);
+                    continue;
+                }
+                platform_span = Some(child.name().span());
+                let mut args = NodeArgs::new(child, d);
+                let value = args.string(d, "a platform such as `linux/amd64`");
+                args.finish(d);
+                expect_no_children(child, d);
+                if let Some(value) = value {
+                    values::check_platform(&value, d);
+                    stage.platform = Some(value);
+                }
+            }
+            "tag" if kind == StageKind::Image => {
+                let mut args = NodeArgs::new(child, d);
+                let tags = args.rest_strings(d, "an image name and tag", 1);
+                args.finish(d);
+                expect_no_children(child, d);
+                for tag in tags {
+                    values::check_tag(&tag, d);
+                    stage.tags.push(tag);
+                }
+            }
+            "artifact" => {
+                if let Some(artifact) = decode_artifact(child, d) {
+                    stage.artifacts.push(artifact);
+                }
+            }
+            _ => {
+                if let Some(kind) = decode_item(child, kind, d) {
+                    stage.items.push(Item {
+                        kind,
+                        span: child.span(),
+                    });
+                }
+            }
+        }
+    }
+    if from_span.is_none() {
+        d.push(
+            Diagnostic::error(
+                Code::MissingNode,
+                format!("{} `{}` has no base", kind.keyword(), stage.name.value),
+            )
+            .primary(stage.name.span, "needs a `from`")
+            .help(
+                "add `from \"debian:bookworm-slim\"`, `from \"scratch\"` or `from stage=\"name\"`",
+            ),
+        );
+    }
+    Some(stage)
+}
+
+fn decode_from(node: &KdlNode, d: &mut Diagnostics) -> Option<FromDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let image = args.opt_string(d);
+    let stage = args.prop_string(d, "stage");
+    args.finish(d);
+    expect_no_children(node, d);
+    match (image, stage) {
+        (Some(image), None) => {
+            values::check_image_ref(&image, d);
+            Some(FromDecl::Image(image))
+        }
+        (None, Some(stage)) => Some(FromDecl::Stage(stage)),
+        (Some(image), Some(stage)) => {
+            d.push(
+                Diagnostic::error(Code::Conflict, "`from` names both an image and a stage")
+                    .primary(image.span, "an image")
+                    .secondary(stage.span, "a stage")
+                    .help("keep one: `from \"image:tag\"` or `from stage=\"name\"`"),
+            );
+            None
+        }
+        (None, None) => {
+            d.push(
+                Diagnostic::error(Code::MissingArgument, "`from` needs an image or a stage")
+                    .primary(node.span(), "nothing to build on")
+                    .help("write `from \"debian:bookworm-slim\"` or `from stage=\"build\"`"),
+            );
+            None
+        }
+    }
+}
+
+fn decode_artifact(node: &KdlNode, d: &mut Diagnostics) -> Option<ArtifactDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let name = args.string(d, "the artifact's name");
+    let path = args.string(d, "the artifact's absolute path in the stage");
+    let is_static = args.prop_bool(d, "static");
+    args.finish(d);
+    expect_no_children(node, d);
+    let (name, path) = (name?, path?);
+    values::check_name(&name, "artifact", d);
+    values::check_absolute_path(&path, d);
+    Some(ArtifactDecl {
+        name,
+        path,
+        is_static,
+        span: node.span(),
+    })
+}
+
+fn decode_item(node: &KdlNode, stage_kind: StageKind, d: &mut Diagnostics) -> Option<ItemKind> {
+    let keyword = node.name().value();
+    if keyword == "step" {
+        return decode_step(node, d).map(ItemKind::Step);
+    }
+    if keyword != "run" {
+        expect_no_children(node, d);
+    }
+    let mut args = NodeArgs::new(node, d);
+    let item = match keyword {
+        "workdir" => args.string(d, "an absolute directory").map(|path| {
+            values::check_absolute_path(&path, d);
+            ItemKind::Workdir(path)
+        }),
+        "env" => {
+            let name = args.string(d, "the variable's name");
+            let value = args.string(d, "the variable's value");
+            match (name, value) {
+                (Some(name), Some(value)) => {
+                    values::check_variable_name(&name, d);
+                    Some(ItemKind::Env { name, value })
+                }
+                _ => None,
+            }
+        }
+        "arg" => {
+            let name = args.string(d, "the build argument's name");
+            let default = args.opt_string(d);
+            name.map(|name| {
+                values::check_variable_name(&name, d);
+                ItemKind::Arg { name, default }
+            })
+        }
+        "label" => {
+            let key = args.string(d, "the label's key");
+            let value = args.string(d, "the label's value");
+            match (key, value) {
+                (Some(key), Some(value)) => {
+                    values::check_label_key(&key, d);
+                    Some(ItemKind::Label { key, value })
+                }
+                _ => None,
+            }
+        }
+        "expose" => {
+            let ports = args.rest_ports(d);
+            (!ports.is_empty()).then_some(ItemKind::Expose(ports))
+        }
+        "user" => args
+            .string(d, "a user, `user:group` or `uid:gid`")
+            .map(|user| {
+                values::check_user(&user, d);
+                ItemKind::User(user)
+            }),
+        "volume" => {
+            let paths = args.rest_strings(d, "an absolute path", 1);
+            for path in &paths {
+                values::check_absolute_path(path, d);
+            }
+            (!paths.is_empty()).then_some(ItemKind::Volume(paths))
+        }
+        "healthcheck" => decode_healthcheck(node, &mut args, d).map(ItemKind::Healthcheck),
+        "shell" => {
+            let words = args.rest_strings(d, "the shell's argv, such as \"/bin/bash\" \"-c\"", 1);
+            (!words.is_empty()).then_some(ItemKind::Shell(words))
+        }
+        "stopsignal" => args.string(d, "a signal such as SIGTERM").map(|signal| {
+            values::check_signal(&signal, d);
+            ItemKind::StopSignal(signal)
+        }),
+        "entrypoint" => decode_command(node, &mut args, d, false).map(ItemKind::Entrypoint),
+        "cmd" => decode_command(node, &mut args, d, false).map(ItemKind::Cmd),
+        "run" => {
+            expect_no_children(node, d);
+            decode_run(node, &mut args, d).map(ItemKind::Run)
+        }
+        "copy" => decode_copy(node, &mut args, d).map(ItemKind::Copy),
+        "add" => decode_add(node, &mut args, d).map(ItemKind::Add),
+        _ => {
+            let (candidates, place): (Vec<&str>, String) = match stage_kind {
+                StageKind::Image => (BODY_NODES.to_vec(), "in an image".into()),
+                StageKind::Stage => (
+                    BODY_NODES.iter().copied().filter(|n| *n != "tag").collect(),
+                    "in a stage".into(),
+                ),
+            };
+            if keyword == "tag" {
+                d.push(
+                    Diagnostic::error(Code::UnknownNode, "`tag` is only for images")
+                        .primary(node.name().span(), "a builder stage is never tagged")
+                        .help("declare it with `image` instead of `stage` to make it an image"),
+                );
+            } else {
+                unknown_node(d, node, &place, &candidates);
+            }
+            return None;
+        }
+    };
+    args.finish(d);
+    item
+}
+
+fn decode_healthcheck(
+    node: &KdlNode,
+    args: &mut NodeArgs<'_>,
+    d: &mut Diagnostics,
+) -> Option<HealthcheckDecl> {
+    if args.prop_bool(d, "none").is_some_and(|b| b.value) {
+        return Some(HealthcheckDecl::None);
+    }
+    let interval = args.prop_string(d, "interval");
+    let timeout = args.prop_string(d, "timeout");
+    let start_period = args.prop_string(d, "start-period");
+    let start_interval = args.prop_string(d, "start-interval");
+    let retries = args.prop_int::<u32>(d, "retries");
+    for duration in [&interval, &timeout, &start_period, &start_interval]
+        .into_iter()
+        .flatten()
+    {
+        values::check_duration(duration, d);
+    }
+    let command = decode_command(node, args, d, false)?;
+    Some(HealthcheckDecl::Check(Box::new(CheckDecl {
+        command,
+        interval,
+        timeout,
+        start_period,
+        start_interval,
+        retries,
+    })))
+}
+
+fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> Option<CopyDecl> {
+    let paths = args.rest_strings(d, "", 0);
+    let paths_written = args.arg_count() > 0;
+    let artifact = args.prop_string(d, "artifact");
+    let image = args.prop_string(d, "image");
+    let to = args.prop_string(d, "to");
+    let chown = args.prop_string(d, "chown");
+    let chmod = args.prop_string(d, "chmod");
+    let link = args.prop_bool(d, "link");
+    if let Some(chown) = &chown {
+        values::check_user(chown, d);
+    }
+    if let Some(chmod) = &chmod {
+        values::check_chmod(chmod, d);
+    }
+    let source = match (artifact, image) {
+        (Some(artifact), None) => {
+            if let Some(extra) = paths.first() {
+                d.push(
+                    Diagnostic::error(Code::ExtraArgument, "an artifact copy takes no paths")
+                        .primary(extra.span, "a path")
+                        .secondary(artifact.span, "the artifact already says what to copy")
+                        .help("copy context paths with a separate `copy \"path\" to=...`"),
+                );
+            }
+            CopySourceDecl::Artifact(artifact)
+        }
+        (None, Some(image)) => {
+            values::check_image_ref(&image, d);
+            if !paths_written {
+                missing_argument(d, node, "a path inside the image");
+            }
+            for path in &paths {
+                values::check_absolute_path(path, d);
+            }
+            CopySourceDecl::Image { image, paths }
+        }
+        (None, None) => {
+            if !paths_written {
+                missing_argument(d, node, "a context path, or artifact=\"stage.name\"");
+            }
+            for path in &paths {
+                values::check_context_path(path, d);
+            }
+            CopySourceDecl::Context(paths)
+        }
+        (Some(artifact), Some(image)) => {
+            d.push(
+                Diagnostic::error(Code::Conflict, "`copy` names both an artifact and an image")
+                    .primary(artifact.span, "an artifact")
+                    .secondary(image.span, "an image")
+                    .help("use one `copy` for each source"),
+            );
+            return None;
+        }
+    };
+    let Some(to) = to else {
+        if !args.has("to") {
+            missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+        }
+        return None;
+    };
+    values::check_destination(&to, d);
+    let sources = match &source {
+        CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } => paths.len(),
+        CopySourceDecl::Artifact(_) => 1,
+    };
+    values::check_directory_destination(sources, &to, d);
+    Some(CopyDecl {
+        source,
+        to,
+        chown,
+        chmod,
+        link,
+        span: node.span(),
+    })
+}
+
+fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> Option<AddDecl> {
+    let sources = args.rest_strings(d, "a URL or a context path", 1);
+    let to = args.prop_string(d, "to");
+    let chown = args.prop_string(d, "chown");
+    let chmod = args.prop_string(d, "chmod");
+    let checksum = args.prop_string(d, "checksum");
+    for source in &sources {
+        if !values::is_url(&source.value) {
+            values::check_context_path(source, d);
+        }
+    }
+    if let Some(chown) = &chown {
+        values::check_user(chown, d);
+    }
+    if let Some(chmod) = &chmod {
+        values::check_chmod(chmod, d);
+    }
+    if let Some(checksum) = &checksum {
+        values::check_checksum(checksum, d);
+    }
+    let Some(to) = to else {
+        if !args.has("to") {
+            missing_property(d, node, "to", "the destination, such as to=\"/opt/\"");
+        }
+        return None;
+    };
+    values::check_destination(&to, d);
+    values::check_directory_destination(sources.len(), &to, d);
+    if let Some(checksum) = &checksum
+        && let Some(local) = sources.iter().find(|s| !values::is_url(&s.value))
+    {
+        d.push(
+            Diagnostic::error(Code::Conflict, "`checksum` only applies to downloads")
+                .primary(checksum.span, "a checksum")
+                .secondary(local.span, "a context file, not a URL")
+                .help("add context files with a separate `add` or `copy`; keep checksum= for https:// sources"),
+        );
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    Some(AddDecl {
+        sources,
+        to,
+        chown,
+        chmod,
+        checksum,
+        span: node.span(),
+    })
+}

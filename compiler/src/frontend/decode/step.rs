@@ -1,0 +1,294 @@
+//! A `step` node: its inputs, commands, mounts and what it writes.
+
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::base::keywords::STEP_NODES;
+use crate::frontend::ast::*;
+use crate::frontend::entries::*;
+use crate::frontend::values;
+use kdl::KdlNode;
+
+pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let name = args.string(d, "the step's name");
+    args.finish(d);
+    let children = expect_children(node, d);
+    let name = name?;
+    values::check_name(&name, "step", d);
+    let mut step = StepDecl {
+        name,
+        inputs: Vec::new(),
+        runs: Vec::new(),
+        mounts: Vec::new(),
+        order: StepOrder::default(),
+        span: node.span(),
+    };
+    for child in children {
+        expect_no_children(child, d);
+        let mut args = NodeArgs::new(child, d);
+        match child.name().value() {
+            "input" => {
+                let paths = args.rest_strings(d, "a context path", 1);
+                let to = args.prop_string(d, "to");
+                if let Some(to) = &to {
+                    values::check_destination(to, d);
+                    values::check_directory_destination(paths.len(), to, d);
+                }
+                for path in paths {
+                    values::check_context_path(&path, d);
+                    values::check_input_glob(&path, d);
+                    step.inputs.push(InputDecl {
+                        path,
+                        to: to.clone(),
+                    });
+                }
+            }
+            "run" => step.runs.extend(decode_run(child, &mut args, d)),
+            // Declarations for the layer-order optimizer (spec/cache.md).
+            "writes" | "reads" => {
+                let paths = args.rest_strings(d, "an image path", 1);
+                for path in &paths {
+                    values::check_destination(path, d);
+                }
+                match child.name().value() {
+                    "writes" => step.order.writes.extend(paths),
+                    _ => step.order.reads.extend(paths),
+                }
+            }
+            "cost" => step.order.cost = args.int::<u32>(d, "the cost in seconds"),
+            "cache" => {
+                let targets = args.rest_strings(d, "an absolute directory to cache", 1);
+                let id = args.prop_string(d, "id");
+                let sharing = args.prop_string(d, "sharing").and_then(|s| {
+                    let value = match s.value.as_str() {
+                        "shared" => Sharing::Shared,
+                        "private" => Sharing::Private,
+                        "locked" => Sharing::Locked,
+                        _ => {
+                            d.push(
+                                Diagnostic::error(
+                                    Code::InvalidValue,
+                                    format!("unknown cache sharing `{}`", s.value),
+                                )
+                                .primary(s.span, "not a sharing mode")
+                                .help("the sharing modes are: shared, private, locked"),
+                            );
+                            return None;
+                        }
+                    };
+                    Some(Spanned::new(value, s.span))
+                });
+                if let Some(id) = &id {
+                    values::check_mount_word(id, d);
+                    if targets.len() > 1 {
+                        d.push(
+                            Diagnostic::error(
+                                Code::Conflict,
+                                "one cache `id` for several directories",
+                            )
+                            .primary(id.span, "shared by every target")
+                            .help("write one `cache` node per directory when you name the cache"),
+                        );
+                    }
+                }
+                for target in targets {
+                    values::check_absolute_path(&target, d);
+                    values::check_mount_word(&target, d);
+                    step.mounts.push(MountDecl {
+                        kind: MountKind::Cache {
+                            target,
+                            id: id.clone(),
+                            sharing: sharing.clone(),
+                        },
+                        span: child.span(),
+                    });
+                }
+            }
+            "secret" => {
+                let id = args.string(d, "the secret's id");
+                let target = args.prop_string(d, "target");
+                let required = args.prop_bool(d, "required");
+                if let Some(target) = &target {
+                    values::check_absolute_path(target, d);
+                    values::check_mount_word(target, d);
+                }
+                if let Some(id) = id {
+                    values::check_mount_word(&id, d);
+                    step.mounts.push(MountDecl {
+                        kind: MountKind::Secret {
+                            id,
+                            target,
+                            required,
+                        },
+                        span: child.span(),
+                    });
+                }
+            }
+            "bind" => {
+                let source = args.string(d, "the path to bind");
+                let target = args.prop_string(d, "target");
+                let from_stage = args.prop_string(d, "stage");
+                let rw = args.prop_bool(d, "rw");
+                if target.is_none() && !args.has("target") {
+                    missing_property(
+                        d,
+                        child,
+                        "target",
+                        "where to mount it, such as target=\"/src\"",
+                    );
+                }
+                if let (Some(source), Some(target)) = (source, target) {
+                    if from_stage.is_none() {
+                        values::check_context_path(&source, d);
+                    }
+                    values::check_mount_word(&source, d);
+                    values::check_absolute_path(&target, d);
+                    values::check_mount_word(&target, d);
+                    step.mounts.push(MountDecl {
+                        kind: MountKind::Bind {
+                            source,
+                            target,
+                            from_stage,
+                            rw,
+                        },
+                        span: child.span(),
+                    });
+                }
+            }
+            "tmpfs" => {
+                let target = args.string(d, "an absolute directory");
+                let size = args.prop_int::<u64>(d, "size");
+                if let Some(target) = target {
+                    values::check_absolute_path(&target, d);
+                    values::check_mount_word(&target, d);
+                    step.mounts.push(MountDecl {
+                        kind: MountKind::Tmpfs { target, size },
+                        span: child.span(),
+                    });
+                }
+            }
+            "ssh" => {
+                let id = args.prop_string(d, "id");
+                let required = args.prop_bool(d, "required");
+                if let Some(id) = &id {
+                    values::check_mount_word(id, d);
+                }
+                step.mounts.push(MountDecl {
+                    kind: MountKind::Ssh { id, required },
+                    span: child.span(),
+                });
+            }
+            _ => {
+                unknown_node(d, child, "in a step", STEP_NODES);
+                continue;
+            }
+        }
+        args.finish(d);
+    }
+    if step.runs.is_empty() {
+        d.push(
+            Diagnostic::error(
+                Code::MissingNode,
+                format!("step `{}` runs nothing", step.name.value),
+            )
+            .primary(step.name.span, "needs at least one `run`")
+            .help("add `run \"command\"` inside the step, or remove the step"),
+        );
+    }
+    Some(step)
+}
+
+/// A command in exec form by default; `shell=#true` asks for shell form.
+pub(super) fn decode_command(
+    node: &KdlNode,
+    args: &mut NodeArgs<'_>,
+    d: &mut Diagnostics,
+    shell_by_default: bool,
+) -> Option<CommandDecl> {
+    let words = args.rest_strings(d, "the command", 1);
+    let shell = args
+        .prop_bool(d, "shell")
+        .map_or(shell_by_default, |b| b.value);
+    if words.is_empty() {
+        return None;
+    }
+    if shell && words.len() > 1 {
+        d.push(
+            Diagnostic::error(Code::ExtraArgument, "a shell-form command is one string")
+                .primary(words[1].span, "a second string")
+                .help("join the command into one string, or drop `shell=#true` for exec form"),
+        );
+        return None;
+    }
+    if !shell {
+        warn_spaced_program(&words[0], d);
+    }
+    Some(CommandDecl {
+        words,
+        shell,
+        span: node.span(),
+    })
+}
+
+/// In exec form the first word is a program name: `"node server.js"` looks
+/// for a program with a space in its name, which is almost never meant.
+pub(super) fn warn_spaced_program(program: &Spanned<String>, d: &mut Diagnostics) {
+    if program.value.trim().contains(char::is_whitespace) {
+        d.push(
+            Diagnostic::warning(
+                Code::SpacedProgram,
+                format!("exec form runs a program named `{}`", program.value.escape_debug()),
+            )
+            .primary(program.span, "one word with spaces in it")
+            .help("write each word as its own string (\"node\" \"server.js\"), or add shell=#true to run it through the shell"),
+        );
+    }
+}
+
+pub(super) fn decode_run(
+    node: &KdlNode,
+    args: &mut NodeArgs<'_>,
+    d: &mut Diagnostics,
+) -> Option<RunDecl> {
+    let words = args.rest_strings(d, "the command to run", 1);
+    let exec = args.prop_bool(d, "exec").is_some_and(|b| b.value);
+    let network = args.prop_string(d, "network").and_then(|n| {
+        let value = match n.value.as_str() {
+            "default" => Network::Default,
+            "none" => Network::None,
+            "host" => Network::Host,
+            _ => {
+                d.push(
+                    Diagnostic::error(Code::InvalidValue, format!("unknown network `{}`", n.value))
+                        .primary(n.span, "not a network mode")
+                        .help("the network modes are: default, none, host"),
+                );
+                return None;
+            }
+        };
+        Some(Spanned::new(value, n.span))
+    });
+    let insecure = args.prop_bool(d, "insecure");
+    if words.is_empty() {
+        return None;
+    }
+    if !exec && words.len() > 1 {
+        d.push(
+            Diagnostic::error(Code::ExtraArgument, "`run` takes one shell script")
+                .primary(words[1].span, "a second string")
+                .help("join the words into one script, or add `exec=#true` to run an argv without a shell"),
+        );
+        return None;
+    }
+    if exec {
+        warn_spaced_program(&words[0], d);
+    }
+    Some(RunDecl {
+        command: CommandDecl {
+            words,
+            shell: !exec,
+            span: node.span(),
+        },
+        network,
+        insecure,
+    })
+}

@@ -1,0 +1,161 @@
+//! The layout is the pipeline: each folder of `compiler/src/` is a phase,
+//! and a phase imports only from the phases before it (ARCHITECTURE.md).
+//! This reads every `crate::` path in the library and fails on an import
+//! against that order, and on any cycle between files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The phases in import order; a folder may use its own files and those
+/// of a lower rank. `syntax` and `cache` share a rank and never meet.
+const LAYERS: &[(&str, u8)] = &[
+    ("base", 0),
+    ("syntax", 1),
+    ("cache", 1),
+    ("frontend", 2),
+    ("middle", 3),
+    ("plan", 4),
+    ("backend", 5),
+    ("report", 6),
+    ("driver", 7),
+];
+
+fn rank(folder: &str) -> Option<u8> {
+    LAYERS.iter().find(|(f, _)| *f == folder).map(|(_, r)| *r)
+}
+
+fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            source_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `backend/quote.rs` → `backend::quote`; `cache/mod.rs` → `cache`.
+fn module_of(root: &Path, file: &Path) -> String {
+    let relative = file.strip_prefix(root).unwrap().with_extension("");
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .filter(|p| p != "mod")
+        .collect();
+    parts.join("::")
+}
+
+/// Every `crate::a::b::...` path outside comments, as its segments.
+fn crate_paths(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut paths = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        for (at, _) in code.match_indices("crate::") {
+            let rest = &code[at + "crate::".len()..];
+            let path: Vec<String> = rest
+                .split("::")
+                .map_while(|segment| {
+                    let name: String = segment
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    (!name.is_empty() && name.len() == segment.len()).then_some(name)
+                })
+                .collect();
+            // The last segment ends the path (`quote` in `crate::backend::quote;`).
+            let last: String = rest
+                .split("::")
+                .nth(path.len())
+                .unwrap_or_default()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let mut path = path;
+            if !last.is_empty() {
+                path.push(last);
+            }
+            paths.push((n + 1, path));
+        }
+    }
+    paths
+}
+
+#[test]
+fn phases_import_only_from_earlier_phases_and_files_never_cycle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
+    let mut files = Vec::new();
+    source_files(&root, &mut files);
+    files.sort();
+    // The binary's files use the library from outside (`stowplan::`).
+    files.retain(|f| !f.starts_with(root.join("cli")) && *f != root.join("lib.rs"));
+    let modules: BTreeSet<String> = files.iter().map(|f| module_of(&root, f)).collect();
+
+    let mut problems = Vec::new();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let from = module_of(&root, file);
+        let folder = from.split("::").next().unwrap().to_owned();
+        let Some(from_rank) = rank(&folder) else {
+            problems.push(format!("{from}: its folder is not a phase in LAYERS"));
+            continue;
+        };
+        let text = std::fs::read_to_string(file).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("use super::"))
+        {
+            if line.trim() != "use super::*;" {
+                problems.push(format!(
+                    "{from}: `{}`: name the module with `crate::`",
+                    line.trim()
+                ));
+            }
+        }
+        for (line, path) in crate_paths(&text) {
+            // The longest prefix of the path that is a module is the target;
+            // items at the root (`crate::SourceFile`) belong to lib.rs.
+            let target = (1..=path.len())
+                .rev()
+                .map(|n| path[..n].join("::"))
+                .find(|m| modules.contains(m));
+            let Some(target) = target else {
+                problems.push(format!(
+                    "{from}:{line}: `crate::{}` is not in a phase: import it from its module",
+                    path.join("::")
+                ));
+                continue;
+            };
+            let to_folder = target.split("::").next().unwrap();
+            let to_rank = rank(to_folder).unwrap();
+            if to_folder != folder && to_rank >= from_rank {
+                problems.push(format!(
+                    "{from}:{line}: imports `{target}`, but {folder} comes before {to_folder}"
+                ));
+            }
+            if target != from {
+                edges.entry(from.clone()).or_default().insert(target);
+            }
+        }
+    }
+
+    // A cycle between files shows as a file that reaches itself.
+    for start in &modules {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&String> = edges.get(start).into_iter().flatten().collect();
+        while let Some(m) = stack.pop() {
+            if m == start {
+                problems.push(format!("{start}: is part of an import cycle"));
+                break;
+            }
+            if seen.insert(m) {
+                stack.extend(edges.get(m).into_iter().flatten());
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the layering is broken:\n{}",
+        problems.join("\n")
+    );
+}
