@@ -7,7 +7,7 @@
 //! children, every span); whatever kdl rejects, it must reject too.
 
 mod common;
-#[path = "common/generate.rs"]
+#[path = "../compiler/src/testkit/generate.rs"]
 mod generate;
 
 use std::fmt::Write as _;

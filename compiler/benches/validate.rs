@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use stowplan::{Options, SourceFile};
 
-#[path = "../../tests/common/generate.rs"]
+#[path = "../src/testkit/generate.rs"]
 mod generate;
 use generate::generate;
 

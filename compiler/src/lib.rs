@@ -23,3 +23,6 @@ pub use base::diagnostic::{Code, Diagnostic, Severity};
 pub use base::source::{SourceFile, SourceResult, Warned};
 pub use driver::*;
 pub use plan::lower::Selection;
+
+#[cfg(test)]
+mod testkit;

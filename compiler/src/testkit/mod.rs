@@ -1,0 +1,336 @@
+//! What the suites share: the repository root, diagnostics rendered as a
+//! reviewer sees them, the BuildKit-parser and hadolint oracles, the
+//! read-back check, hostile values and the generated large spec. Compiled
+//! for tests only.
+#![allow(dead_code)]
+
+pub(crate) mod generate;
+pub(crate) mod hostile;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::plan::ir::{self as plan, Base, CopySource, Instruction, Mount, Plan};
+use crate::report::render::{Style, render};
+use serde_json::Value;
+
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Diagnostics as a reviewer sees them: graphical, no colour, fixed width.
+pub(crate) fn render_all(diagnostics: &[crate::Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| {
+            render(
+                d,
+                Style::Human {
+                    color: false,
+                    width: 100,
+                },
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn venv_python() -> PathBuf {
+    match std::env::var_os("STOWPLAN_VENV") {
+        Some(v) => PathBuf::from(v).join("bin/python"),
+        None => root().join("target/oracle-venv/bin/python"),
+    }
+}
+
+/// Whether the oracle tools are installed. Under CI their absence is a failure.
+pub(crate) fn oracle_available() -> bool {
+    let found = venv_python().exists();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the oracle venv is missing under CI; tests/run.sh installs it"
+        );
+        eprintln!("SKIPPED: BuildKit parser oracle not installed; run tests/oracle/setup.sh");
+    }
+    found
+}
+
+/// Parses Dockerfiles with BuildKit's own parser; one JSON document per file.
+pub(crate) fn parse_with_buildkit(files: &[PathBuf]) -> Vec<Value> {
+    let output = Command::new(venv_python())
+        .arg(root().join("tests/oracle/dockerfile_json.py"))
+        .args(files)
+        .output()
+        .expect("run the oracle");
+    String::from_utf8(output.stdout)
+        .expect("utf-8 from the oracle")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON document per line"))
+        .collect()
+}
+
+/// Runs hadolint; returns its findings (empty when clean).
+pub(crate) fn hadolint(file: &Path) -> String {
+    let output = Command::new("bash")
+        .arg(root().join("tests/oracle/hadolint.sh"))
+        .arg(file)
+        .output()
+        .expect("run hadolint");
+    assert!(
+        output.status.code() != Some(2),
+        "hadolint failed to run: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What BuildKit must read back for each planned instruction, in the
+/// oracle's vocabulary. Commands are compared by the argv that finally
+/// runs, so either form (shell or exec) passes if it means the same thing.
+pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    for stage in &plan.stages {
+        let image = match &stage.base {
+            Base::Scratch => "scratch".to_owned(),
+            Base::Image(i) | Base::Stage(i) => i.clone(),
+        };
+        let flags: Vec<String> = stage
+            .platform
+            .iter()
+            .map(|p| format!("--platform={p}"))
+            .collect();
+        out.push(json!({"cmd": "from", "image": image, "as": stage.name, "flags": flags}));
+        for located in &stage.instructions {
+            out.push(match &located.value {
+                Instruction::Workdir(v) => json!({"cmd": "workdir", "value": v}),
+                Instruction::User(v) => json!({"cmd": "user", "value": v}),
+                Instruction::StopSignal(v) => json!({"cmd": "stopsignal", "value": v}),
+                Instruction::Env { name, value } => json!({"cmd": "env", "pairs": [[name, value]]}),
+                Instruction::Label { key, value } => {
+                    json!({"cmd": "label", "pairs": [[key, value]]})
+                }
+                Instruction::Arg { name, default } => {
+                    json!({"cmd": "arg", "args": [[name, default]]})
+                }
+                Instruction::Expose(port) => {
+                    json!({"cmd": "expose", "ports": [port.to_dockerfile()]})
+                }
+                Instruction::Volume(paths) => json!({"cmd": "volume", "paths": paths}),
+                Instruction::Shell(words) => json!({"cmd": "shell", "argv": words}),
+                Instruction::Entrypoint(c) => json!({"cmd": "entrypoint", "argv": c.argv()}),
+                Instruction::Cmd(c) => json!({"cmd": "cmd", "argv": c.argv()}),
+                Instruction::Healthcheck(None) => json!({"cmd": "healthcheck", "kind": "NONE"}),
+                Instruction::Healthcheck(Some(h)) => {
+                    json!({"cmd": "healthcheck", "kind": "CMD", "argv": h.command.argv()})
+                }
+                Instruction::Run(run) => json!({
+                    "cmd": "run",
+                    "argv": run.command.argv(),
+                    "mounts": run.mounts.iter().map(mount_fields).collect::<Vec<_>>(),
+                }),
+                Instruction::Copy(copy) => {
+                    let from = match &copy.source {
+                        CopySource::Context => None,
+                        CopySource::Stage(s) | CopySource::Image(s) => Some(s.clone()),
+                    };
+                    json!({"cmd": "copy", "sources": copy.paths, "dest": copy.dest, "from": from,
+                           "chown": copy.chown, "chmod": copy.chmod, "link": copy.link})
+                }
+                Instruction::Add(add) => {
+                    json!({"cmd": "add", "sources": add.sources, "dest": add.dest,
+                           "chown": add.chown, "chmod": add.chmod, "checksum": add.checksum})
+                }
+            });
+        }
+    }
+    out
+}
+
+fn mount_fields(mount: &Mount) -> Value {
+    use serde_json::json;
+    match mount {
+        Mount::Cache {
+            target,
+            id,
+            sharing,
+        } => json!({"type": "cache", "target": target, "id": id,
+            "sharing": sharing.map(|s| format!("{s:?}").to_lowercase())}),
+        Mount::Secret {
+            id,
+            target,
+            required,
+        } => {
+            json!({"type": "secret", "id": id, "target": target, "required": required.then_some("true")})
+        }
+        Mount::Bind {
+            source,
+            target,
+            from_stage,
+            rw,
+        } => json!({"type": "bind", "source": source,
+            "target": target, "from": from_stage, "rw": rw.then_some("")}),
+        Mount::Tmpfs { target, size } => {
+            json!({"type": "tmpfs", "target": target, "size": size.map(|s| s.to_string())})
+        }
+        Mount::Ssh { id, required } => {
+            json!({"type": "ssh", "id": id, "required": required.then_some("true")})
+        }
+    }
+}
+
+/// The oracle's view of one instruction, normalised to `expected_readback`'s shape.
+pub(crate) fn observed_readback(instruction: &Value, shells: &mut ShellTracker) -> Value {
+    use serde_json::json;
+    let cmd = instruction["cmd"].as_str().unwrap_or_default();
+    let flags: Vec<String> = instruction["flags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let flag = |name: &str| -> Option<String> {
+        flags
+            .iter()
+            .find_map(|f| f.strip_prefix(&format!("--{name}=")).map(str::to_owned))
+    };
+    let argv = |shells: &ShellTracker| -> Value {
+        let args = instruction["args"].clone();
+        if instruction["json"].as_bool() == Some(true) {
+            args
+        } else {
+            let mut argv: Vec<Value> = shells.current().iter().map(|s| json!(s)).collect();
+            argv.extend(args.as_array().cloned().unwrap_or_default());
+            Value::Array(argv)
+        }
+    };
+    match cmd {
+        "from" => {
+            shells.enter_stage(
+                instruction["image"].as_str().unwrap_or_default(),
+                instruction["as"].as_str(),
+            );
+            json!({"cmd": "from", "image": instruction["image"], "as": instruction["as"], "flags": flags})
+        }
+        "workdir" | "user" | "stopsignal" => json!({"cmd": cmd, "value": instruction["value"]}),
+        "env" | "label" => json!({"cmd": cmd, "pairs": instruction["pairs"]}),
+        "arg" => json!({"cmd": cmd, "args": instruction["args"]}),
+        "expose" => json!({"cmd": cmd, "ports": instruction["ports"]}),
+        "volume" => json!({"cmd": cmd, "paths": instruction["paths"]}),
+        "shell" => {
+            let words: Vec<String> = instruction["args"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|w| w.as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            shells.set(words.clone());
+            json!({"cmd": cmd, "argv": words})
+        }
+        "entrypoint" | "cmd" => json!({"cmd": cmd, "argv": argv(shells)}),
+        "healthcheck" if instruction["kind"] == "NONE" => json!({"cmd": cmd, "kind": "NONE"}),
+        "healthcheck" => json!({"cmd": cmd, "kind": instruction["kind"], "argv": argv(shells)}),
+        "run" => {
+            let mounts: Vec<Value> = flags
+                .iter()
+                .filter_map(|f| f.strip_prefix("--mount="))
+                .map(|m| {
+                    let mut fields = serde_json::Map::new();
+                    for part in m.split(',') {
+                        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+                        fields.insert(k.to_owned(), json!(v));
+                    }
+                    let kind = fields.get("type").cloned().unwrap_or(Value::Null);
+                    let get = |k: &str| fields.get(k).cloned().unwrap_or(Value::Null);
+                    match kind.as_str() {
+                        Some("cache") => json!({"type": "cache", "target": get("target"), "id": get("id"), "sharing": get("sharing")}),
+                        Some("secret") => json!({"type": "secret", "id": get("id"), "target": get("target"), "required": get("required")}),
+                        Some("bind") => json!({"type": "bind", "source": get("source"), "target": get("target"), "from": get("from"), "rw": get("rw")}),
+                        Some("tmpfs") => json!({"type": "tmpfs", "target": get("target"), "size": get("size")}),
+                        _ => json!({"type": kind, "id": get("id"), "required": get("required")}),
+                    }
+                })
+                .collect();
+            json!({"cmd": cmd, "argv": argv(shells), "mounts": mounts})
+        }
+        "copy" => {
+            json!({"cmd": cmd, "sources": instruction["sources"], "dest": instruction["dest"],
+            "from": flag("from"), "chown": flag("chown"), "chmod": flag("chmod"),
+            "link": flags.iter().any(|f| f == "--link")})
+        }
+        "add" => json!({"cmd": cmd, "sources": instruction["sources"], "dest": instruction["dest"],
+            "chown": flag("chown"), "chmod": flag("chmod"), "checksum": flag("checksum")}),
+        other => json!({"cmd": other, "unexpected": instruction}),
+    }
+}
+
+/// Follows SHELL through stages (a stage built on another inherits it), so
+/// shell-form commands can be compared by the argv they finally run.
+#[derive(Default)]
+pub(crate) struct ShellTracker {
+    finished: Vec<(String, Vec<String>)>,
+    name: Option<String>,
+    shell: Vec<String>,
+}
+
+impl ShellTracker {
+    fn enter_stage(&mut self, base: &str, name: Option<&str>) {
+        self.finish();
+        self.shell = self
+            .finished
+            .iter()
+            .rev()
+            .find(|(n, _)| n == base)
+            .map_or_else(plan::default_shell, |(_, s)| s.clone());
+        self.name = name.map(str::to_owned);
+    }
+
+    fn finish(&mut self) {
+        if let Some(name) = self.name.take() {
+            self.finished.push((name, self.shell.clone()));
+        }
+    }
+
+    fn set(&mut self, shell: Vec<String>) {
+        self.shell = shell;
+    }
+
+    fn current(&self) -> &[String] {
+        &self.shell
+    }
+}
+
+/// Checks that BuildKit reads `parsed` back exactly as `plan` says.
+pub(crate) fn assert_reads_back(plan: &Plan, parsed: &Value, what: &str) {
+    assert!(
+        parsed.get("error").is_none(),
+        "{what}: BuildKit's parser rejected it: {}",
+        parsed["error"]
+    );
+    let instructions = parsed["instructions"].as_array().expect("instructions");
+    let mut shells = ShellTracker::default();
+    let observed: Vec<Value> = instructions
+        .iter()
+        .map(|i| {
+            let is_platform_flag = i["flags"].as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|f| f.as_str().is_some_and(|f| f.starts_with("--platform=$")))
+            });
+            assert!(
+                i["unescaped_dollar"] == false || is_platform_flag,
+                "{what}: BuildKit would expand a variable in {i}"
+            );
+            observed_readback(i, &mut shells)
+        })
+        .collect();
+    let expected = expected_readback(plan);
+    assert_eq!(
+        serde_json::to_string_pretty(&observed).unwrap(),
+        serde_json::to_string_pretty(&expected).unwrap(),
+        "{what}: BuildKit reads back something other than the plan"
+    );
+}
