@@ -486,3 +486,41 @@ fn builder_capabilities_are_checked() {
         stderr(&old)
     );
 }
+
+/// `check`, `check --outputs` and `write` run the same pipeline over every
+/// declared output, each with its own builder: what `write` refuses,
+/// `check` refuses with the same diagnostics.
+#[test]
+fn check_validates_every_declared_output_as_write_does() {
+    let spec = r#"stowplan 1
+output "Dockerfile"
+output "Dockerfile.buildah" builder="buildah-1.28"
+image "app" {
+    from "busybox:1.36.1"
+    copy "main.go" to="/app/main.go" link=#true
+    cmd "/bin/true"
+}
+"#;
+    let dir = project(spec);
+    let check = stowplan(dir.path(), &["check", "--color", "never"]);
+    let outputs = stowplan(dir.path(), &["check", "--outputs", "--color", "never"]);
+    let write = stowplan(dir.path(), &["write", "--color", "never"]);
+    for (what, out) in [
+        ("check", &check),
+        ("check --outputs", &outputs),
+        ("write", &write),
+    ] {
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(out));
+        assert!(
+            stderr(out).contains("buildah-1.28"),
+            "{what} names the builder: {}",
+            stderr(out)
+        );
+    }
+    assert_eq!(stderr(&check), stderr(&write));
+    assert_eq!(stderr(&outputs), stderr(&write));
+    assert!(
+        !dir.path().join("Dockerfile").exists(),
+        "write wrote nothing"
+    );
+}

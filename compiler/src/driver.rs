@@ -6,11 +6,12 @@ use crate::backend::{self, builders};
 use crate::base::diagnostic::{self, Code, Diagnostic};
 use crate::base::source::{SourceFile, SourceResult, Warned, finish};
 use crate::cache::Change;
-use crate::frontend::{ast, decode, expand};
+use crate::frontend::{ast, decode, expand, presets};
 use crate::middle::{flow, resolve};
 use crate::plan::ir::Plan;
 use crate::plan::lower::Selection;
 use crate::plan::{image_map, lower, optimize};
+use crate::report::graph;
 
 /// What a compilation may look at besides the spec text.
 #[derive(Clone, Debug, Default)]
@@ -205,12 +206,46 @@ pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResul
 
 /// Compiles a spec for the selected images and a target backend.
 pub fn compile(source: &SourceFile, options: &Options, target: &Target) -> SourceResult<String> {
+    compile_with_report(source, options, target).map(|done| Warned {
+        output: done.output.text,
+        warnings: done.warnings,
+    })
+}
+
+/// What `stowplan compile` makes, and what it may say beside it.
+#[derive(Debug)]
+pub struct Compiled {
+    pub text: String,
+    /// What the layer-order optimizer moved, and why (`--explain-order`).
+    pub order: String,
+    /// Every stage in build order, and whether the output holds it (`-v`).
+    pub stages: Vec<(String, bool)>,
+}
+
+/// Compiles once: the text, the optimizer's report and the stage
+/// selection all come from the same run of the pipeline.
+pub fn compile_with_report(
+    source: &SourceFile,
+    options: &Options,
+    target: &Target,
+) -> SourceResult<Compiled> {
     let checked = check(source, options)?;
-    let selection = select(&checked.output, &options.images)?;
-    let plan = mapped_plan(source, &checked.output, &selection, options, target);
-    match emit_for(&plan, target) {
+    let spec = &checked.output;
+    let selection = select(spec, &options.images)?;
+    let kept = lower::needed_stages(spec, &selection);
+    let stages = spec
+        .order
+        .iter()
+        .map(|id| (spec.stage(*id).name.value.clone(), kept.contains(id)))
+        .collect();
+    let planned = plan_with(source, spec, &selection, &options_for(options, target));
+    match emit_for(&planned.plan, target) {
         Ok(text) => Ok(Warned {
-            output: text,
+            output: Compiled {
+                text,
+                order: planned.order.render(),
+                stages,
+            },
             warnings: checked.warnings,
         }),
         Err(errors) => Err(errors
@@ -250,6 +285,22 @@ pub struct RenderedOutput {
 /// Renders every declared output. Any error fails the whole set, so that
 /// `write` never leaves some outputs updated and others stale.
 pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Vec<RenderedOutput>> {
+    outputs(source, options, true)
+}
+
+/// What `stowplan check` checks: every declared output, planned and
+/// emitted for its own format and builder exactly as `write` would (so
+/// `check` passes only what `write` writes), or, when the spec declares
+/// none, the Dockerfile for current BuildKit. Nothing is written.
+pub fn validate(source: &SourceFile, options: &Options) -> SourceResult<Vec<RenderedOutput>> {
+    outputs(source, options, false)
+}
+
+fn outputs(
+    source: &SourceFile,
+    options: &Options,
+    outputs_required: bool,
+) -> SourceResult<Vec<RenderedOutput>> {
     let checked = check(source, options)?;
     let spec = &checked.output;
     let mut outputs = Vec::new();
@@ -280,11 +331,20 @@ pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Ve
         }
     }
     if spec.outputs.is_empty() {
-        errors.push(
-            Diagnostic::error(Code::MissingNode, "the spec declares no outputs")
-                .primary(miette::SourceSpan::from(0..0), "nothing to write")
-                .help("add `output \"Dockerfile\"` to the spec"),
-        );
+        if outputs_required {
+            errors.push(
+                Diagnostic::error(Code::MissingNode, "the spec declares no outputs")
+                    .primary(miette::SourceSpan::from(0..0), "nothing to write")
+                    .help("add `output \"Dockerfile\"` to the spec"),
+            );
+        } else {
+            let selection = select(spec, &options.images)?;
+            let target = Target::default();
+            let plan = mapped_plan(source, spec, &selection, options, &target);
+            if let Err(e) = emit_for(&plan, &target) {
+                errors.extend(e);
+            }
+        }
     }
     if !errors.is_empty() {
         return Err(errors
@@ -298,3 +358,50 @@ pub fn render_outputs(source: &SourceFile, options: &Options) -> SourceResult<Ve
         warnings: checked.warnings,
     })
 }
+
+/// The flow graph of a checked spec (`stowplan graph`).
+pub fn graph(source: &SourceFile, options: &Options, format: GraphFormat) -> SourceResult<String> {
+    let checked = check(source, options)?;
+    let text = match format {
+        GraphFormat::Dot => graph::to_dot(&checked.output),
+        GraphFormat::Mermaid => graph::to_mermaid(&checked.output),
+        GraphFormat::Json => graph::to_json(&checked.output),
+    };
+    Ok(Warned {
+        output: text,
+        warnings: checked.warnings,
+    })
+}
+
+/// How `stowplan graph` draws the flow graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+/// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
+pub use crate::report::explain::explain_dockerfile;
+
+/// `stowplan presets`: every built-in preset with its parameters.
+pub fn presets_listing() -> String {
+    presets::describe_all()
+}
+
+/// `stowplan presets show NAME`: a preset's template as written.
+pub fn preset_text(name: &str) -> Result<&'static str, String> {
+    match presets::find(name) {
+        Some(preset) => Ok(preset.text),
+        None => {
+            let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+            Err(format!(
+                "there is no preset `{name}`; the presets are: {}",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// `stowplan init`: the starter spec for a folder, from its lockfile or manifest.
+pub use crate::frontend::starter::{Starter, starter};

@@ -1,0 +1,68 @@
+//! `stowplan check`: validate a spec as `write` would, or compare its
+//! declared outputs with the files on disk.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::common::{Fatal, Reporter, load, options, spec_dir};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(default_value = "stowplan.kdl")]
+    spec: PathBuf,
+    /// Compare every `output` the spec declares with the file on disk and print a diff.
+    #[arg(long)]
+    outputs: bool,
+}
+
+pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
+    let source = load(&args.spec)?;
+    let options = options(&args.spec, Vec::new(), reporter);
+    // Both forms check every declared output as `write` renders it; only
+    // `--outputs` compares them with the disk.
+    let rendered = if args.outputs {
+        stowplan::render_outputs(&source, &options)
+    } else {
+        stowplan::validate(&source, &options)
+    };
+    let Some(rendered) = reporter.accept(rendered) else {
+        return Ok(ExitCode::from(1));
+    };
+    if !args.outputs {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dir = spec_dir(&args.spec);
+    let mut drifted = false;
+    let mut stdout = std::io::stdout().lock();
+    for output in rendered {
+        let path = dir.join(&output.path);
+        let current = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Fatal(format!("cannot read {}: {e}", path.display()))),
+        };
+        if current != output.text {
+            drifted = true;
+            let shown = path.display().to_string();
+            let diff = similar::TextDiff::from_lines(&current, &output.text);
+            let text = diff
+                .unified_diff()
+                .header(
+                    &format!("{shown} (on disk)"),
+                    &format!("{shown} (from the spec)"),
+                )
+                .to_string();
+            let _ = write!(stdout, "{text}");
+            eprintln!(
+                "stowplan: {shown} is out of date; run `stowplan write {}`",
+                args.spec.display()
+            );
+        }
+    }
+    Ok(if drifted {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

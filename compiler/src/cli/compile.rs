@@ -1,0 +1,109 @@
+//! `stowplan compile`: one spec to a Dockerfile or a Buildah script.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+use crate::common::{
+    Fatal, OrderArgs, Reporter, history_read, load, make_executable, options, print,
+    write_atomically,
+};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The spec file.
+    #[arg(default_value = "stowplan.kdl")]
+    spec: PathBuf,
+    /// Only this image and the stages it needs (repeatable).
+    #[arg(long = "image", value_name = "NAME")]
+    images: Vec<String>,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// What to emit: a Dockerfile, or a bash script of buildah commands.
+    #[arg(long, value_enum, default_value_t = Emit::Dockerfile)]
+    emit: Emit,
+    /// Dockerfile: the builder it must work with; what that builder cannot say is an error.
+    #[arg(long, value_name = "BUILDER", default_value = "buildkit",
+          value_parser = ["buildkit", "docker-20.10", "buildah-1.28", "buildah-1.28-docker"])]
+    builder: String,
+    /// Buildah script: the pull policy for base images (STOWPLAN_PULL overrides it at run time).
+    #[arg(long, value_enum, default_value_t = Pull::Missing)]
+    pull: Pull,
+    /// Buildah script: commit each image as PREFIX + its name + `:latest` (then its tags);
+    /// an empty PREFIX names images by their tags only.
+    #[arg(long, value_name = "PREFIX", default_value = "localhost/")]
+    image_prefix: String,
+    #[command(flatten)]
+    order: OrderArgs,
+    /// Print on stderr what the layer-order optimizer moved, and why.
+    #[arg(long)]
+    explain_order: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Dockerfile,
+    Buildah,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Pull {
+    Always,
+    Missing,
+    Never,
+}
+
+pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
+    let target = match args.emit {
+        Emit::Dockerfile => stowplan::Target::Dockerfile(
+            stowplan::base::keywords::Builder::parse(&args.builder)
+                .expect("clap checked the builder name"),
+        ),
+        Emit::Buildah => {
+            use stowplan::backend::buildah::{BuildahOptions, PullPolicy};
+            stowplan::Target::Buildah(BuildahOptions {
+                pull: match args.pull {
+                    Pull::Always => PullPolicy::Always,
+                    Pull::Missing => PullPolicy::Missing,
+                    Pull::Never => PullPolicy::Never,
+                },
+                image_prefix: Some(args.image_prefix).filter(|p| !p.is_empty()),
+                ..BuildahOptions::default()
+            })
+        }
+    };
+    let source = load(&args.spec)?;
+    let mut options = options(&args.spec, args.images, reporter);
+    options.order = args.order.options(&args.spec);
+    let compiled = stowplan::compile_with_report(&source, &options, &target);
+    history_read(&options)?;
+    if let Ok(done) = &compiled {
+        if reporter.verbose {
+            for (name, kept) in &done.output.stages {
+                if *kept {
+                    eprintln!("stowplan: building `{name}`");
+                } else {
+                    eprintln!("stowplan: pruned `{name}`: no selected image needs it");
+                }
+            }
+        }
+        if args.explain_order {
+            eprint!("{}", done.output.order);
+        }
+    }
+    let Some(compiled) = reporter.accept(compiled) else {
+        return Ok(ExitCode::from(1));
+    };
+    match args.output {
+        Some(path) => {
+            write_atomically(&path, &compiled.text)?;
+            if args.emit == Emit::Buildah {
+                make_executable(&path)?;
+            }
+        }
+        None => print(&compiled.text)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

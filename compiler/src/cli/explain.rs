@@ -1,0 +1,72 @@
+//! `stowplan explain`: which instructions a change rebuilds, for a spec
+//! or a hand-written Dockerfile.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::common::{Fatal, OrderArgs, Reporter, history_read, load, options, print, spec_dir};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The spec file.
+    #[arg(default_value = "stowplan.kdl")]
+    spec: PathBuf,
+    /// Explain this Dockerfile instead of a spec (its `FILE.dockerignore`
+    /// or the folder's `.dockerignore` applies).
+    #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+    dockerfile: Option<PathBuf>,
+    /// Context paths that changed (files or folders).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    changed: Vec<String>,
+    /// A build arg whose value changed (repeatable).
+    #[arg(long = "arg", value_name = "NAME")]
+    args: Vec<String>,
+    /// A base image that changed: a full reference, or a name for every tag (repeatable).
+    #[arg(long = "base", value_name = "IMAGE")]
+    bases: Vec<String>,
+    /// Only this image and the stages it needs (repeatable).
+    #[arg(long = "image", value_name = "NAME")]
+    images: Vec<String>,
+    #[command(flatten)]
+    order: OrderArgs,
+}
+
+pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
+    let change = stowplan::cache::Change {
+        paths: args.changed,
+        args: args.args,
+        images: args.bases,
+    };
+    let text = match args.dockerfile {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Fatal(format!("cannot read {}: {e}", path.display())))?;
+            // BuildKit reads `NAME.dockerignore` beside the Dockerfile first.
+            let mut own = path.clone().into_os_string();
+            own.push(".dockerignore");
+            let ignore = [PathBuf::from(own), spec_dir(&path).join(".dockerignore")]
+                .iter()
+                .find_map(|p| std::fs::read_to_string(p).ok());
+            match stowplan::explain_dockerfile(&text, ignore.as_deref(), &change) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("stowplan: {}: {e}", path.display());
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        None => {
+            let source = load(&args.spec)?;
+            let mut options = options(&args.spec, args.images, reporter);
+            options.order = args.order.options(&args.spec);
+            let explained = stowplan::explain_spec(&source, &options, &change);
+            history_read(&options)?;
+            match reporter.accept(explained) {
+                Some(text) => text,
+                None => return Ok(ExitCode::from(1)),
+            }
+        }
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
