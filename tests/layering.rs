@@ -164,3 +164,86 @@ fn phases_import_only_from_earlier_phases_and_files_never_cycle() {
         problems.join("\n")
     );
 }
+
+/// Architecture Invariant: emitters never see KDL or the AST. The backend
+/// reads a `Plan` and the shared vocabulary, nothing of the front end.
+#[test]
+fn the_backend_sees_only_the_plan() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
+    let mut files = Vec::new();
+    source_files(&root.join("backend"), &mut files);
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line, path) in crate_paths(&text) {
+            let allowed = matches!(path.first().map(String::as_str), Some("base" | "backend"))
+                || path.starts_with(&["plan".to_owned(), "ir".to_owned()]);
+            if !allowed {
+                problems.push(format!(
+                    "{}:{line}: crate::{}",
+                    file.display(),
+                    path.join("::")
+                ));
+            }
+        }
+        if text.contains("kdl::") {
+            problems.push(format!("{}: reads KDL", file.display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the backend reaches past the plan:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Architecture Invariant: compiling never reads a project's files to
+/// choose anything, and nothing but the CLI writes. The library touches
+/// the file system and runs programs only in these places.
+#[test]
+fn only_known_places_touch_the_file_system() {
+    const ALLOWED: &[(&str, &str)] = &[
+        ("frontend/expand", "reads the templates a spec includes"),
+        (
+            "frontend/starter.rs",
+            "`init` reads the lockfile or manifest",
+        ),
+        (
+            "middle/flow.rs",
+            "reports inputs that match nothing in the context",
+        ),
+        ("cache/history.rs", "`--history` asks git"),
+        ("testkit", "the suites' oracles"),
+        ("cli", "the binary reads specs and writes outputs"),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
+    let mut files = Vec::new();
+    source_files(&root, &mut files);
+    let mut problems = Vec::new();
+    for file in &files {
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if ALLOWED
+            .iter()
+            .any(|(prefix, _)| relative.starts_with(prefix))
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        // Unit tests may read the repository's test data.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for needle in ["std::fs", " fs::", "std::process", "Command::new", "fs::File"] {
+            if code.contains(needle) {
+                problems.push(format!("{relative}: uses `{needle}`"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "file system or process access outside the known places:\n{}",
+        problems.join("\n")
+    );
+}
