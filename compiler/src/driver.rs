@@ -405,3 +405,6 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 
 /// `stowplan init`: the starter spec for a folder, from its lockfile or manifest.
 pub use crate::frontend::starter::{Starter, starter};
+
+#[cfg(test)]
+mod tests;

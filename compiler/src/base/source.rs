@@ -64,7 +64,7 @@ pub(crate) fn finish<T>(
 }
 
 /// A value and where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Spanned<T> {
     pub value: T,
     pub span: Span,
@@ -79,5 +79,14 @@ impl<T> Spanned<T> {
 impl Spanned<String> {
     pub fn as_str(&self) -> &str {
         &self.value
+    }
+}
+
+/// `value @start..end`: the AST snapshots stay readable.
+impl<T: std::fmt::Debug> std::fmt::Debug for Spanned<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)?;
+        let start = self.span.offset();
+        write!(f, " @{start}..{}", start + self.span.len())
     }
 }
