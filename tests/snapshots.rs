@@ -34,24 +34,28 @@ fn is_err_case(path: &Path) -> bool {
 }
 
 /// A case that declares outputs is compiled as `stowplan write` would (each
-/// output with its own format and builder); any other as `compile`.
+/// output with its own format and builder, placed in the case's folder:
+/// `NAME.context/` when it has one); any other as `compile`.
 fn compile_case(
     source: &SourceFile,
     options: &stowplan::Options,
 ) -> stowplan::SourceResult<String> {
-    let declares_outputs =
-        stowplan::check(source, options).is_ok_and(|c| !c.output.outputs.is_empty());
-    if !declares_outputs {
+    let validated = stowplan::validate(source, options)?;
+    if validated.output.is_empty() {
         return stowplan::compile_dockerfile(source, options);
     }
-    stowplan::render_outputs(source, options).map(|done| stowplan::Warned {
-        output: done
-            .output
+    let dir = options
+        .context
+        .clone()
+        .unwrap_or_else(|| common::root().join("tests/cases"));
+    let placed = stowplan::place_outputs(source, &dir, validated.output)?;
+    Ok(stowplan::Warned {
+        output: placed
             .iter()
-            .map(|o| format!("==== {} ====\n{}", o.path, o.text))
+            .map(|o| format!("==== {} ====\n{}", o.shown, o.text))
             .collect::<Vec<_>>()
             .join("\n"),
-        warnings: done.warnings,
+        warnings: validated.warnings,
     })
 }
 

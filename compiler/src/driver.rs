@@ -280,6 +280,8 @@ pub struct RenderedOutput {
     /// Relative to the spec's directory.
     pub path: String,
     pub text: String,
+    /// The `output` node's path, for diagnostics about where it lands.
+    pub(crate) span: miette::SourceSpan,
 }
 
 /// Renders every declared output. Any error fails the whole set, so that
@@ -326,6 +328,7 @@ fn outputs(
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),
                 text,
+                span: output.path.span,
             }),
             Err(e) => errors.extend(e),
         }
@@ -405,6 +408,9 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 
 /// `stowplan init`: the starter spec for a folder, from its lockfile or manifest.
 pub use crate::frontend::starter::{Starter, starter};
+
+mod outputs;
+pub use outputs::{PlacedOutput, place_outputs};
 
 #[cfg(test)]
 mod tests;

@@ -77,6 +77,7 @@ codes! {
     NoCommand => "stowplan::flow::no-command",
     Unrepresentable => "stowplan::emit::unrepresentable",
     Unsupported => "stowplan::emit::unsupported",
+    OutputPath => "stowplan::write::output-path",
 }
 
 impl fmt::Display for Code {

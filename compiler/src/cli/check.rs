@@ -33,18 +33,34 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::SUCCESS);
     }
     let dir = spec_dir(&args.spec);
+    // Read only what stays inside the folder: a committed symlink to
+    // /proc/self/environ must not print the environment as a diff.
+    let placed = stowplan::place_outputs(&source, &dir, rendered);
+    let Ok(placed) = placed.map_err(|diagnostics| reporter.report(&diagnostics)) else {
+        return Ok(ExitCode::from(1));
+    };
     let mut drifted = false;
     let mut stdout = std::io::stdout().lock();
-    for output in rendered {
-        let path = dir.join(&output.path);
-        let current = match std::fs::read_to_string(&path) {
+    for output in placed {
+        let path = &output.file;
+        let shown = dir.join(&output.shown).display().to_string();
+        let current = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Fatal(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => return Err(Fatal(format!("cannot read {shown}: {e}"))),
         };
         if current != output.text {
             drifted = true;
-            let shown = path.display().to_string();
+            if current.replace("\r\n", "\n") == output.text {
+                // A checkout that turned LF into CRLF: say so, not the whole file.
+                eprintln!(
+                    "stowplan: {shown} differs only in line endings (CRLF on disk, LF from the spec); \
+                     check it out with LF (`{} text eol=lf` in .gitattributes) or run `stowplan write {}`",
+                    output.shown,
+                    args.spec.display()
+                );
+                continue;
+            }
             let diff = similar::TextDiff::from_lines(&current, &output.text);
             let text = diff
                 .unified_diff()

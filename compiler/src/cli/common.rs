@@ -130,21 +130,59 @@ pub fn make_executable(path: &Path) -> Result<(), Fatal> {
     std::fs::set_permissions(path, permissions).map_err(fail)
 }
 
-/// Writes through a temporary file in the same directory and renames it
-/// into place, so a reader never sees half a file.
+/// Temporary files start so, and end in `.tmp`: a run that was killed
+/// while writing leaves one behind, and the next run removes it.
+const TEMP_PREFIX: &str = ".stowplan-";
+
+/// Writes every output or none: each goes to a temporary file in its own
+/// directory first, and only when all are written are they renamed into
+/// place, so a reader never sees half a file and a failure leaves every
+/// file as it was.
+pub fn write_all(outputs: &[stowplan::PlacedOutput]) -> Result<(), Fatal> {
+    let mut staged = Vec::new();
+    for output in outputs {
+        staged.push((stage(&output.file, &output.text)?, &output.file));
+    }
+    for (file, path) in staged {
+        file.persist(path)
+            .map_err(|e| Fatal(format!("cannot write {}: {}", path.display(), e.error)))?;
+    }
+    Ok(())
+}
+
+/// Writes one file atomically (`compile -o`).
 pub fn write_atomically(path: &Path, text: &str) -> Result<(), Fatal> {
+    let file = stage(path, text)?;
+    file.persist(path)
+        .map_err(|e| Fatal(format!("cannot write {}: {}", path.display(), e.error)))?;
+    Ok(())
+}
+
+/// `text` in a temporary file beside `path`, with the mode `path` will keep.
+fn stage(path: &Path, text: &str) -> Result<tempfile::NamedTempFile, Fatal> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let fail = |e: std::io::Error| Fatal(format!("cannot write {}: {e}", path.display()));
     std::fs::create_dir_all(&dir).map_err(fail)?;
-    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    remove_stale_temporaries(&dir);
+    let mut file = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(fail)?;
     file.write_all(text.as_bytes()).map_err(fail)?;
     // Temporary files are private (0600); a generated file keeps the mode
     // of the file it replaces, or gets the usual 0644.
     let permissions = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions(),
+        Ok(meta) if meta.is_file() => meta.permissions(),
+        Ok(_) => {
+            return Err(Fatal(format!(
+                "cannot write {}: not a regular file",
+                path.display()
+            )));
+        }
         Err(_) => {
             use std::os::unix::fs::PermissionsExt;
             std::fs::Permissions::from_mode(0o644)
@@ -152,6 +190,30 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), Fatal> {
     };
     file.as_file().set_permissions(permissions).map_err(fail)?;
     file.as_file().sync_all().map_err(fail)?;
-    file.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    Ok(file)
+}
+
+/// Temporary files a killed run left in `dir`. Only older ones go, so a
+/// run writing in the same folder at the same moment keeps its own.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() >= 60);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

@@ -1,9 +1,10 @@
-//! `stowplan write`: every declared output, rendered first, then written.
+//! `stowplan write`: every declared output rendered and placed first, then
+//! all written, or none.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::common::{Fatal, Reporter, load, options, spec_dir, write_atomically};
+use crate::common::{Fatal, Reporter, load, options, spec_dir, write_all};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -17,9 +18,10 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let Some(rendered) = reporter.accept(rendered) else {
         return Ok(ExitCode::from(1));
     };
-    let dir = spec_dir(&args.spec);
-    for output in &rendered {
-        write_atomically(&dir.join(&output.path), &output.text)?;
-    }
+    let placed = stowplan::place_outputs(&source, &spec_dir(&args.spec), rendered);
+    let Ok(placed) = placed.map_err(|diagnostics| reporter.report(&diagnostics)) else {
+        return Ok(ExitCode::from(1));
+    };
+    write_all(&placed)?;
     Ok(ExitCode::SUCCESS)
 }
