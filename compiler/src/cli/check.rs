@@ -29,16 +29,17 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let Some(rendered) = reporter.accept(rendered) else {
         return Ok(ExitCode::from(1));
     };
-    if !args.outputs {
-        return Ok(ExitCode::SUCCESS);
-    }
     let dir = spec_dir(&args.spec);
-    // Read only what stays inside the folder: a committed symlink to
-    // /proc/self/environ must not print the environment as a diff.
+    // Placed as `write` places them; read only what stays inside the
+    // folder: a committed symlink to /proc/self/environ must not print the
+    // environment as a diff.
     let placed = stowplan::place_outputs(&source, &dir, rendered);
     let Ok(placed) = placed.map_err(|diagnostics| reporter.report(&diagnostics)) else {
         return Ok(ExitCode::from(1));
     };
+    if !args.outputs {
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut drifted = false;
     let mut stdout = std::io::stdout().lock();
     for output in placed {
