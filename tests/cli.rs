@@ -231,10 +231,50 @@ fn deep_nesting_is_refused_not_a_crash() {
             format!("stowplan 1\n{}{}", "a {".repeat(999), "}".repeat(999)),
             false,
         ),
+        // A `}` in a comment closes nothing: 50,000 lines of `a{//}` nest
+        // 50,000 deep.
+        (
+            "line_comments.kdl",
+            format!("stowplan 1\n{}", "a{//}\n".repeat(50_000)),
+            true,
+        ),
+        (
+            "strings.kdl",
+            format!(
+                "stowplan 1\n{}",
+                "a \"}\" #\"}}\"# \"\"\"\n}\n\"\"\" {\n".repeat(50_000)
+            ),
+            true,
+        ),
+        // Braces in strings open nothing either.
+        (
+            "quoted.kdl",
+            format!("stowplan 1\n{}", "a \"{{{{\" #\"{\"# /* { */\n".repeat(400)),
+            false,
+        ),
     ];
     for (name, text, refused) in cases {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        std::fs::write(dir.path().join(name), &text).unwrap();
         let out = stowplan(dir.path(), &["check", name, "--color", "never"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).contains("more than 1000 unclosed"),
+            refused,
+            "{name}: {}",
+            stderr(&out)
+        );
+        // An image map goes through the same guard.
+        let out = stowplan(
+            dir.path(),
+            &[
+                "--image-map",
+                name,
+                "check",
+                "limit.kdl",
+                "--color",
+                "never",
+            ],
+        );
         assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
         assert_eq!(
             stderr(&out).contains("more than 1000 unclosed"),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kdl::{KdlDocument, KdlValue};
+use kdl::KdlValue;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::base::source::{SourceFile, SourceResult, Warned, finish};
@@ -22,17 +22,14 @@ impl ImageMap {
     pub fn parse(source: &SourceFile) -> SourceResult<ImageMap> {
         let mut d = Diagnostics::default();
         let mut map = ImageMap::default();
-        let document = match KdlDocument::parse_v2(source.text()) {
+        // Through the nesting guard, like a spec: a hostile map must not
+        // overflow the kdl crate's recursive parser.
+        let document = match crate::syntax::parse_with_kdl(source.text()) {
             Ok(doc) => doc,
-            Err(error) => {
-                for kdl in error.diagnostics {
+            Err(errors) => {
+                for diag in errors {
                     d.push(
-                        Diagnostic::error(
-                            Code::KdlSyntax,
-                            format!("KDL syntax: {}", kdl.message.unwrap_or_default()),
-                        )
-                        .primary(kdl.span, kdl.label.unwrap_or_else(|| "here".into()))
-                        .help("an image map is a KDL v2 file of `map \"from\" \"to\"` nodes"),
+                        diag.help("an image map is a KDL v2 file of `map \"from\" \"to\"` nodes"),
                     );
                 }
                 return finish(source, None, d);

@@ -58,29 +58,86 @@ pub fn parse_with_kdl(text: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
 /// to parse a document; the binary's stack holds that many levels.
 const MAX_NESTING: usize = 1000;
 
-/// Where the count of open `{` and `/*` first passes [`MAX_NESTING`]. It
-/// counts the characters wherever they are, strings included: a cheap,
-/// conservative bound, only consulted when the fast parser declined.
+/// Where the nesting of `{` and `/*` first passes [`MAX_NESTING`]. It
+/// reads the document the way KDL does: a `{` or `}` inside a string or a
+/// comment does not count (a line of `a{//}` opens a block and comments
+/// out its close), and block comments nest. Only consulted when the fast
+/// parser declined.
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut depth = 0usize;
+    let at = |i: usize, s: &[u8]| bytes.get(i..i + s.len()) == Some(s);
+    let mut braces = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1)) {
-            (b'/', Some(b'*')) | (b'{', _) => {
-                depth += 1;
-                if depth > MAX_NESTING {
+        if at(i, b"//") {
+            // To the end of the line.
+            i = bytes[i..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(bytes.len(), |n| i + n);
+        } else if at(i, b"/*") {
+            let mut comments = 0usize;
+            while i < bytes.len() {
+                if at(i, b"/*") {
+                    comments += 1;
+                    if braces + comments > MAX_NESTING {
+                        return Some(i);
+                    }
+                    i += 2;
+                } else if at(i, b"*/") {
+                    comments -= 1;
+                    i += 2;
+                    if comments == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if bytes[i] == b'"' || bytes[i] == b'#' {
+            i = skip_string(bytes, i);
+        } else {
+            if bytes[i] == b'{' {
+                braces += 1;
+                if braces > MAX_NESTING {
                     return Some(i);
                 }
-                i += usize::from(bytes[i] == b'/');
+            } else if bytes[i] == b'}' {
+                braces = braces.saturating_sub(1);
             }
-            (b'*', Some(b'/')) | (b'}', _) => {
-                depth = depth.saturating_sub(1);
-                i += usize::from(bytes[i] == b'*');
-            }
-            _ => {}
+            i += 1;
         }
-        i += 1;
     }
     None
+}
+
+/// The index just past the string that starts at `i` (`"..."`, `"""..."""`,
+/// or raw `#"..."#` with any number of `#`), or `i + 1` when no string
+/// starts there (`#true`). An unclosed string runs to the end.
+fn skip_string(bytes: &[u8], i: usize) -> usize {
+    let hashes = bytes[i..].iter().take_while(|b| **b == b'#').count();
+    let open = i + hashes;
+    if bytes.get(open) != Some(&b'"') {
+        return i + 1;
+    }
+    let raw = hashes > 0;
+    let triple = bytes.get(open..open + 3) == Some(b"\"\"\"");
+    let quotes = if triple { 3 } else { 1 };
+    let mut j = open + quotes;
+    while j < bytes.len() {
+        if !raw && bytes[j] == b'\\' {
+            j += 2;
+        } else if bytes[j..].starts_with(&b"\"\"\""[..quotes])
+            && bytes[j + quotes..]
+                .iter()
+                .take_while(|b| **b == b'#')
+                .count()
+                >= hashes
+        {
+            return j + quotes + hashes;
+        } else {
+            j += 1;
+        }
+    }
+    bytes.len()
 }
