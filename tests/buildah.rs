@@ -15,9 +15,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use miette::{NamedSource, SourceSpan};
+use miette::SourceSpan;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -47,11 +46,7 @@ fn script(source: &SourceFile, options: &stowplan::Options) -> Result<String, St
     let checked = stowplan::check(source, options).map_err(|d| common::render_all(&d))?;
     let plan = stowplan::plan(source, &checked.output, &stowplan::Selection::All);
     buildah::emit(&plan, &BuildahOptions::default()).map_err(|diagnostics| {
-        let named = NamedSource::new(source.name(), Arc::<str>::from(source.text()));
-        let diagnostics: Vec<_> = diagnostics
-            .into_iter()
-            .map(|d| d.with_source(&named))
-            .collect();
+        let diagnostics: Vec<_> = diagnostics.into_iter().map(|d| d.in_file(source)).collect();
         common::render_all(&diagnostics)
     })
 }

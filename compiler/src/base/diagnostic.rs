@@ -5,9 +5,10 @@
 //! snapshot suite can prove that every code is documented and exercised.
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceSpan};
+use miette::{LabeledSpan, SourceSpan};
+
+use crate::base::text::IndexedSource;
 
 /// Byte range in the spec text. Spans are data: every user-visible value keeps one.
 pub type Span = SourceSpan;
@@ -102,7 +103,7 @@ pub struct Diagnostic {
     pub message: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<IndexedSource>,
 }
 
 impl Diagnostic {
@@ -151,7 +152,7 @@ impl Diagnostic {
 
     /// Places the diagnostic in a file. One already placed in another file
     /// (a template in an included file) stays there.
-    pub fn with_source(mut self, source: &NamedSource<Arc<str>>) -> Self {
+    pub(crate) fn with_source(mut self, source: &IndexedSource) -> Self {
         if self.source.is_none() {
             self.source = Some(source.clone());
         }

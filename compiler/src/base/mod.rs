@@ -4,3 +4,4 @@
 pub mod diagnostic;
 pub mod keywords;
 pub mod source;
+pub(crate) mod text;

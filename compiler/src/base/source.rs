@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use miette::NamedSource;
-
 use crate::base::diagnostic::{self, Diagnostic, Span};
+pub(crate) use crate::base::text::IndexedSource;
 
 /// A spec's text and the name it is reported under.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
-    pub(crate) named: NamedSource<Arc<str>>,
+    pub(crate) named: IndexedSource,
     text: Arc<str>,
 }
 
@@ -19,7 +18,7 @@ impl SourceFile {
     pub fn new(name: impl AsRef<str>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         SourceFile {
-            named: NamedSource::new(name, text.clone()),
+            named: IndexedSource::new(name.as_ref(), text.clone()),
             text,
         }
     }
@@ -30,6 +29,13 @@ impl SourceFile {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+}
+
+impl Diagnostic {
+    /// Places the diagnostic in a spec file, unless it is placed already.
+    pub fn in_file(self, source: &SourceFile) -> Self {
+        self.with_source(&source.named)
     }
 }
 
