@@ -294,13 +294,21 @@ pub(crate) fn missing_property(d: &mut Diagnostics, node: &KdlNode, key: &str, w
     );
 }
 
-pub(crate) fn unknown_node(d: &mut Diagnostics, node: &KdlNode, place: &str, candidates: &[&str]) {
+pub(crate) fn unknown_node<'a>(
+    d: &mut Diagnostics,
+    node: &KdlNode,
+    place: &str,
+    candidates: impl Iterator<Item = &'a str> + Clone,
+) {
     let name = node.name().value();
     let mut diag = Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` {place}"))
         .primary(node.name().span(), "not a stowplan node here");
-    diag = match did_you_mean(name, candidates.iter().copied()) {
+    diag = match did_you_mean(name, candidates.clone()) {
         Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None => diag.help(format!("expected one of: {}", candidates.join(", "))),
+        None => diag.help(format!(
+            "expected one of: {}",
+            candidates.collect::<Vec<_>>().join(", ")
+        )),
     };
     d.push(diag);
 }
@@ -354,11 +362,12 @@ pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Port>> {
     let (number, protocol): (i128, Protocol) = match entry.value() {
         KdlValue::Integer(i) => (*i, Protocol::Tcp),
         KdlValue::String(s) => {
-            let (n, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
-            let protocol = match proto {
-                "tcp" => Protocol::Tcp,
-                "udp" => Protocol::Udp,
-                _ => {
+            let (n, proto) = s
+                .split_once('/')
+                .unwrap_or((s.as_str(), Protocol::Tcp.name()));
+            let protocol = match Protocol::parse(proto) {
+                Some(protocol) => protocol,
+                None => {
                     d.push(
                         Diagnostic::error(
                             Code::InvalidValue,

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::keywords::{BodyNode, StepNode, TemplateNode};
 use crate::base::source::SourceFile;
 use crate::frontend::ast::{Ast, StageDecl, StageKind};
 use crate::frontend::decode;
@@ -32,7 +33,13 @@ use crate::frontend::template::{
 
 /// Body nodes that a use's block replaces instead of adding to: an image
 /// has at most one of each.
-const REPLACED_BY_USE: &[&str] = &["entrypoint", "cmd", "healthcheck", "stopsignal", "platform"];
+const REPLACED_BY_USE: &[BodyNode] = &[
+    BodyNode::Entrypoint,
+    BodyNode::Cmd,
+    BodyNode::Healthcheck,
+    BodyNode::StopSignal,
+    BodyNode::Platform,
+];
 
 /// What expansion may read besides the spec.
 #[derive(Clone, Copy, Debug, Default)]
@@ -457,7 +464,7 @@ fn bind(template: &Defined, use_: &UseDecl, d: &mut Diagnostics) -> Option<Value
         for node in block.nodes() {
             let keyword = node.name().value();
             // A template always decides its image's base and artifacts.
-            if keyword == "from" || keyword == "artifact" {
+            if BodyNode::parse(keyword).is_some_and(|n| !n.lockable()) {
                 let diag = Diagnostic::error(
                     Code::Locked,
                     format!("`{keyword}` is locked by template `{}`", decl.name.value),
@@ -500,7 +507,7 @@ fn describe(param: &ParamDecl) -> String {
     match param.ty {
         ParamType::OneOf => format!("one of: {}", param.choices.join(", ")),
         ParamType::Integer => "an integer".to_owned(),
-        ty => format!("a {}", ty.keyword()),
+        ty => format!("a {}", ty.name()),
     }
 }
 
@@ -535,7 +542,8 @@ fn instantiate(
         locals,
     };
     let nodes = maker.nodes(&decl.body);
-    let images = nodes.iter().filter(|n| n.name().value() == "image").count();
+    let is_image = |n: &KdlNode| TemplateNode::parse(n.name().value()) == Some(TemplateNode::Image);
+    let images = nodes.iter().filter(|n| is_image(n)).count();
     if images != 1 {
         let diag = Diagnostic::error(
             if images == 0 {
@@ -555,15 +563,12 @@ fn instantiate(
     }
     let mut stages = Vec::new();
     for mut node in nodes {
-        let kind = match node.name().value() {
-            "image" => {
-                maker.finish_image(&mut node);
-                StageKind::Image
-            }
-            _ => {
-                maker.rename_stage(&mut node);
-                StageKind::Stage
-            }
+        let kind = if is_image(&node) {
+            maker.finish_image(&mut node);
+            StageKind::Image
+        } else {
+            maker.rename_stage(&mut node);
+            StageKind::Stage
         };
         stages.extend(decode::decode_stage(&node, kind, d));
     }
@@ -572,8 +577,8 @@ fn instantiate(
 
 fn collect_stage_names(nodes: &[KdlNode], out: &mut BTreeSet<String>) {
     for node in nodes {
-        match node.name().value() {
-            "stage" => {
+        match TemplateNode::parse(node.name().value()) {
+            Some(TemplateNode::Stage) => {
                 if let Some(name) = node
                     .entries()
                     .iter()
@@ -583,7 +588,7 @@ fn collect_stage_names(nodes: &[KdlNode], out: &mut BTreeSet<String>) {
                     out.insert(name.to_owned());
                 }
             }
-            "when" => {
+            Some(TemplateNode::When) => {
                 if let Some(children) = node.children() {
                     collect_stage_names(children.nodes(), out);
                 }
@@ -606,7 +611,7 @@ impl Maker<'_> {
     fn nodes(&self, nodes: &[KdlNode]) -> Vec<KdlNode> {
         let mut out = Vec::new();
         for node in nodes {
-            if node.name().value() == "when" {
+            if TemplateNode::parse(node.name().value()) == Some(TemplateNode::When) {
                 if self.holds(node) {
                     let children = node.children().map(KdlDocument::nodes).unwrap_or_default();
                     out.extend(self.nodes(children));
@@ -736,9 +741,10 @@ impl Maker<'_> {
     }
 
     fn rewrite_stage_references(&self, node: &mut KdlNode) {
-        let key = match node.name().value() {
-            "from" | "bind" => "stage",
-            "copy" => "artifact",
+        let name = node.name().value();
+        let key = match (BodyNode::parse(name), StepNode::parse(name)) {
+            (Some(BodyNode::From), _) | (_, Some(StepNode::Bind)) => "stage",
+            (Some(BodyNode::Copy), _) => "artifact",
             _ => return,
         };
         let prefix = &self.use_.name.value;
@@ -783,7 +789,7 @@ impl Maker<'_> {
             .nodes()
             .iter()
             .map(|n| n.name().value())
-            .filter(|n| REPLACED_BY_USE.contains(n))
+            .filter(|n| BodyNode::parse(n).is_some_and(|n| REPLACED_BY_USE.contains(&n)))
             .collect();
         children
             .nodes_mut()

@@ -90,7 +90,7 @@ pub fn describe(preset: &Preset) -> String {
         .map(|p| {
             let value = match (&p.default, p.ty) {
                 (Some(default), _) => format!("{}={}", p.name.value, default.value.kdl()),
-                (None, ty) => format!("{}=<{}> (required)", p.name.value, ty.keyword()),
+                (None, ty) => format!("{}=<{}> (required)", p.name.value, ty.name()),
             };
             let mut doc = p.doc.clone().unwrap_or_default();
             if p.ty == ParamType::OneOf {

@@ -2,6 +2,7 @@
 //! checks a template gets once, where it is defined.
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::keywords::{BodyNode, TemplateNode};
 use crate::frontend::ast::Spanned;
 use crate::frontend::entries::{self, NodeArgs};
 use crate::frontend::template::decode::{convert, expected};
@@ -78,9 +79,10 @@ pub(crate) fn takes_scripts(node: &KdlNode) -> bool {
             .find(|e| e.name().is_some_and(|n| n.value() == key))
             .is_some_and(|e| e.value() == &KdlValue::Bool(true))
     };
-    match node.name().value() {
-        "run" => !flag("exec"),
-        "cmd" | "entrypoint" | "healthcheck" => flag("shell"),
+    // A step's `run` is spelled as a body's.
+    match BodyNode::parse(node.name().value()) {
+        Some(BodyNode::Run) => !flag("exec"),
+        Some(BodyNode::Cmd | BodyNode::Entrypoint | BodyNode::Healthcheck) => flag("shell"),
         _ => false,
     }
 }
@@ -194,9 +196,7 @@ pub(crate) fn check_body(template: &TemplateDecl, d: &mut Diagnostics) {
         .collect();
     for lock in &template.locks {
         let target = lock.target.value.as_str();
-        let lockable = crate::base::keywords::BODY_NODES.contains(&target)
-            && target != "from"
-            && target != "artifact";
+        let lockable = BodyNode::parse(target).is_some_and(BodyNode::lockable);
         if !lockable && !params.contains_key(target) {
             let mut diag = Diagnostic::error(
                 Code::UnknownParameter,
@@ -204,10 +204,10 @@ pub(crate) fn check_body(template: &TemplateDecl, d: &mut Diagnostics) {
             )
             .primary(lock.target.span, "nothing to lock");
             let candidates = params.keys().copied().chain(
-                crate::base::keywords::BODY_NODES
+                BodyNode::ALL
                     .iter()
-                    .copied()
-                    .filter(|n| *n != "from" && *n != "artifact"),
+                    .filter(|n| n.lockable())
+                    .map(|n| n.name()),
             );
             diag = match did_you_mean(target, candidates) {
                 Some(near) => diag.help(format!("did you mean `{near}`?")),
@@ -234,8 +234,8 @@ fn check_nodes(
     d: &mut Diagnostics,
 ) {
     for node in nodes {
-        let keyword = node.name().value();
-        if keyword == "when" {
+        let keyword = TemplateNode::parse(node.name().value());
+        if keyword == Some(TemplateNode::When) {
             condition(node, Some(params), d);
             if let Some(children) = node.children() {
                 check_nodes(children.nodes(), params, place, d);
@@ -244,7 +244,7 @@ fn check_nodes(
         }
         if place == Place::Top {
             match keyword {
-                "stage" => {
+                Some(TemplateNode::Stage) => {
                     let name = node.entries().iter().find(|e| e.name().is_none());
                     if let Some(KdlValue::String(s)) = name.map(KdlEntry::value)
                         && s.contains("{{")
@@ -259,7 +259,7 @@ fn check_nodes(
                         );
                     }
                 }
-                "image" => {
+                Some(TemplateNode::Image) => {
                     if let Some(named) = node.entries().iter().find(|e| e.name().is_none()) {
                         d.push(
                             Diagnostic::error(
@@ -274,7 +274,7 @@ fn check_nodes(
                     }
                 }
                 _ => {
-                    entries::unknown_node(d, node, "in a template", TEMPLATE_NODES);
+                    entries::unknown_node(d, node, "in a template", TemplateNode::names());
                     continue;
                 }
             }
