@@ -2,7 +2,7 @@
 //! with the user errors every decoder shares (wrong type, missing,
 //! unknown, duplicate).
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
@@ -188,19 +188,19 @@ impl<'a> NodeArgs<'a> {
             if self.asked.contains(key) {
                 continue;
             }
-            let mut diag = Diagnostic::error(
-                Code::UnknownProperty,
-                format!("`{keyword}` has no property `{key}`"),
-            )
-            .primary(entry.span(), "unknown property");
-            diag = match did_you_mean(key, self.asked.iter().copied()) {
-                Some(near) => diag.help(format!("did you mean `{near}`?")),
-                None if self.asked.is_empty() => {
-                    diag.help(format!("`{keyword}` takes no properties"))
-                }
-                None => diag.help(format!("`{keyword}` takes: {}", self.asked.join(", "))),
+            let otherwise = if self.asked.is_empty() {
+                format!("`{keyword}` takes no properties")
+            } else {
+                format!("`{keyword}` takes: {}", self.asked.join(", "))
             };
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownProperty,
+                    format!("`{keyword}` has no property `{key}`"),
+                )
+                .primary(entry.span(), "unknown property")
+                .suggest(key, self.asked.iter().copied(), otherwise),
+            );
         }
     }
 }
@@ -301,16 +301,15 @@ pub(crate) fn unknown_node<'a>(
     candidates: impl Iterator<Item = &'a str> + Clone,
 ) {
     let name = node.name().value();
-    let mut diag = Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` {place}"))
-        .primary(node.name().span(), "not a stowplan node here");
-    diag = match did_you_mean(name, candidates.clone()) {
-        Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None => diag.help(format!(
-            "expected one of: {}",
-            candidates.collect::<Vec<_>>().join(", ")
-        )),
-    };
-    d.push(diag);
+    let expected = format!(
+        "expected one of: {}",
+        candidates.clone().collect::<Vec<_>>().join(", ")
+    );
+    d.push(
+        Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` {place}"))
+            .primary(node.name().span(), "not a stowplan node here")
+            .suggest(name, candidates, expected),
+    );
 }
 
 pub(crate) fn duplicate_node(d: &mut Diagnostics, node: &KdlNode, first: Span) {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::{BodyNode, StepNode, TemplateNode};
 use crate::base::source::SourceFile;
 use crate::frontend::ast::{Ast, StageDecl, StageKind};
@@ -338,11 +338,6 @@ fn unknown_template(use_: &UseDecl, defined: &[Defined]) -> Diagnostic {
     let name = &use_.template.value;
     let own: Vec<&str> = defined.iter().map(|t| t.decl.name.value.as_str()).collect();
     let presets: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
-    let diag = Diagnostic::error(
-        Code::UnknownTemplate,
-        format!("no template is named `{name}`"),
-    )
-    .primary(use_.template.span, "unknown template");
     let known = if own.is_empty() {
         format!("the built-in presets are: {}", presets.join(", "))
     } else {
@@ -352,12 +347,18 @@ fn unknown_template(use_: &UseDecl, defined: &[Defined]) -> Diagnostic {
             presets.join(", ")
         )
     };
-    match did_you_mean(name, own.iter().chain(&presets).copied()) {
-        Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None => diag.help(format!(
+    Diagnostic::error(
+        Code::UnknownTemplate,
+        format!("no template is named `{name}`"),
+    )
+    .primary(use_.template.span, "unknown template")
+    .suggest(
+        name,
+        own.iter().chain(&presets).copied(),
+        format!(
             "define it with `template \"{name}\" {{ ... }}` or include the file that does; {known}"
-        )),
-    }
+        ),
+    )
 }
 
 /// A parameter's value, and the `name=value` that set it (none for a default).
@@ -371,23 +372,24 @@ fn bind(template: &Defined, use_: &UseDecl, d: &mut Diagnostics) -> Option<Value
     let mut failed = false;
     for arg in &use_.args {
         let Some(param) = decl.param(&arg.name.value) else {
-            let mut diag = Diagnostic::error(
+            let names = decl.params.iter().map(|p| p.name.value.as_str());
+            let otherwise = if decl.params.is_empty() {
+                "the template takes no parameters".to_owned()
+            } else {
+                format!(
+                    "the parameters are: {}",
+                    names.clone().collect::<Vec<_>>().join(", ")
+                )
+            };
+            let diag = Diagnostic::error(
                 Code::UnknownParameter,
                 format!(
                     "template `{}` has no parameter `{}`",
                     decl.name.value, arg.name.value
                 ),
             )
-            .primary(arg.span, "not a parameter");
-            let names = decl.params.iter().map(|p| p.name.value.as_str());
-            diag = match did_you_mean(&arg.name.value, names.clone()) {
-                Some(near) => diag.help(format!("did you mean `{near}`?")),
-                None if decl.params.is_empty() => diag.help("the template takes no parameters"),
-                None => diag.help(format!(
-                    "the parameters are: {}",
-                    names.collect::<Vec<_>>().join(", ")
-                )),
-            };
+            .primary(arg.span, "not a parameter")
+            .suggest(&arg.name.value, names, otherwise);
             d.push(template.point_at(diag, decl.name.span, "the template is defined"));
             failed = true;
             continue;
@@ -407,21 +409,19 @@ fn bind(template: &Defined, use_: &UseDecl, d: &mut Diagnostics) -> Option<Value
                 values.insert(arg.name.value.clone(), (value, Some(arg.span)));
             }
             Err(wrong) => {
-                let near = match &arg.value {
-                    KdlValue::String(s) if param.ty == ParamType::OneOf => {
-                        did_you_mean(s, param.choices.iter().map(String::as_str))
-                    }
-                    _ => None,
-                };
                 let diag = Diagnostic::error(
                     Code::ParameterValue,
                     format!("parameter `{}` is {wrong}", arg.name.value),
                 )
-                .primary(arg.span, format!("expects {}", describe(param)))
-                .help(match near {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => template::expected(param),
-                });
+                .primary(arg.span, format!("expects {}", describe(param)));
+                // Only a one-of's choices are near misses of a string.
+                let choices = param.choices.iter().map(String::as_str);
+                let diag = match &arg.value {
+                    KdlValue::String(s) if param.ty == ParamType::OneOf => {
+                        diag.suggest(s, choices, template::expected(param))
+                    }
+                    _ => diag.help(template::expected(param)),
+                };
                 let what = format!("`{}` is declared", param.name.value);
                 d.push(template.point_at(diag, param.span, &what));
                 failed = true;

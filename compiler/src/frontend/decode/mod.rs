@@ -7,7 +7,7 @@
 
 use kdl::{KdlDocument, KdlNode};
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::{Builder, Format, TopNode};
 use crate::frontend::ast::*;
 use crate::frontend::entries::*;
@@ -136,14 +136,15 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
         Some(b) => match Builder::parse(&b.value) {
             Some(builder) => builder,
             None => {
-                let mut diag =
+                d.push(
                     Diagnostic::error(Code::InvalidValue, format!("unknown builder `{}`", b.value))
-                        .primary(b.span, "not a builder stowplan knows");
-                diag = match did_you_mean(&b.value, Builder::names()) {
-                    Some(near) => diag.help(format!("did you mean `{near}`?")),
-                    None => diag.help(format!("the builders are: {}", Builder::listed())),
-                };
-                d.push(diag);
+                        .primary(b.span, "not a builder stowplan knows")
+                        .suggest(
+                            &b.value,
+                            Builder::names(),
+                            format!("the builders are: {}", Builder::listed()),
+                        ),
+                );
                 Builder::default()
             }
         },

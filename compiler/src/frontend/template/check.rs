@@ -1,7 +1,7 @@
 //! Parameter references in a template body, `when` conditions, and the
 //! checks a template gets once, where it is defined.
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::{BodyNode, TemplateNode};
 use crate::frontend::ast::Spanned;
 use crate::frontend::entries::{self, NodeArgs};
@@ -164,24 +164,20 @@ pub(crate) fn unknown_reference(
     span: Span,
     params: &BTreeMap<&str, &ParamDecl>,
 ) -> Diagnostic {
-    let diag = Diagnostic::error(
+    let names = params.keys().copied().chain(["image"]);
+    Diagnostic::error(
         Code::UnknownParameter,
         format!("the template has no parameter `{name}`"),
     )
-    .primary(span, "not a parameter");
-    let names = params.keys().copied().chain(["image"]);
-    match did_you_mean(name, names) {
-        Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None => diag.help(format!(
+    .primary(span, "not a parameter")
+    .suggest(
+        name,
+        names.clone(),
+        format!(
             "declare it with `param \"{name}\"`; the parameters are: {}",
-            params
-                .keys()
-                .copied()
-                .chain(["image"])
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+            names.collect::<Vec<_>>().join(", ")
+        ),
+    )
 }
 
 /// Checks a template's body where it is defined: every reference names a
@@ -198,22 +194,24 @@ pub(crate) fn check_body(template: &TemplateDecl, d: &mut Diagnostics) {
         let target = lock.target.value.as_str();
         let lockable = BodyNode::parse(target).is_some_and(BodyNode::lockable);
         if !lockable && !params.contains_key(target) {
-            let mut diag = Diagnostic::error(
-                Code::UnknownParameter,
-                format!("`lock` names no parameter and no node `{target}`"),
-            )
-            .primary(lock.target.span, "nothing to lock");
             let candidates = params.keys().copied().chain(
                 BodyNode::ALL
                     .iter()
                     .filter(|n| n.lockable())
                     .map(|n| n.name()),
             );
-            diag = match did_you_mean(target, candidates) {
-                Some(near) => diag.help(format!("did you mean `{near}`?")),
-                None => diag.help("lock a parameter of the template, or a node a use could add, such as `user` or `label`"),
-            };
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownParameter,
+                    format!("`lock` names no parameter and no node `{target}`"),
+                )
+                .primary(lock.target.span, "nothing to lock")
+                .suggest(
+                    target,
+                    candidates,
+                    "lock a parameter of the template, or a node a use could add, such as `user` or `label`",
+                ),
+            );
         }
     }
     check_nodes(&template.body, &params, Place::Top, d);

@@ -1,6 +1,6 @@
 //! Template, include and use nodes, decoded; parameter values converted to their type.
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::base::keywords::TemplateNode;
 use crate::frontend::ast::Spanned;
 use crate::frontend::entries::{self, NodeArgs};
@@ -159,16 +159,18 @@ fn decode_param(node: &KdlNode, d: &mut Diagnostics) -> Option<ParamDecl> {
         Some(ty) => match ParamType::parse(&ty.value) {
             Some(t) => t,
             None => {
-                let mut diag = Diagnostic::error(
-                    Code::InvalidValue,
-                    format!("unknown parameter type `{}`", ty.value),
-                )
-                .primary(ty.span, "not a parameter type");
-                diag = match did_you_mean(&ty.value, ParamType::names()) {
-                    Some(near) => diag.help(format!("did you mean `{near}`?")),
-                    None => diag.help(format!("the types are: {}", ParamType::listed())),
-                };
-                d.push(diag);
+                d.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("unknown parameter type `{}`", ty.value),
+                    )
+                    .primary(ty.span, "not a parameter type")
+                    .suggest(
+                        &ty.value,
+                        ParamType::names(),
+                        format!("the types are: {}", ParamType::listed()),
+                    ),
+                );
                 return None;
             }
         },
