@@ -15,6 +15,8 @@ use crate::frontend::values;
 
 mod stage;
 mod step;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use stage::decode_stage;
 
@@ -36,8 +38,8 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
 }
 
 /// [`decode`] with the kdl crate's parser alone: the reference the fast
-/// path is tested against (`tests/fastkdl.rs`).
-pub fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
+/// path is tested against (`decode/tests.rs`).
+pub(crate) fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
     let mut d = Diagnostics::default();
     let document = match crate::syntax::parse_with_kdl(text) {
         Ok(document) => document,

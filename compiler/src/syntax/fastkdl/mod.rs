@@ -27,6 +27,8 @@
 
 mod lexer;
 mod strings;
+#[cfg(test)]
+mod tests;
 
 use kdl::{KdlDocument, KdlEntry, KdlIdentifier, KdlNode, KdlValue};
 use lexer::{Cursor, MAX_DEPTH};
