@@ -26,6 +26,8 @@ mod bind;
 mod home;
 mod include;
 mod instantiate;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -250,7 +250,7 @@ fn decode_lock(node: &KdlNode, d: &mut Diagnostics) -> Option<LockDecl> {
 }
 
 /// What a parameter accepts, for help texts.
-pub fn expected(param: &ParamDecl) -> String {
+pub(crate) fn expected(param: &ParamDecl) -> String {
     match param.ty {
         ParamType::String => "write a string: \"...\"".to_owned(),
         ParamType::Integer => "write an integer, such as 8080".to_owned(),
@@ -263,7 +263,7 @@ pub fn expected(param: &ParamDecl) -> String {
 }
 
 /// A KDL value as a value of the parameter; the error says what it is instead.
-pub fn convert(value: &KdlValue, param: &ParamDecl) -> Result<Value, String> {
+pub(crate) fn convert(value: &KdlValue, param: &ParamDecl) -> Result<Value, String> {
     let kind = match value {
         KdlValue::String(_) => "a string",
         KdlValue::Integer(_) => "an integer",
