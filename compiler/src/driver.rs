@@ -3,7 +3,7 @@
 //! goes through these functions.
 
 use crate::backend::{self, builders};
-use crate::base::diagnostic::{self, Code, Diagnostic};
+use crate::base::diagnostic::{Code, Diagnostic};
 use crate::base::source::{SourceFile, SourceResult, Warned, finish};
 use crate::cache::Change;
 use crate::frontend::{ast, decode, expand, presets};
@@ -77,14 +77,15 @@ pub fn select(spec: &resolve::Spec, names: &[String]) -> Result<Selection, Vec<D
                     .images()
                     .map(|id| spec.stage(id).name.value.as_str())
                     .collect();
-                let mut diag = Diagnostic::error(
+                let diag = Diagnostic::error(
                     Code::UnknownImage,
                     format!("the spec has no image `{name}`"),
+                )
+                .suggest(
+                    name,
+                    images.iter().copied(),
+                    format!("the images are: {}", images.join(", ")),
                 );
-                diag = match diagnostic::did_you_mean(name, images.iter().copied()) {
-                    Some(near) => diag.help(format!("did you mean `{near}`?")),
-                    None => diag.help(format!("the images are: {}", images.join(", "))),
-                };
                 errors.push(diag);
             }
         }

@@ -150,6 +150,32 @@ impl Diagnostic {
         self
     }
 
+    /// Helps with the candidate nearest to `wrong` ("did you mean `near`?"),
+    /// or with `otherwise` when none is near enough to be a typo.
+    pub fn suggest<'a>(
+        self,
+        wrong: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl Into<String>,
+    ) -> Self {
+        self.suggest_as(wrong, candidates, str::to_owned, otherwise)
+    }
+
+    /// [`Diagnostic::suggest`], the candidate written out by `shown` (an
+    /// artifact's name as `stage.artifact`).
+    pub fn suggest_as<'a>(
+        self,
+        wrong: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        shown: impl FnOnce(&str) -> String,
+        otherwise: impl Into<String>,
+    ) -> Self {
+        match did_you_mean(wrong, candidates) {
+            Some(near) => self.help(format!("did you mean `{}`?", shown(near))),
+            None => self.help(otherwise),
+        }
+    }
+
     /// Places the diagnostic in a file. One already placed in another file
     /// (a template in an included file) stays there.
     pub(crate) fn with_source(mut self, source: &IndexedSource) -> Self {
@@ -267,11 +293,8 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// Suggests the candidate closest to `wrong`, if any is close enough to be a typo.
-pub fn did_you_mean<'a>(
-    wrong: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+/// The candidate closest to `wrong`, if any is close enough to be a typo.
+fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(wrong, c), c))

@@ -1,20 +1,69 @@
-//! The closed sets of names every phase shares: stage kinds, builders,
-//! ports, network and sharing modes. Each is parsed in one place.
+//! The closed sets of names every phase shares: node names, stage kinds,
+//! builders, output formats, parameter types, ports, network and sharing
+//! modes. Each set is one enum, parsed in one place: `keywords!` gives
+//! it `ALL` (in the order helps list them), `parse` and `name`.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum StageKind {
-    /// A builder: never an image on its own.
-    Stage,
-    /// A runtime target: becomes an image.
-    Image,
+/// An enum whose variants are spelled as keywords of the language, with
+/// `ALL` (in written order: helps and suggestions list them so), `parse`
+/// (the keyword to the variant) and `name` (the variant to its keyword).
+macro_rules! keywords {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $name:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $enum {
+            $($(#[$variant_meta])* $variant,)*
+        }
+
+        impl $enum {
+            /// Every keyword of the set, in the order helps list them.
+            pub const ALL: &'static [$enum] = &[$($enum::$variant,)*];
+
+            /// The variant a keyword names, if it names one.
+            pub fn parse(name: &str) -> Option<$enum> {
+                match name {
+                    $($name => Some($enum::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The keyword as the language spells it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $name,)*
+                }
+            }
+
+            /// The keywords of [`Self::ALL`], for helps and suggestions.
+            pub fn names() -> impl Iterator<Item = &'static str> + Clone {
+                Self::ALL.iter().map(|k| k.name())
+            }
+
+            /// The keywords as helps list them: `a, b, c`.
+            pub fn listed() -> String {
+                Self::names().collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+keywords! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    pub enum StageKind {
+        /// A builder: never an image on its own.
+        Stage => "stage",
+        /// A runtime target: becomes an image.
+        Image => "image",
+    }
 }
 
 impl StageKind {
+    /// [`StageKind::name`], under the name `plan/optimize.rs` calls.
     pub fn keyword(self) -> &'static str {
-        match self {
-            StageKind::Stage => "stage",
-            StageKind::Image => "image",
-        }
+        self.name()
     }
 }
 
@@ -24,63 +73,53 @@ pub struct Port {
     pub protocol: Protocol,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub enum Protocol {
-    Tcp,
-    Udp,
+keywords! {
+    /// The protocol of a port: `8080` (tcp), `"53/udp"`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+    pub enum Protocol {
+        Tcp => "tcp",
+        Udp => "udp",
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Network {
-    Default,
-    None,
-    Host,
+keywords! {
+    /// `run ... network=`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+    pub enum Network {
+        Default => "default",
+        None => "none",
+        Host => "host",
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Sharing {
-    Shared,
-    Private,
-    Locked,
+keywords! {
+    /// `cache ... sharing=`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+    pub enum Sharing {
+        Shared => "shared",
+        Private => "private",
+        Locked => "locked",
+    }
 }
 
-/// A builder that reads the emitted Dockerfile.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Builder {
-    /// BuildKit with the current Dockerfile frontend (Docker 23+, buildx).
-    #[default]
-    BuildKit,
-    /// Docker 20.10's built-in BuildKit (Dockerfile frontend 1.2), offline:
-    /// no `# syntax=` frontend can be fetched.
-    Docker2010,
-    /// `buildah build` 1.28 with its default OCI image format.
-    Buildah128,
-    /// `buildah build --format docker` 1.28.
-    Buildah128Docker,
+keywords! {
+    /// A builder that reads the emitted Dockerfile (`output ... builder=`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum Builder {
+        /// BuildKit with the current Dockerfile frontend (Docker 23+, buildx).
+        #[default]
+        BuildKit => "buildkit",
+        /// Docker 20.10's built-in BuildKit (Dockerfile frontend 1.2), offline:
+        /// no `# syntax=` frontend can be fetched.
+        Docker2010 => "docker-20.10",
+        /// `buildah build` 1.28 with its default OCI image format.
+        Buildah128 => "buildah-1.28",
+        /// `buildah build --format docker` 1.28.
+        Buildah128Docker => "buildah-1.28-docker",
+    }
 }
 
 impl Builder {
-    pub const ALL: &'static [(&'static str, Builder)] = &[
-        ("buildkit", Builder::BuildKit),
-        ("docker-20.10", Builder::Docker2010),
-        ("buildah-1.28", Builder::Buildah128),
-        ("buildah-1.28-docker", Builder::Buildah128Docker),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Builder::ALL
-            .iter()
-            .find(|(_, b)| *b == self)
-            .map_or("buildkit", |(n, _)| n)
-    }
-
-    pub fn parse(name: &str) -> Option<Builder> {
-        Builder::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, b)| *b)
-    }
-
     /// It commits a layer for every instruction, metadata included, and
     /// a changed layer rebuilds every instruction after it (BuildKit's
     /// metadata is free and outside the layer chain).
@@ -93,38 +132,109 @@ impl Builder {
     }
 }
 
+keywords! {
+    /// What an `output` writes (`format=`); a Dockerfile also names its builder.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Format {
+        Dockerfile => "dockerfile",
+        Buildah => "buildah",
+    }
+}
+
+keywords! {
+    /// A template parameter's `type=`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum ParamType {
+        String => "string",
+        Integer => "integer",
+        Boolean => "boolean",
+        /// Strings. Written as one string of whitespace-separated items.
+        List => "list",
+        /// One string out of `choices`.
+        OneOf => "one-of",
+    }
+}
+
 /// Whether an `add` source is fetched rather than read from the context:
 /// the two schemes every builder fetches.
 pub fn is_url(s: &str) -> bool {
     s.starts_with("https://") || s.starts_with("http://")
 }
 
-/// The node names of the language, per place they may appear.
-pub const TOP_NODES: &[&str] = &[
-    "stowplan", "output", "stage", "image", "template", "include",
-];
-pub const BODY_NODES: &[&str] = &[
-    "from",
-    "platform",
-    "tag",
-    "artifact",
-    "workdir",
-    "env",
-    "arg",
-    "label",
-    "expose",
-    "user",
-    "volume",
-    "healthcheck",
-    "shell",
-    "stopsignal",
-    "entrypoint",
-    "cmd",
-    "run",
-    "step",
-    "copy",
-    "add",
-];
-pub const STEP_NODES: &[&str] = &[
-    "input", "run", "cache", "secret", "bind", "tmpfs", "ssh", "writes", "reads", "cost",
-];
+keywords! {
+    /// The nodes of a spec's top level.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum TopNode {
+        Stowplan => "stowplan",
+        Output => "output",
+        Stage => "stage",
+        Image => "image",
+        Template => "template",
+        Include => "include",
+    }
+}
+
+keywords! {
+    /// The nodes of a stage's or an image's body.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum BodyNode {
+        From => "from",
+        Platform => "platform",
+        /// Images only.
+        Tag => "tag",
+        Artifact => "artifact",
+        Workdir => "workdir",
+        Env => "env",
+        Arg => "arg",
+        Label => "label",
+        Expose => "expose",
+        User => "user",
+        Volume => "volume",
+        Healthcheck => "healthcheck",
+        Shell => "shell",
+        StopSignal => "stopsignal",
+        Entrypoint => "entrypoint",
+        Cmd => "cmd",
+        Run => "run",
+        Step => "step",
+        Copy => "copy",
+        Add => "add",
+    }
+}
+
+impl BodyNode {
+    /// What a template's `lock` may name: anything a use's block could add
+    /// (a template always decides its image's base and artifacts).
+    pub fn lockable(self) -> bool {
+        !matches!(self, BodyNode::From | BodyNode::Artifact)
+    }
+}
+
+keywords! {
+    /// The nodes of a `step`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum StepNode {
+        Input => "input",
+        Run => "run",
+        Cache => "cache",
+        Secret => "secret",
+        Bind => "bind",
+        Tmpfs => "tmpfs",
+        Ssh => "ssh",
+        Writes => "writes",
+        Reads => "reads",
+        Cost => "cost",
+    }
+}
+
+keywords! {
+    /// The nodes of a `template`; `when` may also appear anywhere in its body.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum TemplateNode {
+        Param => "param",
+        Lock => "lock",
+        Stage => "stage",
+        Image => "image",
+        When => "when",
+    }
+}

@@ -2,7 +2,7 @@
 //! with the user errors every decoder shares (wrong type, missing,
 //! unknown, duplicate).
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
@@ -188,19 +188,19 @@ impl<'a> NodeArgs<'a> {
             if self.asked.contains(key) {
                 continue;
             }
-            let mut diag = Diagnostic::error(
-                Code::UnknownProperty,
-                format!("`{keyword}` has no property `{key}`"),
-            )
-            .primary(entry.span(), "unknown property");
-            diag = match did_you_mean(key, self.asked.iter().copied()) {
-                Some(near) => diag.help(format!("did you mean `{near}`?")),
-                None if self.asked.is_empty() => {
-                    diag.help(format!("`{keyword}` takes no properties"))
-                }
-                None => diag.help(format!("`{keyword}` takes: {}", self.asked.join(", "))),
+            let otherwise = if self.asked.is_empty() {
+                format!("`{keyword}` takes no properties")
+            } else {
+                format!("`{keyword}` takes: {}", self.asked.join(", "))
             };
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownProperty,
+                    format!("`{keyword}` has no property `{key}`"),
+                )
+                .primary(entry.span(), "unknown property")
+                .suggest(key, self.asked.iter().copied(), otherwise),
+            );
         }
     }
 }
@@ -294,15 +294,22 @@ pub(crate) fn missing_property(d: &mut Diagnostics, node: &KdlNode, key: &str, w
     );
 }
 
-pub(crate) fn unknown_node(d: &mut Diagnostics, node: &KdlNode, place: &str, candidates: &[&str]) {
+pub(crate) fn unknown_node<'a>(
+    d: &mut Diagnostics,
+    node: &KdlNode,
+    place: &str,
+    candidates: impl Iterator<Item = &'a str> + Clone,
+) {
     let name = node.name().value();
-    let mut diag = Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` {place}"))
-        .primary(node.name().span(), "not a stowplan node here");
-    diag = match did_you_mean(name, candidates.iter().copied()) {
-        Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None => diag.help(format!("expected one of: {}", candidates.join(", "))),
-    };
-    d.push(diag);
+    let expected = format!(
+        "expected one of: {}",
+        candidates.clone().collect::<Vec<_>>().join(", ")
+    );
+    d.push(
+        Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` {place}"))
+            .primary(node.name().span(), "not a stowplan node here")
+            .suggest(name, candidates, expected),
+    );
 }
 
 pub(crate) fn duplicate_node(d: &mut Diagnostics, node: &KdlNode, first: Span) {
@@ -354,11 +361,12 @@ pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Port>> {
     let (number, protocol): (i128, Protocol) = match entry.value() {
         KdlValue::Integer(i) => (*i, Protocol::Tcp),
         KdlValue::String(s) => {
-            let (n, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
-            let protocol = match proto {
-                "tcp" => Protocol::Tcp,
-                "udp" => Protocol::Udp,
-                _ => {
+            let (n, proto) = s
+                .split_once('/')
+                .unwrap_or((s.as_str(), Protocol::Tcp.name()));
+            let protocol = match Protocol::parse(proto) {
+                Some(protocol) => protocol,
+                None => {
                     d.push(
                         Diagnostic::error(
                             Code::InvalidValue,

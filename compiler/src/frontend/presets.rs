@@ -4,6 +4,9 @@
 //! A preset is an ordinary template; only where it is written differs. Its
 //! text is the documentation a user reads with `stowplan presets show`.
 
+#[cfg(test)]
+mod tests;
+
 use crate::base::diagnostic::Diagnostic;
 use crate::base::source::SourceFile;
 use crate::frontend::template::{ParamType, TemplateDecl};
@@ -36,7 +39,7 @@ pub fn find(name: &str) -> Option<&'static Preset> {
 
 /// Decodes a preset. A preset that does not decode is a bug in stowplan;
 /// it is still reported as diagnostics in its own file, never a panic.
-pub fn load(preset: &Preset) -> Result<(TemplateDecl, SourceFile), Vec<Diagnostic>> {
+pub(crate) fn load(preset: &Preset) -> Result<(TemplateDecl, SourceFile), Vec<Diagnostic>> {
     let source = SourceFile::new(preset.file, preset.text);
     let (ast, d) = crate::frontend::decode::decode(source.text());
     let template = ast
@@ -90,7 +93,7 @@ pub fn describe(preset: &Preset) -> String {
         .map(|p| {
             let value = match (&p.default, p.ty) {
                 (Some(default), _) => format!("{}={}", p.name.value, default.value.kdl()),
-                (None, ty) => format!("{}=<{}> (required)", p.name.value, ty.keyword()),
+                (None, ty) => format!("{}=<{}> (required)", p.name.value, ty.name()),
             };
             let mut doc = p.doc.clone().unwrap_or_default();
             if p.ty == ParamType::OneOf {

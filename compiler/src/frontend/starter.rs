@@ -58,7 +58,7 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
 }
 
 /// A KDL string, always quoted (the spec's own style), escaped as KDL v2 reads it.
-pub fn kdl_string(s: &str) -> String {
+pub(crate) fn kdl_string(s: &str) -> String {
     let mut out = String::from('"');
     for c in s.chars() {
         match c {

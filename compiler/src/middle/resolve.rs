@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
 
 /// Index of a stage or image in [`Spec::stages`] (declaration order).
@@ -183,15 +183,16 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
                         .iter()
                         .filter(|s| s.kind == StageKind::Image)
                         .map(|s| s.name.value.as_str());
-                    let mut diag = Diagnostic::error(
+                    let diag = Diagnostic::error(
                         Code::UnknownImage,
                         format!("no image is named `{}`", image.value),
                     )
-                    .primary(image.span, "unknown image");
-                    diag = match did_you_mean(&image.value, images) {
-                        Some(near) => diag.help(format!("did you mean `{near}`?")),
-                        None => diag.help("declare it with `image \"name\" { ... }`"),
-                    };
+                    .primary(image.span, "unknown image")
+                    .suggest(
+                        &image.value,
+                        images,
+                        "declare it with `image \"name\" { ... }`",
+                    );
                     d.push(diag);
                 }
             }
@@ -293,16 +294,17 @@ fn lookup_stage(
     if let Some(id) = ids.get(&name.value) {
         return Some(*id);
     }
-    let mut diag = Diagnostic::error(
+    let otherwise = if names.is_empty() {
+        "declare it with `stage \"name\" { ... }`".to_owned()
+    } else {
+        format!("the stages and images are: {}", names.join(", "))
+    };
+    let diag = Diagnostic::error(
         Code::UnknownStage,
         format!("no stage or image is named `{}`", name.value),
     )
-    .primary(name.span, "unknown stage");
-    diag = match did_you_mean(&name.value, names.iter().copied()) {
-        Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None if names.is_empty() => diag.help("declare it with `stage \"name\" { ... }`"),
-        None => diag.help(format!("the stages and images are: {}", names.join(", "))),
-    };
+    .primary(name.span, "unknown stage")
+    .suggest(&name.value, names.iter().copied(), otherwise);
     d.push(diag);
     None
 }
@@ -332,19 +334,19 @@ fn check_artifact(
     let id = lookup_stage(d, ids, names, &stage_ref)?;
     let stage = &ast.stages[id.0];
     if !stage.artifacts.iter().any(|a| a.name.value == artifact) {
-        let mut diag = Diagnostic::error(
+        let candidates = stage.artifacts.iter().map(|a| a.name.value.as_str());
+        let diag = Diagnostic::error(
             Code::UnknownArtifact,
             format!("`{stage_name}` produces no artifact `{artifact}`"),
         )
         .primary(reference.span, "unknown artifact")
-        .secondary(stage.name.span, format!("`{stage_name}` is declared here"));
-        let candidates = stage.artifacts.iter().map(|a| a.name.value.as_str());
-        diag = match did_you_mean(artifact, candidates) {
-            Some(near) => diag.help(format!("did you mean `{stage_name}.{near}`?")),
-            None => diag.help(format!(
-                "declare it in `{stage_name}`: artifact \"{artifact}\" \"/path/in/stage\""
-            )),
-        };
+        .secondary(stage.name.span, format!("`{stage_name}` is declared here"))
+        .suggest_as(
+            artifact,
+            candidates,
+            |near| format!("{stage_name}.{near}"),
+            format!("declare it in `{stage_name}`: artifact \"{artifact}\" \"/path/in/stage\""),
+        );
         d.push(diag);
         return None;
     }

@@ -1,6 +1,6 @@
 //! The large generated spec of the validation benchmark
-//! (`compiler/benches/validate.rs`), shared with `tests/fastkdl.rs`, which
-//! checks that it takes the fast parser.
+//! (`compiler/benches/validate.rs`), shared with the fast parser's tests
+//! (`syntax/fastkdl/tests.rs`), which check that it takes the fast path.
 
 use std::fmt::Write as _;
 

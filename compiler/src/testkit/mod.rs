@@ -1,11 +1,12 @@
 //! What the suites share: the repository root, diagnostics rendered as a
 //! reviewer sees them, the BuildKit-parser and hadolint oracles, the
-//! read-back check, hostile values and the generated large spec. Compiled
-//! for tests only.
+//! read-back check, hostile values, the generated large spec and the
+//! repository's specs. Compiled for tests only.
 #![allow(dead_code)]
 
 pub(crate) mod generate;
 pub(crate) mod hostile;
+pub(crate) mod specs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

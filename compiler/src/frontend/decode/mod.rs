@@ -7,14 +7,16 @@
 
 use kdl::{KdlDocument, KdlNode};
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
-use crate::base::keywords::TOP_NODES;
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::base::keywords::{Builder, Format, TopNode};
 use crate::frontend::ast::*;
 use crate::frontend::entries::*;
 use crate::frontend::values;
 
 mod stage;
 mod step;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use stage::decode_stage;
 
@@ -36,8 +38,8 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
 }
 
 /// [`decode`] with the kdl crate's parser alone: the reference the fast
-/// path is tested against (`tests/fastkdl.rs`).
-pub fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
+/// path is tested against (`decode/tests.rs`).
+pub(crate) fn decode_with_kdl(text: &str) -> (Ast, Diagnostics) {
     let mut d = Diagnostics::default();
     let document = match crate::syntax::parse_with_kdl(text) {
         Ok(document) => document,
@@ -70,9 +72,8 @@ impl TopLevel {
     fn node(&mut self, node: &KdlNode, d: &mut Diagnostics) {
         let ast = &mut self.ast;
         self.first_node.get_or_insert(node.name().span());
-        let name = node.name().value();
-        match name {
-            "stowplan" => {
+        match TopNode::parse(node.name().value()) {
+            Some(TopNode::Stowplan) => {
                 if let Some(first) = self.version_seen {
                     duplicate_node(d, node, first);
                     return;
@@ -95,24 +96,24 @@ impl TopLevel {
                 args.finish(d);
                 expect_no_children(node, d);
             }
-            "output" => {
+            Some(TopNode::Output) => {
                 if let Some(output) = decode_output(node, d) {
                     ast.outputs.push(output);
                 }
             }
-            "stage" => ast.stages.extend(decode_stage(node, StageKind::Stage, d)),
+            Some(TopNode::Stage) => ast.stages.extend(decode_stage(node, StageKind::Stage, d)),
             // An image built from a template: `expand` makes its stages, in this place.
-            "image" if node.entry("template").is_some() => ast.uses.extend(
+            Some(TopNode::Image) if node.entry("template").is_some() => ast.uses.extend(
                 crate::frontend::template::decode_use(node, ast.stages.len(), d),
             ),
-            "image" => ast.stages.extend(decode_stage(node, StageKind::Image, d)),
-            "template" => ast
+            Some(TopNode::Image) => ast.stages.extend(decode_stage(node, StageKind::Image, d)),
+            Some(TopNode::Template) => ast
                 .templates
                 .extend(crate::frontend::template::decode_template(node, d)),
-            "include" => ast
+            Some(TopNode::Include) => ast
                 .includes
                 .extend(crate::frontend::template::decode_include(node, d)),
-            _ => unknown_node(d, node, "at the top level", TOP_NODES),
+            None => unknown_node(d, node, "at the top level", TopNode::names()),
         }
     }
 
@@ -133,39 +134,36 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     let mut args = NodeArgs::new(node, d);
     let path = args.string(d, "the output path");
     let builder = match args.prop_string(d, "builder") {
-        None => crate::base::keywords::Builder::default(),
-        Some(b) => match crate::base::keywords::Builder::parse(&b.value) {
+        None => Builder::default(),
+        Some(b) => match Builder::parse(&b.value) {
             Some(builder) => builder,
             None => {
-                let names: Vec<&str> = crate::base::keywords::Builder::ALL
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect();
-                let mut diag =
+                d.push(
                     Diagnostic::error(Code::InvalidValue, format!("unknown builder `{}`", b.value))
-                        .primary(b.span, "not a builder stowplan knows");
-                diag = match did_you_mean(&b.value, names.iter().copied()) {
-                    Some(near) => diag.help(format!("did you mean `{near}`?")),
-                    None => diag.help(format!("the builders are: {}", names.join(", "))),
-                };
-                d.push(diag);
-                crate::base::keywords::Builder::default()
+                        .primary(b.span, "not a builder stowplan knows")
+                        .suggest(
+                            &b.value,
+                            Builder::names(),
+                            format!("the builders are: {}", Builder::listed()),
+                        ),
+                );
+                Builder::default()
             }
         },
     };
     let format = match args.prop_string(d, "format") {
         None => Spanned::new(OutputFormat::Dockerfile(builder), node.name().span()),
-        Some(f) => match f.value.as_str() {
-            "dockerfile" => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
-            "buildah" => Spanned::new(OutputFormat::Buildah, f.span),
-            _ => {
+        Some(f) => match Format::parse(&f.value) {
+            Some(Format::Dockerfile) => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
+            Some(Format::Buildah) => Spanned::new(OutputFormat::Buildah, f.span),
+            None => {
                 d.push(
                     Diagnostic::error(
                         Code::InvalidValue,
                         format!("unknown output format `{}`", f.value),
                     )
                     .primary(f.span, "not an output format")
-                    .help("the output formats are: dockerfile, buildah"),
+                    .help(format!("the output formats are: {}", Format::listed())),
                 );
                 return None;
             }

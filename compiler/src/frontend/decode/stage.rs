@@ -1,12 +1,20 @@
 //! A `stage` or `image` node and the items of its body.
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
-use crate::base::keywords::BODY_NODES;
+use crate::base::keywords::BodyNode;
 use crate::frontend::ast::*;
 use crate::frontend::decode::step::{decode_command, decode_run, decode_step};
 use crate::frontend::entries::*;
 use crate::frontend::values;
 use kdl::KdlNode;
+
+/// Settings that a stage can only have once, besides `from` and `platform`.
+const ONCE: &[BodyNode] = &[
+    BodyNode::Entrypoint,
+    BodyNode::Cmd,
+    BodyNode::Healthcheck,
+    BodyNode::StopSignal,
+];
 
 pub(crate) fn decode_stage(
     node: &KdlNode,
@@ -18,7 +26,7 @@ pub(crate) fn decode_stage(
     args.finish(d);
     let children = expect_children(node, d);
     let name = name?;
-    values::check_name(&name, kind.keyword(), d);
+    values::check_name(&name, kind.name(), d);
     let mut stage = StageDecl {
         kind,
         name,
@@ -31,14 +39,11 @@ pub(crate) fn decode_stage(
     };
     let mut from_span: Option<Span> = None;
     let mut platform_span: Option<Span> = None;
-    let mut single: Vec<(&'static str, Span)> = Vec::new();
+    let mut single: Vec<(BodyNode, Span)> = Vec::new();
     for child in children {
-        let keyword = child.name().value();
+        let keyword = BodyNode::parse(child.name().value());
         // Settings that a stage can only have once.
-        if let Some(key) = ["entrypoint", "cmd", "healthcheck", "stopsignal"]
-            .into_iter()
-            .find(|k| *k == keyword)
-        {
+        if let Some(key) = keyword.filter(|k| ONCE.contains(k)) {
             if let Some((_, first)) = single.iter().find(|(k, _)| *k == key) {
                 duplicate_node(d, child, *first);
                 continue;
@@ -46,7 +51,7 @@ pub(crate) fn decode_stage(
             single.push((key, child.name().span()));
         }
         match keyword {
-            "from" => {
+            Some(BodyNode::From) => {
                 if let Some(first) = from_span {
                     duplicate_node(d, child, first);
                     continue;
@@ -54,7 +59,7 @@ pub(crate) fn decode_stage(
                 from_span = Some(child.name().span());
                 stage.from = decode_from(child, d);
             }
-            "platform" => {
+            Some(BodyNode::Platform) => {
                 if let Some(first) = platform_span {
                     duplicate_node(d, child, first);
                     continue;
@@ -69,7 +74,7 @@ pub(crate) fn decode_stage(
                     stage.platform = Some(value);
                 }
             }
-            "tag" if kind == StageKind::Image => {
+            Some(BodyNode::Tag) if kind == StageKind::Image => {
                 let mut args = NodeArgs::new(child, d);
                 let tags = args.rest_strings(d, "an image name and tag", 1);
                 args.finish(d);
@@ -79,13 +84,13 @@ pub(crate) fn decode_stage(
                     stage.tags.push(tag);
                 }
             }
-            "artifact" => {
+            Some(BodyNode::Artifact) => {
                 if let Some(artifact) = decode_artifact(child, d) {
                     stage.artifacts.push(artifact);
                 }
             }
             _ => {
-                if let Some(kind) = decode_item(child, kind, d) {
+                if let Some(kind) = decode_item(child, keyword, kind, d) {
                     stage.items.push(Item {
                         kind,
                         span: child.span(),
@@ -98,7 +103,7 @@ pub(crate) fn decode_stage(
         d.push(
             Diagnostic::error(
                 Code::MissingNode,
-                format!("{} `{}` has no base", kind.keyword(), stage.name.value),
+                format!("{} `{}` has no base", kind.name(), stage.name.value),
             )
             .primary(stage.name.span, "needs a `from`")
             .help(
@@ -159,21 +164,26 @@ fn decode_artifact(node: &KdlNode, d: &mut Diagnostics) -> Option<ArtifactDecl> 
     })
 }
 
-fn decode_item(node: &KdlNode, stage_kind: StageKind, d: &mut Diagnostics) -> Option<ItemKind> {
-    let keyword = node.name().value();
-    if keyword == "step" {
+/// A body item; `keyword` is the node's name, when it is one.
+fn decode_item(
+    node: &KdlNode,
+    keyword: Option<BodyNode>,
+    stage_kind: StageKind,
+    d: &mut Diagnostics,
+) -> Option<ItemKind> {
+    if keyword == Some(BodyNode::Step) {
         return decode_step(node, d).map(ItemKind::Step);
     }
-    if keyword != "run" {
+    if keyword != Some(BodyNode::Run) {
         expect_no_children(node, d);
     }
     let mut args = NodeArgs::new(node, d);
     let item = match keyword {
-        "workdir" => args.string(d, "an absolute directory").map(|path| {
+        Some(BodyNode::Workdir) => args.string(d, "an absolute directory").map(|path| {
             values::check_absolute_path(&path, d);
             ItemKind::Workdir(path)
         }),
-        "env" => {
+        Some(BodyNode::Env) => {
             let name = args.string(d, "the variable's name");
             let value = args.string(d, "the variable's value");
             match (name, value) {
@@ -184,7 +194,7 @@ fn decode_item(node: &KdlNode, stage_kind: StageKind, d: &mut Diagnostics) -> Op
                 _ => None,
             }
         }
-        "arg" => {
+        Some(BodyNode::Arg) => {
             let name = args.string(d, "the build argument's name");
             let default = args.opt_string(d);
             name.map(|name| {
@@ -192,7 +202,7 @@ fn decode_item(node: &KdlNode, stage_kind: StageKind, d: &mut Diagnostics) -> Op
                 ItemKind::Arg { name, default }
             })
         }
-        "label" => {
+        Some(BodyNode::Label) => {
             let key = args.string(d, "the label's key");
             let value = args.string(d, "the label's value");
             match (key, value) {
@@ -203,56 +213,66 @@ fn decode_item(node: &KdlNode, stage_kind: StageKind, d: &mut Diagnostics) -> Op
                 _ => None,
             }
         }
-        "expose" => {
+        Some(BodyNode::Expose) => {
             let ports = args.rest_ports(d);
             (!ports.is_empty()).then_some(ItemKind::Expose(ports))
         }
-        "user" => args
+        Some(BodyNode::User) => args
             .string(d, "a user, `user:group` or `uid:gid`")
             .map(|user| {
                 values::check_user(&user, d);
                 ItemKind::User(user)
             }),
-        "volume" => {
+        Some(BodyNode::Volume) => {
             let paths = args.rest_strings(d, "an absolute path", 1);
             for path in &paths {
                 values::check_absolute_path(path, d);
             }
             (!paths.is_empty()).then_some(ItemKind::Volume(paths))
         }
-        "healthcheck" => decode_healthcheck(node, &mut args, d).map(ItemKind::Healthcheck),
-        "shell" => {
+        Some(BodyNode::Healthcheck) => {
+            decode_healthcheck(node, &mut args, d).map(ItemKind::Healthcheck)
+        }
+        Some(BodyNode::Shell) => {
             let words = args.rest_strings(d, "the shell's argv, such as \"/bin/bash\" \"-c\"", 1);
             (!words.is_empty()).then_some(ItemKind::Shell(words))
         }
-        "stopsignal" => args.string(d, "a signal such as SIGTERM").map(|signal| {
+        Some(BodyNode::StopSignal) => args.string(d, "a signal such as SIGTERM").map(|signal| {
             values::check_signal(&signal, d);
             ItemKind::StopSignal(signal)
         }),
-        "entrypoint" => decode_command(node, &mut args, d, false).map(ItemKind::Entrypoint),
-        "cmd" => decode_command(node, &mut args, d, false).map(ItemKind::Cmd),
-        "run" => {
+        Some(BodyNode::Entrypoint) => {
+            decode_command(node, &mut args, d, false).map(ItemKind::Entrypoint)
+        }
+        Some(BodyNode::Cmd) => decode_command(node, &mut args, d, false).map(ItemKind::Cmd),
+        Some(BodyNode::Run) => {
             expect_no_children(node, d);
             decode_run(node, &mut args, d).map(ItemKind::Run)
         }
-        "copy" => decode_copy(node, &mut args, d).map(ItemKind::Copy),
-        "add" => decode_add(node, &mut args, d).map(ItemKind::Add),
+        Some(BodyNode::Copy) => decode_copy(node, &mut args, d).map(ItemKind::Copy),
+        Some(BodyNode::Add) => decode_add(node, &mut args, d).map(ItemKind::Add),
+        // Not a body node, or `tag` in a stage (`decode_stage` reads `from`,
+        // `platform`, `artifact` and an image's `tag` itself).
         _ => {
             let (candidates, place): (Vec<&str>, String) = match stage_kind {
-                StageKind::Image => (BODY_NODES.to_vec(), "in an image".into()),
+                StageKind::Image => (BodyNode::names().collect(), "in an image".into()),
                 StageKind::Stage => (
-                    BODY_NODES.iter().copied().filter(|n| *n != "tag").collect(),
+                    BodyNode::ALL
+                        .iter()
+                        .filter(|n| **n != BodyNode::Tag)
+                        .map(|n| n.name())
+                        .collect(),
                     "in a stage".into(),
                 ),
             };
-            if keyword == "tag" {
+            if keyword == Some(BodyNode::Tag) {
                 d.push(
                     Diagnostic::error(Code::UnknownNode, "`tag` is only for images")
                         .primary(node.name().span(), "a builder stage is never tagged")
                         .help("declare it with `image` instead of `stage` to make it an image"),
                 );
             } else {
-                unknown_node(d, node, &place, &candidates);
+                unknown_node(d, node, &place, candidates.into_iter());
             }
             return None;
         }

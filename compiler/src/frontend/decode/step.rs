@@ -1,7 +1,7 @@
 //! A `step` node: its inputs, commands, mounts and what it writes.
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::base::keywords::STEP_NODES;
+use crate::base::keywords::StepNode;
 use crate::frontend::ast::*;
 use crate::frontend::entries::*;
 use crate::frontend::values;
@@ -25,8 +25,8 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
     for child in children {
         expect_no_children(child, d);
         let mut args = NodeArgs::new(child, d);
-        match child.name().value() {
-            "input" => {
+        match StepNode::parse(child.name().value()) {
+            Some(StepNode::Input) => {
                 let paths = args.rest_strings(d, "a context path", 1);
                 let to = args.prop_string(d, "to");
                 if let Some(to) = &to {
@@ -42,38 +42,33 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                     });
                 }
             }
-            "run" => step.runs.extend(decode_run(child, &mut args, d)),
+            Some(StepNode::Run) => step.runs.extend(decode_run(child, &mut args, d)),
             // Declarations for the layer-order optimizer (spec/cache.md).
-            "writes" | "reads" => {
+            Some(kind @ (StepNode::Writes | StepNode::Reads)) => {
                 let paths = args.rest_strings(d, "an image path", 1);
                 for path in &paths {
                     values::check_destination(path, d);
                 }
-                match child.name().value() {
-                    "writes" => step.order.writes.extend(paths),
+                match kind {
+                    StepNode::Writes => step.order.writes.extend(paths),
                     _ => step.order.reads.extend(paths),
                 }
             }
-            "cost" => step.order.cost = args.int::<u32>(d, "the cost in seconds"),
-            "cache" => {
+            Some(StepNode::Cost) => step.order.cost = args.int::<u32>(d, "the cost in seconds"),
+            Some(StepNode::Cache) => {
                 let targets = args.rest_strings(d, "an absolute directory to cache", 1);
                 let id = args.prop_string(d, "id");
                 let sharing = args.prop_string(d, "sharing").and_then(|s| {
-                    let value = match s.value.as_str() {
-                        "shared" => Sharing::Shared,
-                        "private" => Sharing::Private,
-                        "locked" => Sharing::Locked,
-                        _ => {
-                            d.push(
-                                Diagnostic::error(
-                                    Code::InvalidValue,
-                                    format!("unknown cache sharing `{}`", s.value),
-                                )
-                                .primary(s.span, "not a sharing mode")
-                                .help("the sharing modes are: shared, private, locked"),
-                            );
-                            return None;
-                        }
+                    let Some(value) = Sharing::parse(&s.value) else {
+                        d.push(
+                            Diagnostic::error(
+                                Code::InvalidValue,
+                                format!("unknown cache sharing `{}`", s.value),
+                            )
+                            .primary(s.span, "not a sharing mode")
+                            .help(format!("the sharing modes are: {}", Sharing::listed())),
+                        );
+                        return None;
                     };
                     Some(Spanned::new(value, s.span))
                 });
@@ -103,7 +98,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                     });
                 }
             }
-            "secret" => {
+            Some(StepNode::Secret) => {
                 let id = args.string(d, "the secret's id");
                 let target = args.prop_string(d, "target");
                 let required = args.prop_bool(d, "required");
@@ -123,7 +118,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                     });
                 }
             }
-            "bind" => {
+            Some(StepNode::Bind) => {
                 let source = args.string(d, "the path to bind");
                 let target = args.prop_string(d, "target");
                 let from_stage = args.prop_string(d, "stage");
@@ -154,7 +149,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                     });
                 }
             }
-            "tmpfs" => {
+            Some(StepNode::Tmpfs) => {
                 let target = args.string(d, "an absolute directory");
                 let size = args.prop_int::<u64>(d, "size");
                 if let Some(target) = target {
@@ -166,7 +161,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                     });
                 }
             }
-            "ssh" => {
+            Some(StepNode::Ssh) => {
                 let id = args.prop_string(d, "id");
                 let required = args.prop_bool(d, "required");
                 if let Some(id) = &id {
@@ -177,8 +172,8 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                     span: child.span(),
                 });
             }
-            _ => {
-                unknown_node(d, child, "in a step", STEP_NODES);
+            None => {
+                unknown_node(d, child, "in a step", StepNode::names());
                 continue;
             }
         }
@@ -252,18 +247,13 @@ pub(super) fn decode_run(
     let words = args.rest_strings(d, "the command to run", 1);
     let exec = args.prop_bool(d, "exec").is_some_and(|b| b.value);
     let network = args.prop_string(d, "network").and_then(|n| {
-        let value = match n.value.as_str() {
-            "default" => Network::Default,
-            "none" => Network::None,
-            "host" => Network::Host,
-            _ => {
-                d.push(
-                    Diagnostic::error(Code::InvalidValue, format!("unknown network `{}`", n.value))
-                        .primary(n.span, "not a network mode")
-                        .help("the network modes are: default, none, host"),
-                );
-                return None;
-            }
+        let Some(value) = Network::parse(&n.value) else {
+            d.push(
+                Diagnostic::error(Code::InvalidValue, format!("unknown network `{}`", n.value))
+                    .primary(n.span, "not a network mode")
+                    .help(format!("the network modes are: {}", Network::listed())),
+            );
+            return None;
         };
         Some(Spanned::new(value, n.span))
     });

@@ -1,7 +1,8 @@
 //! Parameter references in a template body, `when` conditions, and the
 //! checks a template gets once, where it is defined.
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::base::keywords::{BodyNode, TemplateNode};
 use crate::frontend::ast::Spanned;
 use crate::frontend::entries::{self, NodeArgs};
 use crate::frontend::template::decode::{convert, expected};
@@ -78,9 +79,10 @@ pub(crate) fn takes_scripts(node: &KdlNode) -> bool {
             .find(|e| e.name().is_some_and(|n| n.value() == key))
             .is_some_and(|e| e.value() == &KdlValue::Bool(true))
     };
-    match node.name().value() {
-        "run" => !flag("exec"),
-        "cmd" | "entrypoint" | "healthcheck" => flag("shell"),
+    // A step's `run` is spelled as a body's.
+    match BodyNode::parse(node.name().value()) {
+        Some(BodyNode::Run) => !flag("exec"),
+        Some(BodyNode::Cmd | BodyNode::Entrypoint | BodyNode::Healthcheck) => flag("shell"),
         _ => false,
     }
 }
@@ -162,24 +164,20 @@ pub(crate) fn unknown_reference(
     span: Span,
     params: &BTreeMap<&str, &ParamDecl>,
 ) -> Diagnostic {
-    let diag = Diagnostic::error(
+    let names = params.keys().copied().chain(["image"]);
+    Diagnostic::error(
         Code::UnknownParameter,
         format!("the template has no parameter `{name}`"),
     )
-    .primary(span, "not a parameter");
-    let names = params.keys().copied().chain(["image"]);
-    match did_you_mean(name, names) {
-        Some(near) => diag.help(format!("did you mean `{near}`?")),
-        None => diag.help(format!(
+    .primary(span, "not a parameter")
+    .suggest(
+        name,
+        names.clone(),
+        format!(
             "declare it with `param \"{name}\"`; the parameters are: {}",
-            params
-                .keys()
-                .copied()
-                .chain(["image"])
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+            names.collect::<Vec<_>>().join(", ")
+        ),
+    )
 }
 
 /// Checks a template's body where it is defined: every reference names a
@@ -194,26 +192,26 @@ pub(crate) fn check_body(template: &TemplateDecl, d: &mut Diagnostics) {
         .collect();
     for lock in &template.locks {
         let target = lock.target.value.as_str();
-        let lockable = crate::base::keywords::BODY_NODES.contains(&target)
-            && target != "from"
-            && target != "artifact";
+        let lockable = BodyNode::parse(target).is_some_and(BodyNode::lockable);
         if !lockable && !params.contains_key(target) {
-            let mut diag = Diagnostic::error(
-                Code::UnknownParameter,
-                format!("`lock` names no parameter and no node `{target}`"),
-            )
-            .primary(lock.target.span, "nothing to lock");
             let candidates = params.keys().copied().chain(
-                crate::base::keywords::BODY_NODES
+                BodyNode::ALL
                     .iter()
-                    .copied()
-                    .filter(|n| *n != "from" && *n != "artifact"),
+                    .filter(|n| n.lockable())
+                    .map(|n| n.name()),
             );
-            diag = match did_you_mean(target, candidates) {
-                Some(near) => diag.help(format!("did you mean `{near}`?")),
-                None => diag.help("lock a parameter of the template, or a node a use could add, such as `user` or `label`"),
-            };
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    Code::UnknownParameter,
+                    format!("`lock` names no parameter and no node `{target}`"),
+                )
+                .primary(lock.target.span, "nothing to lock")
+                .suggest(
+                    target,
+                    candidates,
+                    "lock a parameter of the template, or a node a use could add, such as `user` or `label`",
+                ),
+            );
         }
     }
     check_nodes(&template.body, &params, Place::Top, d);
@@ -234,8 +232,8 @@ fn check_nodes(
     d: &mut Diagnostics,
 ) {
     for node in nodes {
-        let keyword = node.name().value();
-        if keyword == "when" {
+        let keyword = TemplateNode::parse(node.name().value());
+        if keyword == Some(TemplateNode::When) {
             condition(node, Some(params), d);
             if let Some(children) = node.children() {
                 check_nodes(children.nodes(), params, place, d);
@@ -244,7 +242,7 @@ fn check_nodes(
         }
         if place == Place::Top {
             match keyword {
-                "stage" => {
+                Some(TemplateNode::Stage) => {
                     let name = node.entries().iter().find(|e| e.name().is_none());
                     if let Some(KdlValue::String(s)) = name.map(KdlEntry::value)
                         && s.contains("{{")
@@ -259,7 +257,7 @@ fn check_nodes(
                         );
                     }
                 }
-                "image" => {
+                Some(TemplateNode::Image) => {
                     if let Some(named) = node.entries().iter().find(|e| e.name().is_none()) {
                         d.push(
                             Diagnostic::error(
@@ -274,7 +272,7 @@ fn check_nodes(
                     }
                 }
                 _ => {
-                    entries::unknown_node(d, node, "in a template", TEMPLATE_NODES);
+                    entries::unknown_node(d, node, "in a template", TemplateNode::names());
                     continue;
                 }
             }

@@ -1,6 +1,7 @@
 //! Template, include and use nodes, decoded; parameter values converted to their type.
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::base::keywords::TemplateNode;
 use crate::frontend::ast::Spanned;
 use crate::frontend::entries::{self, NodeArgs};
 use crate::frontend::template::types::*;
@@ -78,8 +79,8 @@ pub(crate) fn decode_template(node: &KdlNode, d: &mut Diagnostics) -> Option<Tem
         span: node.span(),
     };
     for child in children {
-        match child.name().value() {
-            "param" => {
+        match TemplateNode::parse(child.name().value()) {
+            Some(TemplateNode::Param) => {
                 let Some(param) = decode_param(child, d) else {
                     continue;
                 };
@@ -100,9 +101,11 @@ pub(crate) fn decode_template(node: &KdlNode, d: &mut Diagnostics) -> Option<Tem
                 }
                 template.params.push(param);
             }
-            "lock" => template.locks.extend(decode_lock(child, d)),
-            "stage" | "image" | "when" => template.body.push(child.clone()),
-            _ => entries::unknown_node(d, child, "in a template", TEMPLATE_NODES),
+            Some(TemplateNode::Lock) => template.locks.extend(decode_lock(child, d)),
+            Some(TemplateNode::Stage | TemplateNode::Image | TemplateNode::When) => {
+                template.body.push(child.clone())
+            }
+            None => entries::unknown_node(d, child, "in a template", TemplateNode::names()),
         }
     }
     if count_images(&template.body) == 0 {
@@ -121,9 +124,9 @@ pub(crate) fn decode_template(node: &KdlNode, d: &mut Diagnostics) -> Option<Tem
 fn count_images(nodes: &[KdlNode]) -> usize {
     nodes
         .iter()
-        .map(|n| match n.name().value() {
-            "image" => 1,
-            "when" => n.children().map_or(0, |c| count_images(c.nodes())),
+        .map(|n| match TemplateNode::parse(n.name().value()) {
+            Some(TemplateNode::Image) => 1,
+            Some(TemplateNode::When) => n.children().map_or(0, |c| count_images(c.nodes())),
             _ => 0,
         })
         .sum()
@@ -153,23 +156,21 @@ fn decode_param(node: &KdlNode, d: &mut Diagnostics) -> Option<ParamDecl> {
     }
     let ty = match ty {
         None => ParamType::String,
-        Some(ty) => match ParamType::ALL.iter().find(|(k, _)| *k == ty.value) {
-            Some((_, t)) => *t,
+        Some(ty) => match ParamType::parse(&ty.value) {
+            Some(t) => t,
             None => {
-                let names = ParamType::ALL.iter().map(|(k, _)| *k);
-                let mut diag = Diagnostic::error(
-                    Code::InvalidValue,
-                    format!("unknown parameter type `{}`", ty.value),
-                )
-                .primary(ty.span, "not a parameter type");
-                diag = match did_you_mean(&ty.value, names.clone()) {
-                    Some(near) => diag.help(format!("did you mean `{near}`?")),
-                    None => diag.help(format!(
-                        "the types are: {}",
-                        names.collect::<Vec<_>>().join(", ")
-                    )),
-                };
-                d.push(diag);
+                d.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("unknown parameter type `{}`", ty.value),
+                    )
+                    .primary(ty.span, "not a parameter type")
+                    .suggest(
+                        &ty.value,
+                        ParamType::names(),
+                        format!("the types are: {}", ParamType::listed()),
+                    ),
+                );
                 return None;
             }
         },
@@ -249,7 +250,7 @@ fn decode_lock(node: &KdlNode, d: &mut Diagnostics) -> Option<LockDecl> {
 }
 
 /// What a parameter accepts, for help texts.
-pub fn expected(param: &ParamDecl) -> String {
+pub(crate) fn expected(param: &ParamDecl) -> String {
     match param.ty {
         ParamType::String => "write a string: \"...\"".to_owned(),
         ParamType::Integer => "write an integer, such as 8080".to_owned(),
@@ -262,7 +263,7 @@ pub fn expected(param: &ParamDecl) -> String {
 }
 
 /// A KDL value as a value of the parameter; the error says what it is instead.
-pub fn convert(value: &KdlValue, param: &ParamDecl) -> Result<Value, String> {
+pub(crate) fn convert(value: &KdlValue, param: &ParamDecl) -> Result<Value, String> {
     let kind = match value {
         KdlValue::String(_) => "a string",
         KdlValue::Integer(_) => "an integer",
@@ -283,6 +284,6 @@ pub fn convert(value: &KdlValue, param: &ParamDecl) -> Result<Value, String> {
         }
         (ParamType::OneOf, KdlValue::String(s)) => Err(format!("`{s}`, not one of its values")),
         (ParamType::Integer, _) => Err(format!("{kind}, not an integer")),
-        (ty, _) => Err(format!("{kind}, not a {}", ty.keyword())),
+        (ty, _) => Err(format!("{kind}, not a {}", ty.name())),
     }
 }

@@ -13,5 +13,5 @@ pub(crate) mod decode;
 pub(crate) mod types;
 
 pub(crate) use check::*;
-pub use decode::*;
+pub(crate) use decode::*;
 pub use types::*;

@@ -1,14 +1,13 @@
 //! The template constructs: definitions, parameters, locks, includes and uses.
 
 use crate::base::diagnostic::Span;
+pub use crate::base::keywords::ParamType;
 use crate::frontend::ast::Spanned;
 use kdl::{KdlDocument, KdlNode, KdlValue};
 
 /// Parameter names a template may not declare: `template` selects the
 /// template at a use, `image` is the name of the image being made.
 pub const RESERVED_PARAMETERS: &[&str] = &["template", "image"];
-
-pub(crate) const TEMPLATE_NODES: &[&str] = &["param", "lock", "stage", "image", "when"];
 
 /// A `template "name" { ... }` definition.
 #[derive(Clone, Debug)]
@@ -40,35 +39,6 @@ pub struct ParamDecl {
     /// For `one-of`: the allowed values, in written order.
     pub choices: Vec<String>,
     pub span: Span,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamType {
-    String,
-    Integer,
-    Boolean,
-    /// Strings. Written as one string of whitespace-separated items.
-    List,
-    /// One string out of `choices`.
-    OneOf,
-}
-
-impl ParamType {
-    pub const ALL: &'static [(&'static str, ParamType)] = &[
-        ("string", ParamType::String),
-        ("integer", ParamType::Integer),
-        ("boolean", ParamType::Boolean),
-        ("list", ParamType::List),
-        ("one-of", ParamType::OneOf),
-    ];
-
-    pub fn keyword(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, t)| *t == self)
-            .map(|(k, _)| *k)
-            .expect("every type has a keyword")
-    }
 }
 
 /// A parameter's value.

@@ -1,20 +1,22 @@
-//! The fast KDL parser (`stowplan::syntax::fastkdl`) against the kdl crate's own
-//! `KdlDocument::parse_v2`, the reference: on every KDL file in the
-//! repository, on kdl-rs's compliance inputs (read from the kdl crate's own
-//! packaged source, where cargo unpacked it) and on random documents.
-//! Whatever the fast parser accepts must be exactly what kdl builds in
-//! everything decode reads (names, type annotations, entries, values,
-//! children, every span); whatever kdl rejects, it must reject too.
-
-mod common;
-#[path = "../compiler/src/testkit/generate.rs"]
-mod generate;
+//! The fast parser against the kdl crate's own `KdlDocument::parse_v2`, the
+//! reference: on every KDL file in the repository, on kdl-rs's compliance
+//! inputs (read from the kdl crate's own packaged source, where cargo
+//! unpacked it) and on random documents. Whatever the fast parser accepts
+//! must be exactly what kdl builds in everything decode reads (names, type
+//! annotations, entries, values, children, every span); whatever kdl
+//! rejects, it must reject too. That decoding from it gives what decoding
+//! kdl's document gives is checked beside the decoder (`decode/tests.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use kdl::{KdlDocument, KdlEntry, KdlIdentifier, KdlNode};
 use proptest::prelude::*;
+
+use super::*;
+use crate::testkit::generate::generate;
+use crate::testkit::root;
+use crate::testkit::specs::{kdl_files, repository_specs};
 
 fn span(s: miette::SourceSpan) -> (usize, usize) {
     (s.offset(), s.len())
@@ -133,7 +135,7 @@ enum Outcome {
 
 /// Checks the fast parser against kdl on `text`.
 fn compare(text: &str) -> Result<Outcome, String> {
-    let fast = stowplan::syntax::fastkdl::parse(text);
+    let fast = parse(text);
     match (KdlDocument::parse_v2(text), fast) {
         (Ok(reference), Some(fast)) => same_doc("", &fast, &reference).map(|()| Outcome::Fast),
         (Ok(_), None) => Ok(Outcome::Fallback),
@@ -142,41 +144,6 @@ fn compare(text: &str) -> Result<Outcome, String> {
             "kdl rejects it ({e:?}), the fast parser accepts it"
         )),
     }
-}
-
-fn kdl_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            kdl_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "kdl") {
-            out.push(path);
-        }
-    }
-}
-
-/// Every ```kdl block of a markdown file.
-fn kdl_blocks(markdown: &str) -> Vec<String> {
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in markdown.lines() {
-        match &mut current {
-            None if line.trim_start().starts_with("```kdl") => current = Some(String::new()),
-            Some(block) if line.trim_start().starts_with("```") => {
-                blocks.push(std::mem::take(block));
-                current = None;
-            }
-            Some(block) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            None => {}
-        }
-    }
-    blocks
 }
 
 fn check_all(inputs: &[(String, String)]) -> (usize, usize, usize) {
@@ -199,113 +166,21 @@ fn check_all(inputs: &[(String, String)]) -> (usize, usize, usize) {
     (fast, fallback, rejected)
 }
 
-/// A Debug rendering with every `format: Some(..)` and `repr: Some(..)`
-/// (kdl's formatting, which the fast parser does not keep) made `None`.
-fn without_formatting(debug: &str) -> String {
-    let mut out = String::with_capacity(debug.len());
-    let mut rest = debug;
-    loop {
-        let next = ["format: Some(", "repr: Some("]
-            .iter()
-            .filter_map(|p| rest.find(p).map(|i| (i, *p)))
-            .min();
-        let Some((at, pattern)) = next else {
-            out.push_str(rest);
-            return out;
-        };
-        out.push_str(&rest[..at]);
-        out.push_str(&pattern[..pattern.len() - "Some(".len()]);
-        out.push_str("None");
-        // Skip to the matching parenthesis, outside string literals.
-        let (mut depth, mut in_string, mut escaped) = (1, false, false);
-        let body = &rest[at + pattern.len()..];
-        let mut end = body.len();
-        for (i, c) in body.char_indices() {
-            match (in_string, escaped, c) {
-                (true, true, _) => escaped = false,
-                (true, false, '\\') => escaped = true,
-                (true, false, '"') => in_string = false,
-                (false, _, '"') => in_string = true,
-                (false, _, '(') => depth += 1,
-                (false, _, ')') => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        rest = &body[end..];
-    }
-}
-
 #[test]
 fn every_kdl_file_in_the_repository() {
-    let root = common::root();
-    let mut files = Vec::new();
-    for dir in ["tests", "examples", "runtime-presets", "benchmarks"] {
-        kdl_files(&root.join(dir), &mut files);
-    }
-    files.sort();
-    let mut inputs = Vec::new();
-    let mut ours = Vec::new();
-    for path in &files {
-        let text = std::fs::read_to_string(path).unwrap();
-        let name = path.strip_prefix(&root).unwrap().display().to_string();
-        ours.push((name.clone(), text.clone()));
-        inputs.push((name, text));
-    }
-    for doc in ["README.md", "ARCHITECTURE.md"]
-        .iter()
-        .map(|d| root.join(d))
-        .chain(
-            std::fs::read_dir(root.join("spec"))
-                .unwrap()
-                .map(|e| e.unwrap().path()),
-        )
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-    {
-        let markdown = std::fs::read_to_string(&doc).unwrap_or_default();
-        for (i, block) in kdl_blocks(&markdown).into_iter().enumerate() {
-            let name = format!("{} block {i}", doc.strip_prefix(&root).unwrap().display());
-            ours.push((name.clone(), block.clone()));
-            inputs.push((name, block));
-        }
-    }
+    let ours = repository_specs();
     assert!(ours.len() > 80, "found only {} specs", ours.len());
-    check_all(&inputs);
+    check_all(&ours);
     // Our own valid specs all take the fast path.
     let declined: Vec<&str> = ours
         .iter()
-        .filter(|(_, text)| {
-            KdlDocument::parse_v2(text).is_ok() && stowplan::syntax::fastkdl::parse(text).is_none()
-        })
+        .filter(|(_, text)| KdlDocument::parse_v2(text).is_ok() && parse(text).is_none())
         .map(|(name, _)| name.as_str())
         .collect();
     assert!(
         declined.is_empty(),
         "valid specs the fast parser declines: {declined:?}"
     );
-    // Decoding node by node from the fast parser gives the same AST and
-    // the same diagnostics as decoding kdl's whole document.
-    for (name, text) in &ours {
-        let (fast_ast, fast_d) = stowplan::frontend::decode::decode(text);
-        let (kdl_ast, kdl_d) = stowplan::frontend::decode::decode_with_kdl(text);
-        // A template use keeps its block as KDL nodes; the fast parser
-        // keeps no formatting, which is all that may differ there.
-        assert_eq!(
-            without_formatting(&format!("{fast_ast:?}")),
-            without_formatting(&format!("{kdl_ast:?}")),
-            "{name}: AST"
-        );
-        assert_eq!(
-            format!("{:?}", fast_d.into_sorted()),
-            format!("{:?}", kdl_d.into_sorted()),
-            "{name}: diagnostics"
-        );
-    }
 }
 
 /// `tests/test_cases/input/` of the kdl crate that this build uses, found
@@ -323,7 +198,7 @@ fn kdl_compliance_inputs() -> PathBuf {
     let out = std::process::Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
         .args(["--filter-platform", &host])
-        .current_dir(common::root())
+        .current_dir(root())
         .output()
         .expect("run cargo metadata");
     assert!(
@@ -443,11 +318,11 @@ fn edge_cases() {
 
 #[test]
 fn the_benchmark_spec_takes_the_fast_path() {
-    let small = generate::generate(50);
+    let small = generate(50);
     assert_eq!(compare(&small), Ok(Outcome::Fast));
-    let large = generate::generate(5_000);
+    let large = generate(5_000);
     assert!(large.len() > 3_000_000);
-    assert!(stowplan::syntax::fastkdl::parse(&large).is_some());
+    assert!(parse(&large).is_some());
 }
 
 // ---- random documents ----------------------------------------------------
@@ -676,6 +551,5 @@ proptest! {
         if let Err(e) = compare(&text) {
             prop_assert!(false, "{text:?}: {e}");
         }
-        let _ = stowplan::frontend::decode::decode(&text);
     }
 }

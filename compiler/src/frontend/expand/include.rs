@@ -1,0 +1,137 @@
+//! `include`: files of templates, read relative to the file that names
+//! them, each once, refusing cycles.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::base::source::SourceFile;
+use crate::frontend::decode;
+use crate::frontend::expand::home::{Defined, Home};
+use crate::frontend::template;
+
+/// Reads `include`d files of templates, each once, refusing cycles.
+pub(super) struct Loader<'a> {
+    dir: Option<&'a Path>,
+    /// Canonical paths of the files being read, outermost first.
+    stack: Vec<PathBuf>,
+    seen: BTreeSet<PathBuf>,
+    /// Whether an include could not be read.
+    pub(super) failed: bool,
+}
+
+impl<'a> Loader<'a> {
+    pub(super) fn new(dir: Option<&'a Path>) -> Self {
+        Loader {
+            dir,
+            stack: Vec::new(),
+            seen: BTreeSet::new(),
+            failed: false,
+        }
+    }
+
+    pub(super) fn load(
+        &mut self,
+        includes: &[template::IncludeDecl],
+        from: Option<&SourceFile>,
+        from_path: &Path,
+        defined: &mut Vec<Defined>,
+        d: &mut Diagnostics,
+    ) {
+        for include in includes {
+            if let Err(failure) = self.load_one(include, from_path, defined, d) {
+                self.failed = true;
+                let diag = Diagnostic::error(Code::Include, failure.message)
+                    .primary(include.path.span, failure.label)
+                    .help(failure.help);
+                d.push(match from {
+                    Some(source) => diag.with_source(&source.named),
+                    None => diag,
+                });
+            }
+        }
+    }
+
+    fn load_one(
+        &mut self,
+        include: &template::IncludeDecl,
+        from_path: &Path,
+        defined: &mut Vec<Defined>,
+        d: &mut Diagnostics,
+    ) -> Result<(), Failure> {
+        let written = Path::new(&include.path.value);
+        let Some(dir) = self.dir else {
+            return Err(Failure {
+                message: format!(
+                    "cannot include `{}`: no directory to read it from",
+                    include.path.value
+                ),
+                label: "not read",
+                help: "includes are read relative to the spec's folder; pass the build context (Options::context) when calling the library",
+            });
+        };
+        if written.is_absolute() || include.path.value.is_empty() {
+            return Err(Failure {
+                message: format!("`{}` is not a relative path", include.path.value),
+                label: "not relative",
+                help: "write the path relative to the spec's folder, so the spec builds the same on every machine",
+            });
+        }
+        let relative = from_path.parent().unwrap_or(Path::new("")).join(written);
+        let full = dir.join(&relative);
+        let text = std::fs::read_to_string(&full).map_err(|e| Failure {
+            message: format!("cannot read `{}`: {e}", relative.display()),
+            label: "not read",
+            help: "the path is relative to the folder of the file that includes it",
+        })?;
+        let canonical = full.canonicalize().unwrap_or(full.clone());
+        if self.stack.contains(&canonical) {
+            return Err(Failure {
+                message: format!("`{}` includes itself", relative.display()),
+                label: "an include cycle",
+                help: "remove one of the includes; a file of templates is read once",
+            });
+        }
+        if !self.seen.insert(canonical.clone()) {
+            return Ok(());
+        }
+        let source = SourceFile::new(relative.display().to_string(), text);
+        let (included, found) = decode::decode(source.text());
+        for diag in found {
+            d.push(diag.with_source(&source.named));
+        }
+        let not_templates = included
+            .stages
+            .iter()
+            .map(|s| s.span)
+            .chain(included.outputs.iter().map(|o| o.span))
+            .chain(included.uses.iter().map(|u| u.span))
+            .min_by_key(|s| s.offset());
+        if let Some(span) = not_templates {
+            d.push(
+                Diagnostic::error(
+                    Code::Include,
+                    format!("`{}` holds more than templates", relative.display()),
+                )
+                .primary(span, "not a template")
+                .help("an included file holds only `template`s and `include`s; declare stages, images and outputs in the spec")
+                .with_source(&source.named),
+            );
+        }
+        self.stack.push(canonical);
+        self.load(&included.includes, Some(&source), &relative, defined, d);
+        self.stack.pop();
+        defined.extend(included.templates.into_iter().map(|decl| Defined {
+            decl,
+            home: Home::File(source.clone()),
+        }));
+        Ok(())
+    }
+}
+
+/// Why an `include` could not be read.
+struct Failure {
+    message: String,
+    label: &'static str,
+    help: &'static str,
+}

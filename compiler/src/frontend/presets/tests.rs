@@ -1,0 +1,179 @@
+//! The built-in presets: every preset compiles cleanly for every
+//! combination of its choices (flow rules, hadolint, BuildKit's parser),
+//! its expansions are snapshotted, its bases are pinned and its image runs
+//! as a non-root user, and its parameters are documented with defaults of
+//! their type. The `presets` and `init` commands are `tests/presets.rs`;
+//! the template diagnostics are `tests/cases/err_template_*.kdl`.
+
+use super::*;
+use crate::driver::{self, Options};
+use crate::frontend::template::Value;
+use crate::plan::ir::{self as plan, Instruction};
+use crate::plan::lower::Selection;
+use crate::testkit;
+
+/// Every combination of a preset's boolean and one-of parameters, as the
+/// properties of a use; required parameters get a placeholder.
+fn combinations(preset: &Preset) -> Vec<String> {
+    let (template, _) = load(preset).expect("preset decodes");
+    let mut uses = vec![String::new()];
+    for param in &template.params {
+        let choices: Vec<String> = match param.ty {
+            ParamType::Boolean => vec!["#false".into(), "#true".into()],
+            ParamType::OneOf => param.choices.iter().map(|c| format!("{c:?}")).collect(),
+            _ if param.default.is_none() => vec![match param.name.value.as_str() {
+                "main-class" => "\"com.example.Main\"".to_owned(),
+                _ => "\"app\"".to_owned(),
+            }],
+            _ => continue,
+        };
+        uses = uses
+            .iter()
+            .flat_map(|u| {
+                choices
+                    .iter()
+                    .map(move |c| format!("{u} {}={c}", param.name.value))
+            })
+            .collect();
+    }
+    uses.into_iter()
+        // A cgo binary on an image without glibc is refused by design
+        // (tests/cases/err_preset_cgo_static.kdl).
+        .filter(|props| {
+            !props.contains("cgo=#true") || props.contains("runtime=\"distroless-base\"")
+        })
+        .map(|props| format!("image \"app\" template=\"{}\"{props}", preset.name))
+        .collect()
+}
+
+fn compile(spec_line: &str) -> (String, plan::Plan) {
+    let text = format!("stowplan 1\n{spec_line}\n");
+    let source = SourceFile::new("stowplan.kdl", text);
+    let options = Options::default();
+    let done = driver::compile_dockerfile(&source, &options)
+        .unwrap_or_else(|d| panic!("{spec_line}\n{}", testkit::render_all(&d)));
+    assert!(
+        done.warnings.is_empty(),
+        "{spec_line} warns:\n{}",
+        testkit::render_all(&done.warnings)
+    );
+    let checked = driver::check(&source, &options).expect("checked above");
+    let plan = driver::plan(&source, &checked.output, &Selection::All);
+    (done.output, plan)
+}
+
+/// The Dockerfile without its header, which names the spec file.
+fn body(dockerfile: &str) -> &str {
+    dockerfile.split_once("\n\n").map_or(dockerfile, |(_, b)| b)
+}
+
+/// Asserts `snapshot` against `tests/snapshots/presets__NAME.snap`, where
+/// the suite kept the presets' snapshots before it moved here.
+fn assert_snapshot(name: &str, snapshot: &str) {
+    insta::with_settings!({
+        snapshot_path => testkit::root().join("tests/snapshots"),
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!(format!("presets__{name}"), snapshot);
+    });
+}
+
+#[test]
+fn every_combination_compiles_cleanly_and_is_snapshotted() {
+    for preset in PRESETS {
+        let mut snapshot = String::new();
+        for use_ in combinations(preset) {
+            let (dockerfile, _) = compile(&use_);
+            snapshot.push_str(&format!("==== {use_}\n{}\n", body(&dockerfile)));
+        }
+        assert_snapshot(&format!("preset_{}", preset.name), &snapshot);
+    }
+}
+
+#[test]
+fn every_combination_passes_hadolint_and_reads_back() {
+    if !testkit::oracle_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut plans = Vec::new();
+    for preset in PRESETS {
+        for (i, use_) in combinations(preset).into_iter().enumerate() {
+            let (dockerfile, plan) = compile(&use_);
+            let file = dir
+                .path()
+                .join(format!("{}-{i:02}.Dockerfile", preset.name));
+            std::fs::write(&file, dockerfile).unwrap();
+            files.push(file);
+            plans.push((use_, plan));
+        }
+    }
+    for file in &files {
+        let findings = testkit::hadolint(file);
+        assert!(findings.trim().is_empty(), "hadolint:\n{findings}");
+    }
+    let parsed = testkit::parse_with_buildkit(&files);
+    assert_eq!(parsed.len(), plans.len());
+    for ((use_, plan), doc) in plans.iter().zip(&parsed) {
+        testkit::assert_reads_back(plan, doc, use_);
+    }
+}
+
+#[test]
+fn presets_pin_their_bases_and_run_as_non_root() {
+    for preset in PRESETS {
+        for use_ in combinations(preset) {
+            let (_, plan) = compile(&use_);
+            for stage in &plan.stages {
+                if let plan::Base::Image(image) = &stage.base {
+                    let (name, tag) = image.rsplit_once(':').unwrap_or((image, ""));
+                    // Distroless publishes no version tags: its name pins
+                    // the Debian release (spec/presets.md).
+                    let pinned = tag.chars().any(|c| c.is_ascii_digit())
+                        || (name.starts_with("gcr.io/distroless/") && name.ends_with("-debian12"));
+                    assert!(pinned, "{use_}: `{image}` is not pinned to a version");
+                }
+            }
+            let image = plan.stages.last().expect("an image");
+            let user = image
+                .instructions
+                .iter()
+                .rev()
+                .find_map(|i| match &i.value {
+                    Instruction::User(user) => Some(user.as_str()),
+                    _ => None,
+                });
+            assert!(
+                user.is_some_and(|u| !u.starts_with("0") && !u.starts_with("root")),
+                "{use_}: the image does not run as a non-root user ({user:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_preset_declares_docs_and_defaults_of_its_type() {
+    for preset in PRESETS {
+        let (template, _) = load(preset).expect("preset decodes");
+        assert!(template.doc.is_some(), "{} has no doc", preset.name);
+        for param in &template.params {
+            assert!(
+                param.doc.is_some(),
+                "{}: parameter `{}` has no doc",
+                preset.name,
+                param.name.value
+            );
+            if let Some(default) = &param.default {
+                let fits = matches!(
+                    (&default.value, param.ty),
+                    (Value::String(_), ParamType::String | ParamType::OneOf)
+                        | (Value::Integer(_), ParamType::Integer)
+                        | (Value::Boolean(_), ParamType::Boolean)
+                        | (Value::List(_), ParamType::List)
+                );
+                assert!(fits, "{}: default of `{}`", preset.name, param.name.value);
+            }
+        }
+    }
+}
