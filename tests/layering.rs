@@ -113,7 +113,6 @@ fn phases_import_only_from_earlier_phases_and_files_never_cycle() {
     for file in &files {
         let from = module_of(&root, file);
         let folder = from.split("::").next().unwrap().to_owned();
-        let is_test = from.ends_with("::tests");
         let Some(from_rank) = rank(&folder) else {
             problems.push(format!("{from}: its folder is not a phase in LAYERS"));
             continue;
@@ -131,12 +130,11 @@ fn phases_import_only_from_earlier_phases_and_files_never_cycle() {
             }
         }
         for (line, path) in crate_paths(&text) {
+            // Test files were left out above: only they may use the kit.
             if path.first().is_some_and(|p| p == "testkit") {
-                if !is_test {
-                    problems.push(format!(
-                        "{from}:{line}: uses the test kit, which is for tests (a `tests.rs` beside the code)"
-                    ));
-                }
+                problems.push(format!(
+                    "{from}:{line}: uses the test kit, which is for tests (a `tests.rs` beside the code)"
+                ));
                 continue;
             }
             // The longest prefix of the path that is a module is the target;
@@ -154,7 +152,7 @@ fn phases_import_only_from_earlier_phases_and_files_never_cycle() {
             };
             let to_folder = target.split("::").next().unwrap();
             let to_rank = rank(to_folder).unwrap();
-            if !is_test && to_folder != folder && to_rank >= from_rank {
+            if to_folder != folder && to_rank >= from_rank {
                 problems.push(format!(
                     "{from}:{line}: imports `{target}`, but {folder} comes before {to_folder}"
                 ));
