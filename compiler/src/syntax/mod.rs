@@ -14,7 +14,8 @@ pub fn parse_with_kdl(text: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
     let mut d = Diagnostics::default();
     // The kdl crate parses recursively: refuse a depth that could overflow
     // the stack rather than crash.
-    if let Some(at) = too_deep(text) {
+    let nesting = nesting(text);
+    if let Some(at) = nesting.too_deep {
         d.push(
             Diagnostic::error(
                 Code::KdlSyntax,
@@ -22,6 +23,24 @@ pub fn parse_with_kdl(text: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
             )
             .primary(Span::from(at..at + 1), "nested too deep")
             .help("stowplan specs nest a few levels; look for a `{` or `/*` that is never closed"),
+        );
+        return Err(d.into_sorted());
+    }
+    // With a slashdash, the crate's time doubles with every nested block
+    // (kdl-rs issue 177: 132 bytes take 78 s). stowplan's own grammar
+    // nests far less, so such a document is refused before it is parsed.
+    if nesting.slashdash
+        && let Some(at) = nesting.too_deep_for_slashdash
+    {
+        d.push(
+            Diagnostic::error(
+                Code::KdlSyntax,
+                format!(
+                    "KDL syntax: more than {MAX_NESTING_WITH_SLASHDASH} nested `{{` in a document that uses `/-`"
+                ),
+            )
+            .primary(Span::from(at..at + 1), "nested too deep")
+            .help("stowplan specs nest a few levels; look for a `{` that is never closed, or a `/-` before one"),
         );
         return Err(d.into_sorted());
     }
@@ -58,12 +77,29 @@ pub fn parse_with_kdl(text: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
 /// to parse a document; the binary's stack holds that many levels.
 const MAX_NESTING: usize = 1000;
 
-/// Where the nesting of `{` and `/*` first passes [`MAX_NESTING`]. It
-/// reads the document the way KDL does: a `{` or `}` inside a string or a
-/// comment does not count (a line of `a{//}` opens a block and comments
-/// out its close), and block comments nest. Only consulted when the fast
-/// parser declined.
-fn too_deep(text: &str) -> Option<usize> {
+/// How deep blocks nest before the kdl crate may see a document with a
+/// slashdash: the deepest spec in this repository (a preset) nests 8.
+const MAX_NESTING_WITH_SLASHDASH: usize = 10;
+
+/// What the guard found, read the way KDL reads a document: a `{` or `}`
+/// inside a string or a comment does not count (a line of `a{//}` opens a
+/// block and comments out its close), and block comments nest. Only
+/// consulted when the fast parser declined.
+struct Nesting {
+    /// Where the nesting of `{` and `/*` first passes [`MAX_NESTING`].
+    too_deep: Option<usize>,
+    /// Where the `{` blocks first pass [`MAX_NESTING_WITH_SLASHDASH`].
+    too_deep_for_slashdash: Option<usize>,
+    /// Whether a `/-` appears outside strings and comments.
+    slashdash: bool,
+}
+
+fn nesting(text: &str) -> Nesting {
+    let mut found = Nesting {
+        too_deep: None,
+        too_deep_for_slashdash: None,
+        slashdash: false,
+    };
     let bytes = text.as_bytes();
     let at = |i: usize, s: &[u8]| bytes.get(i..i + s.len()) == Some(s);
     let mut braces = 0usize;
@@ -81,7 +117,8 @@ fn too_deep(text: &str) -> Option<usize> {
                 if at(i, b"/*") {
                     comments += 1;
                     if braces + comments > MAX_NESTING {
-                        return Some(i);
+                        found.too_deep = Some(i);
+                        return found;
                     }
                     i += 2;
                 } else if at(i, b"*/") {
@@ -99,16 +136,22 @@ fn too_deep(text: &str) -> Option<usize> {
         } else {
             if bytes[i] == b'{' {
                 braces += 1;
-                if braces > MAX_NESTING {
-                    return Some(i);
+                if braces > MAX_NESTING_WITH_SLASHDASH {
+                    found.too_deep_for_slashdash.get_or_insert(i);
                 }
+                if braces > MAX_NESTING {
+                    found.too_deep = Some(i);
+                    return found;
+                }
+            } else if at(i, b"/-") {
+                found.slashdash = true;
             } else if bytes[i] == b'}' {
                 braces = braces.saturating_sub(1);
             }
             i += 1;
         }
     }
-    None
+    found
 }
 
 /// The index just past the string that starts at `i` (`"..."`, `"""..."""`,
