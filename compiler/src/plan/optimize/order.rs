@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cache;
 use crate::cache::history::{History, HistorySource};
 use crate::frontend::ast::*;
-use crate::middle::resolve::{Spec, StageId};
+use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 use crate::plan::optimize::evidence::{Atom, ChainState, Evidence};
 use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
 use crate::plan::optimize::report::{OrderOptions, StageReport};
@@ -80,8 +80,8 @@ impl<'a> Optimizer<'a> {
         let spec = self.spec;
         let decl = spec.stage(id);
         let mut set: BTreeSet<usize> = self.base_atoms(id).iter().copied().collect();
-        for item in &decl.items {
-            set.extend(self.item_atoms(item));
+        for (index, item) in decl.items.iter().enumerate() {
+            set.extend(self.item_atoms(id, index));
             if let ItemKind::Arg { name, .. } = &item.kind {
                 set.insert(self.atom(Atom::Arg(name.value.clone())));
             }
@@ -92,13 +92,12 @@ impl<'a> Optimizer<'a> {
     }
 
     fn base_atoms(&mut self, id: StageId) -> Vec<usize> {
-        match &self.spec.stage(id).from {
-            Some(FromDecl::Image(image)) if image.value == "scratch" => Vec::new(),
-            Some(FromDecl::Image(image)) => vec![self.atom(Atom::Image(image.value.clone()))],
-            Some(FromDecl::Stage(parent)) => {
-                let parent = self.spec.presume_stage(&parent.value);
-                self.stage_atoms(parent).iter().copied().collect()
+        match self.spec.base(id) {
+            Some(BaseRef::Image(image)) if image.is_scratch() => Vec::new(),
+            Some(BaseRef::Image(image)) => {
+                vec![self.atom(Atom::Image(image.written.value.clone()))]
             }
+            Some(BaseRef::Stage(parent)) => self.stage_atoms(*parent).iter().copied().collect(),
             None => Vec::new(),
         }
     }
@@ -110,10 +109,7 @@ impl<'a> Optimizer<'a> {
         }
         let spec = self.spec;
         let decl = spec.stage(id);
-        let mut workdir = match &decl.from {
-            Some(FromDecl::Stage(parent)) => self.final_workdir(spec.presume_stage(&parent.value)),
-            _ => None,
-        };
+        let mut workdir = self.parent_workdir(id);
         for item in &decl.items {
             if let ItemKind::Workdir(path) = &item.kind {
                 workdir = Some(path.value.clone());
@@ -123,43 +119,43 @@ impl<'a> Optimizer<'a> {
         workdir
     }
 
-    /// What an item reads from outside the stage: context paths, images, stages.
-    fn item_atoms(&mut self, item: &Item) -> Vec<usize> {
+    /// The working directory a stage starts with, when it is known: the
+    /// one the stage it is built on ends with.
+    fn parent_workdir(&mut self, id: StageId) -> Option<String> {
+        self.spec
+            .parent(id)
+            .and_then(|parent| self.final_workdir(parent))
+    }
+
+    /// What item number `index` of a stage reads from outside the stage:
+    /// context paths, images, stages.
+    fn item_atoms(&mut self, id: StageId, index: usize) -> Vec<usize> {
+        let spec = self.spec;
+        let item = &spec.stage(id).items[index];
         let mut out = Vec::new();
         for path in context_paths(item) {
             out.push(self.atom(Atom::Context(cache::normalize_context_path(&path))));
         }
-        match &item.kind {
-            ItemKind::Copy(copy) => match &copy.source {
-                CopySourceDecl::Artifact(reference) => {
-                    let (producer, _) = self.spec.presume_artifact(&reference.value);
-                    out.extend(self.stage_atoms(producer).iter().copied());
-                }
-                CopySourceDecl::Image { image, .. } => {
-                    out.push(self.atom(Atom::Image(image.value.clone())));
-                }
-                CopySourceDecl::Context(_) => {}
-            },
-            ItemKind::Add(add) => {
-                for source in &add.sources {
-                    if crate::frontend::values::is_url(&source.value) {
-                        out.push(self.atom(Atom::Remote(source.value.clone())));
-                    }
+        match spec.item_refs(id, index) {
+            ItemRefs::Artifact(artifact) => {
+                out.extend(self.stage_atoms(artifact.stage).iter().copied());
+            }
+            ItemRefs::Image(image) => {
+                out.push(self.atom(Atom::Image(image.written.value.clone())));
+            }
+            ItemRefs::Mounts(stages) => {
+                for stage in stages.iter().flatten() {
+                    out.extend(self.stage_atoms(*stage).iter().copied());
                 }
             }
-            ItemKind::Step(step) => {
-                for mount in &step.mounts {
-                    if let MountKind::Bind {
-                        from_stage: Some(stage),
-                        ..
-                    } = &mount.kind
-                    {
-                        let stage = self.spec.presume_stage(&stage.value);
-                        out.extend(self.stage_atoms(stage).iter().copied());
-                    }
+            ItemRefs::Nothing => {}
+        }
+        if let ItemKind::Add(add) = &item.kind {
+            for source in &add.sources {
+                if crate::frontend::values::is_url(&source.value) {
+                    out.push(self.atom(Atom::Remote(source.value.clone())));
                 }
             }
-            _ => {}
         }
         out.sort_unstable();
         out.dedup();
@@ -196,16 +192,13 @@ impl<'a> Optimizer<'a> {
             .filter(|(_, n)| *n > 1)
             .map(|(name, _)| name.to_owned())
             .collect();
-        let mut workdir = match &decl.from {
-            Some(FromDecl::Stage(parent)) => self.final_workdir(spec.presume_stage(&parent.value)),
-            _ => None,
-        };
+        let mut workdir = self.parent_workdir(id);
         let mut infos: Vec<ItemInfo> = Vec::with_capacity(decl.items.len());
-        for item in &decl.items {
+        for (index, item) in decl.items.iter().enumerate() {
             if let ItemKind::Workdir(path) = &item.kind {
                 workdir = Some(path.value.clone());
             }
-            let atoms = self.item_atoms(item);
+            let atoms = self.item_atoms(id, index);
             infos.push(describe(item, atoms, workdir.as_deref(), &duplicate_args));
         }
         let base = self.base_atoms(id);
@@ -394,10 +387,7 @@ impl<'a> Optimizer<'a> {
             ));
         }
         let mut inputs = vec![None; infos.len()];
-        let mut workdir = match &decl.from {
-            Some(FromDecl::Stage(parent)) => self.final_workdir(spec.presume_stage(&parent.value)),
-            _ => None,
-        };
+        let mut workdir = self.parent_workdir(id);
         for (i, item) in decl.items.iter().enumerate() {
             match &item.kind {
                 ItemKind::Workdir(path) => workdir = Some(path.value.clone()),
