@@ -299,7 +299,7 @@ fn no_command(spec: &Spec, chains: &Chains<'_>, id: StageId, d: &mut Diagnostics
 
 /// The C library a base image ships, from a small table of image families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Libc {
+pub(crate) enum Libc {
     Glibc,
     Musl,
     /// `scratch` and distroless `static`: nothing to link against.
@@ -318,9 +318,9 @@ impl Libc {
 
 /// What we know of a base image from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Family {
-    pub libc: Option<Libc>,
-    pub python: Option<(u32, u32)>,
+pub(crate) struct Family {
+    pub(crate) libc: Option<Libc>,
+    pub(crate) python: Option<(u32, u32)>,
 }
 
 pub(crate) fn family(image: &ImageRef) -> Family {

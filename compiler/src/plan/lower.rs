@@ -11,13 +11,13 @@ use crate::plan::inputs::input_copies;
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
 
-pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
+pub(crate) fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
     lower_ordered(spec, selection, source_name, &OrderOptions::default()).0
 }
 
 /// Lowers with the layer-order optimizer (spec/cache.md) choosing the order
 /// of each stage's items; also says what moved.
-pub fn lower_ordered(
+pub(crate) fn lower_ordered(
     spec: &Spec,
     selection: &Selection,
     source_name: &str,

@@ -21,7 +21,7 @@
 //! before it changes, so a segment's order changes the cost of nothing
 //! outside it, and the probability that an item rebuilds depends only on
 //! the *set* of units before it. That makes dynamic programming over
-//! subsets exact: a segment of up to [`EXACT_LIMIT`] units gets the
+//! subsets exact: a segment of up to `solve::EXACT_LIMIT` units gets the
 //! optimum (the property tests in `tests.rs` check it against brute force);
 //! longer segments are ordered greedily by marginal probability per cost.
 //!
@@ -39,7 +39,6 @@ mod units;
 
 pub(crate) use crate::plan::optimize::order::Optimizer;
 pub use crate::plan::optimize::report::{OrderOptions, OrderReport, StageReport, cost_overrides};
-pub use crate::plan::optimize::solve::{EXACT_LIMIT, Problem, expected, respects, solve_exact};
 
 #[cfg(test)]
 mod tests;

@@ -6,22 +6,23 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::plan::optimize::evidence::Evidence;
 
 /// Segments up to this many units are ordered exactly.
-pub const EXACT_LIMIT: usize = 12;
+pub(crate) const EXACT_LIMIT: usize = 12;
 
 /// One segment's order problem, independent of specs: units `0..n` in
 /// written order, what each costs, which must come first, and the
 /// probability that nothing at or before a position changed, for every
 /// set of units before it (`stay[mask]`, `2^n` entries).
 #[derive(Clone, Debug)]
-pub struct Problem {
-    pub costs: Vec<f64>,
+pub(crate) struct Problem {
+    pub(crate) costs: Vec<f64>,
     /// `preds[u]`: bit `v` set when `v` must come before `u`.
-    pub preds: Vec<u32>,
-    pub stay: Vec<f64>,
+    pub(crate) preds: Vec<u32>,
+    pub(crate) stay: Vec<f64>,
 }
 
 /// Σ cost × P(rebuild) of an order.
-pub fn expected(problem: &Problem, order: &[usize]) -> f64 {
+#[cfg(test)]
+pub(crate) fn expected(problem: &Problem, order: &[usize]) -> f64 {
     let mut mask = 0usize;
     let mut total = 0.0;
     for &u in order {
@@ -32,7 +33,8 @@ pub fn expected(problem: &Problem, order: &[usize]) -> f64 {
 }
 
 /// Whether an order keeps every unit after the units it must follow.
-pub fn respects(problem: &Problem, order: &[usize]) -> bool {
+#[cfg(test)]
+pub(crate) fn respects(problem: &Problem, order: &[usize]) -> bool {
     let mut placed = 0u32;
     for &u in order {
         if problem.preds[u] & !placed != 0 {
@@ -54,7 +56,7 @@ fn tied(candidate: f64, best: f64) -> bool {
 /// The optimal order by dynamic programming over subsets. Among equally
 /// good orders it keeps the written one as far as it can: a unit only
 /// moves when that strictly lowers the expected cost.
-pub fn solve_exact(problem: &Problem) -> Vec<usize> {
+pub(crate) fn solve_exact(problem: &Problem) -> Vec<usize> {
     let n = problem.costs.len();
     assert!(
         n <= EXACT_LIMIT.max(16),
