@@ -7,3 +7,6 @@ pub mod history;
 mod model;
 
 pub use model::*;
+
+#[cfg(test)]
+mod tests;

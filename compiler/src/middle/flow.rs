@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::frontend::ast::*;
-use crate::middle::resolve::{Spec, StageId};
+use crate::middle::resolve::{ArtifactRef, BaseRef, ImageRef, Spec, StageId};
 use crate::middle::select::{Selection, needed_stages};
 
 /// What a node of the flow graph stands for.
@@ -62,20 +62,21 @@ impl FlowGraph {
             })
             .collect();
         let mut inputs: BTreeMap<String, NodeIndex> = BTreeMap::new();
-        let mut artifacts: BTreeMap<String, NodeIndex> = BTreeMap::new();
+        let mut artifacts: BTreeMap<ArtifactRef, NodeIndex> = BTreeMap::new();
         for (i, stage) in spec.stages.iter().enumerate() {
-            for artifact in &stage.artifacts {
+            for (index, artifact) in stage.artifacts.iter().enumerate() {
                 let name = format!("{}.{}", stage.name.value, artifact.name.value);
-                let node = graph.add_node(Node::Artifact(name.clone()));
+                let node = graph.add_node(Node::Artifact(name));
                 graph.add_edge(stage_nodes[i], node, Edge::Produces);
-                artifacts.insert(name, node);
+                let stage = StageId(i);
+                artifacts.insert(ArtifactRef { stage, index }, node);
             }
         }
         for (i, stage) in spec.stages.iter().enumerate() {
+            let id = StageId(i);
             let me = stage_nodes[i];
-            if let Some(FromDecl::Stage(base)) = &stage.from {
-                let base = stage_nodes[spec.presume_stage(&base.value).0];
-                graph.add_edge(base, me, Edge::BuiltOn);
+            if let Some(base) = spec.parent(id) {
+                graph.add_edge(stage_nodes[base.0], me, Edge::BuiltOn);
             }
             let mut read = |graph: &mut DiGraph<Node, Edge>, path: &str| {
                 let node = *inputs
@@ -85,14 +86,15 @@ impl FlowGraph {
                     graph.add_edge(node, me, Edge::Reads);
                 }
             };
-            for item in &stage.items {
+            for (n, item) in stage.items.iter().enumerate() {
                 match &item.kind {
                     ItemKind::Copy(copy) => match &copy.source {
                         CopySourceDecl::Context(paths) => {
                             paths.iter().for_each(|p| read(&mut graph, &p.value))
                         }
-                        CopySourceDecl::Artifact(reference) => {
-                            graph.add_edge(artifacts[&reference.value], me, Edge::CopiedInto);
+                        CopySourceDecl::Artifact(_) => {
+                            let artifact = spec.presume_copied_artifact(id, n);
+                            graph.add_edge(artifacts[&artifact], me, Edge::CopiedInto);
                         }
                         CopySourceDecl::Image { .. } => {}
                     },
@@ -105,16 +107,15 @@ impl FlowGraph {
                         step.inputs
                             .iter()
                             .for_each(|i| read(&mut graph, &i.path.value));
-                        for mount in &step.mounts {
-                            match &mount.kind {
-                                MountKind::Bind {
-                                    from_stage: Some(from),
-                                    ..
-                                } => {
-                                    let from = stage_nodes[spec.presume_stage(&from.value).0];
-                                    graph.add_edge(from, me, Edge::MountedInto);
+                        let refs = spec.item_refs(id, n);
+                        for (m, mount) in step.mounts.iter().enumerate() {
+                            match (&mount.kind, refs.mount_stage(m)) {
+                                (MountKind::Bind { .. }, Some(from)) => {
+                                    graph.add_edge(stage_nodes[from.0], me, Edge::MountedInto);
                                 }
-                                MountKind::Bind { source, .. } => read(&mut graph, &source.value),
+                                (MountKind::Bind { source, .. }, None) => {
+                                    read(&mut graph, &source.value)
+                                }
                                 _ => {}
                             }
                         }
@@ -158,16 +159,10 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
 
 fn unused(spec: &Spec, d: &mut Diagnostics) {
     let needed: BTreeSet<StageId> = needed_stages(spec, &Selection::All).into_iter().collect();
-    let mut consumed: BTreeSet<&str> = BTreeSet::new();
-    for stage in &spec.stages {
-        for item in &stage.items {
-            if let ItemKind::Copy(CopyDecl {
-                source: CopySourceDecl::Artifact(reference),
-                ..
-            }) = &item.kind
-            {
-                consumed.insert(&reference.value);
-            }
+    let mut consumed: BTreeSet<ArtifactRef> = BTreeSet::new();
+    for (i, stage) in spec.stages.iter().enumerate() {
+        for n in 0..stage.items.len() {
+            consumed.extend(spec.item_refs(StageId(i), n).artifact());
         }
     }
     for (i, stage) in spec.stages.iter().enumerate() {
@@ -184,9 +179,10 @@ fn unused(spec: &Spec, d: &mut Diagnostics) {
             );
             continue;
         }
-        for artifact in &stage.artifacts {
-            let name = format!("{}.{}", stage.name.value, artifact.name.value);
-            if !consumed.contains(name.as_str()) {
+        for (index, artifact) in stage.artifacts.iter().enumerate() {
+            let id = StageId(i);
+            if !consumed.contains(&ArtifactRef { stage: id, index }) {
+                let name = format!("{}.{}", stage.name.value, artifact.name.value);
                 d.push(
                     Diagnostic::warning(
                         Code::UnusedArtifact,
@@ -254,7 +250,7 @@ fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
 /// in build order so that every rule stays linear in the spec's size.
 struct Chains<'a> {
     /// The image reference each stage finally builds on.
-    root: Vec<Option<&'a Spanned<String>>>,
+    root: Vec<Option<&'a ImageRef>>,
     /// Whether the stage or one it builds on sets `entrypoint` or `cmd`.
     has_command: Vec<bool>,
 }
@@ -270,13 +266,13 @@ impl<'a> Chains<'a> {
                 .items
                 .iter()
                 .any(|i| matches!(i.kind, ItemKind::Cmd(_) | ItemKind::Entrypoint(_)));
-            match &stage.from {
-                Some(FromDecl::Image(image)) => {
+            match spec.base(*id) {
+                Some(BaseRef::Image(image)) => {
                     root[id.0] = Some(image);
                     has_command[id.0] = own;
                 }
-                Some(FromDecl::Stage(parent)) => {
-                    let parent = spec.presume_stage(&parent.value);
+                Some(BaseRef::Stage(parent)) => {
+                    let parent = *parent;
                     root[id.0] = root[parent.0];
                     has_command[id.0] = own || has_command[parent.0];
                 }
@@ -303,7 +299,7 @@ fn no_command(spec: &Spec, chains: &Chains<'_>, id: StageId, d: &mut Diagnostics
 
 /// The C library a base image ships, from a small table of image families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Libc {
+pub(crate) enum Libc {
     Glibc,
     Musl,
     /// `scratch` and distroless `static`: nothing to link against.
@@ -322,24 +318,19 @@ impl Libc {
 
 /// What we know of a base image from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Family {
-    pub libc: Option<Libc>,
-    pub python: Option<(u32, u32)>,
+pub(crate) struct Family {
+    pub(crate) libc: Option<Libc>,
+    pub(crate) python: Option<(u32, u32)>,
 }
 
-pub fn family(image: &str) -> Family {
-    if image == "scratch" {
+pub(crate) fn family(image: &ImageRef) -> Family {
+    if image.is_scratch() {
         return Family {
             libc: Some(Libc::Nothing),
             python: None,
         };
     }
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let (name, tag) = match without_digest.rsplit_once(':') {
-        Some((n, t)) if !t.contains('/') => (n, t),
-        _ => (without_digest, "latest"),
-    };
-    let repo = name.rsplit('/').next().unwrap_or(name);
+    let (name, tag, repo) = (image.name.as_str(), image.tag_or_latest(), image.repo());
     let libc = if repo == "alpine" || tag.contains("alpine") || tag.contains("musl") {
         Some(Libc::Musl)
     } else if name.contains("distroless") && repo.starts_with("static") {
@@ -426,8 +417,8 @@ fn carried_across_bases(
     let Some(consumer_image) = chains.root[consumer.0] else {
         return;
     };
-    let to = family(&consumer_image.value);
-    for item in &stage.items {
+    let to = family(consumer_image);
+    for (n, item) in stage.items.iter().enumerate() {
         let ItemKind::Copy(CopyDecl {
             source: CopySourceDecl::Artifact(reference),
             ..
@@ -435,12 +426,13 @@ fn carried_across_bases(
         else {
             continue;
         };
-        let (producer, artifact) = spec.presume_artifact(&reference.value);
+        let copied = spec.presume_copied_artifact(consumer, n);
+        let (producer, artifact) = (copied.stage, spec.artifact(copied));
         let is_static = artifact.is_static.as_ref().is_some_and(|s| s.value);
         let Some(producer_image) = chains.root[producer.0] else {
             continue;
         };
-        let from = family(&producer_image.value);
+        let from = family(producer_image);
         let path = &artifact.path.value;
         match (from.libc, to.libc) {
             // Static artifacts link nothing; the Python check below still applies.
@@ -459,8 +451,8 @@ fn carried_across_bases(
                         ),
                     )
                     .primary(reference.span, "copied across C libraries")
-                    .secondary(producer_image.span, format!("built on {}", from.libc.unwrap().name()))
-                    .secondary(consumer_image.span, format!("runs on {}", to.libc.unwrap().name()))
+                    .secondary(producer_image.written.span, format!("built on {}", from.libc.unwrap().name()))
+                    .secondary(consumer_image.written.span, format!("runs on {}", to.libc.unwrap().name()))
                     .help("build and run on the same family (both -slim/Debian, or both -alpine), or declare the artifact static=#true if it links nothing"),
                 );
             }
@@ -468,10 +460,10 @@ fn carried_across_bases(
                 d.push(
                     Diagnostic::error(
                         Code::DynamicIntoStatic,
-                        format!("`{}` may need a C library that `{}` does not have", reference.value, consumer_image.value),
+                        format!("`{}` may need a C library that `{}` does not have", reference.value, consumer_image.written.value),
                     )
                     .primary(reference.span, "not declared static")
-                    .secondary(consumer_image.span, "no C library here")
+                    .secondary(consumer_image.written.span, "no C library here")
                     .help(format!(
                         "link it statically (for Go: CGO_ENABLED=0) and declare `artifact \"{}\" \"{}\" static=#true`; plain data files are static too",
                         artifact.name.value, artifact.path.value
@@ -496,8 +488,14 @@ fn carried_across_bases(
                     ),
                 )
                 .primary(reference.span, "copied across Python versions")
-                .secondary(producer_image.span, format!("Python {}.{}", a.0, a.1))
-                .secondary(consumer_image.span, format!("Python {}.{}", b.0, b.1))
+                .secondary(
+                    producer_image.written.span,
+                    format!("Python {}.{}", a.0, a.1),
+                )
+                .secondary(
+                    consumer_image.written.span,
+                    format!("Python {}.{}", b.0, b.1),
+                )
                 .help("use the same Python version in the builder and the runtime"),
             );
         }
@@ -637,5 +635,33 @@ fn no_match(spec: &Spec, context: &Path, d: &mut Diagnostics) {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn family_of(image: &str) -> Family {
+        let written = Spanned::new(image.to_owned(), miette::SourceSpan::from(0..0));
+        family(&ImageRef::parse(&written))
+    }
+
+    #[test]
+    fn families_by_image_name() {
+        assert_eq!(family_of("scratch").libc, Some(Libc::Nothing));
+        assert_eq!(family_of("alpine:3.20").libc, Some(Libc::Musl));
+        assert_eq!(family_of("golang:1.22-alpine").libc, Some(Libc::Musl));
+        assert_eq!(family_of("golang").libc, Some(Libc::Glibc));
+        assert_eq!(
+            family_of("gcr.io/distroless/static-debian12:nonroot").libc,
+            Some(Libc::Nothing)
+        );
+        assert_eq!(
+            family_of("localhost:5000/python:3.12-slim@sha256:00").python,
+            Some((3, 12))
+        );
+        assert_eq!(family_of("localhost:5000/python").python, None);
+        assert_eq!(family_of("example.com/tool:1").libc, None);
     }
 }

@@ -27,6 +27,8 @@ pub struct Spec {
     pub order: Vec<StageId>,
     /// `needs[s]`: the stages `s` reads from (base, artifact copies, bind mounts).
     pub needs: Vec<Vec<StageId>>,
+    /// `refs[s]`: what stage `s` refers to, resolved once here.
+    refs: Vec<StageRefs>,
     ids: BTreeMap<String, StageId>,
 }
 
@@ -40,18 +42,36 @@ impl Spec {
         self.ids[name]
     }
 
-    /// `stage.artifact` → the stage and its artifact declaration.
-    pub fn presume_artifact(&self, reference: &str) -> (StageId, &ArtifactDecl) {
-        let (stage, artifact) = reference
-            .split_once('.')
-            .expect("resolver checked artifact references");
-        let id = self.presume_stage(stage);
-        let decl = self.stages[id.0]
-            .artifacts
-            .iter()
-            .find(|a| a.name.value == artifact)
-            .expect("resolver checked artifact references");
-        (id, decl)
+    /// The declaration a resolved artifact reference points at.
+    pub(crate) fn artifact(&self, artifact: ArtifactRef) -> &ArtifactDecl {
+        &self.stages[artifact.stage.0].artifacts[artifact.index]
+    }
+
+    /// What a stage builds on; `None` only for a stage without `from`,
+    /// which the decoder rejects.
+    pub(crate) fn base(&self, id: StageId) -> Option<&BaseRef> {
+        self.refs[id.0].base.as_ref()
+    }
+
+    /// The stage a stage is built on with `from stage=`.
+    pub(crate) fn parent(&self, id: StageId) -> Option<StageId> {
+        match self.base(id) {
+            Some(BaseRef::Stage(parent)) => Some(*parent),
+            _ => None,
+        }
+    }
+
+    /// What item number `item` of a stage refers to.
+    pub(crate) fn item_refs(&self, id: StageId, item: usize) -> &ItemRefs {
+        &self.refs[id.0].items[item]
+    }
+
+    /// The artifact that item number `item` of a stage copies, which the
+    /// resolver checked: the item is `copy artifact=...`.
+    pub(crate) fn presume_copied_artifact(&self, id: StageId, item: usize) -> ArtifactRef {
+        self.item_refs(id, item)
+            .artifact()
+            .expect("resolver resolved every artifact copy")
     }
 
     pub fn images(&self) -> impl Iterator<Item = StageId> + '_ {
@@ -67,6 +87,110 @@ impl Spec {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.ids.keys().map(String::as_str)
+    }
+}
+
+/// The references of one stage, resolved: what it builds on, and what each
+/// of its body items reads from another stage or from an image.
+#[derive(Clone, Debug)]
+struct StageRefs {
+    /// `None` only for a stage without `from`, which the decoder rejects.
+    base: Option<BaseRef>,
+    /// Same index as [`StageDecl::items`].
+    items: Vec<ItemRefs>,
+}
+
+/// What a stage builds on.
+#[derive(Clone, Debug)]
+pub(crate) enum BaseRef {
+    /// `from "image"`, including `scratch`.
+    Image(ImageRef),
+    /// `from stage="name"`.
+    Stage(StageId),
+}
+
+/// What one body item refers to, resolved.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum ItemRefs {
+    /// Nothing outside its own stage and the build context.
+    #[default]
+    Nothing,
+    /// `copy artifact="stage.artifact"`.
+    Artifact(ArtifactRef),
+    /// `copy image="..."`.
+    Image(ImageRef),
+    /// A step: per mount (same index as [`StepDecl::mounts`]), the stage a
+    /// bind mount reads from; `None` for every other mount.
+    Mounts(Vec<Option<StageId>>),
+}
+
+impl ItemRefs {
+    /// The artifact a copy takes.
+    pub(crate) fn artifact(&self) -> Option<ArtifactRef> {
+        match self {
+            ItemRefs::Artifact(artifact) => Some(*artifact),
+            _ => None,
+        }
+    }
+
+    /// The stage the step's mount number `mount` binds, if it binds one.
+    pub(crate) fn mount_stage(&self, mount: usize) -> Option<StageId> {
+        match self {
+            ItemRefs::Mounts(stages) => stages.get(mount).copied().flatten(),
+            _ => None,
+        }
+    }
+}
+
+/// A resolved `stage.artifact`: the producing stage and the artifact's
+/// index among that stage's declarations ([`StageDecl::artifacts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct ArtifactRef {
+    pub(crate) stage: StageId,
+    pub(crate) index: usize,
+}
+
+/// An external image reference (`golang:1.22.5-bookworm`, `scratch`),
+/// split once into the parts the rules read. Parsing never fails: the
+/// decoder has checked the reference's syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ImageRef {
+    /// As written, which is what the output names.
+    pub(crate) written: Spanned<String>,
+    /// Without the tag and the digest: `gcr.io/distroless/static-debian12`.
+    pub(crate) name: String,
+    /// The tag, when the reference has one.
+    pub(crate) tag: Option<String>,
+}
+
+impl ImageRef {
+    pub(crate) fn parse(written: &Spanned<String>) -> ImageRef {
+        let text = written.value.as_str();
+        let without_digest = text.split('@').next().unwrap_or(text);
+        let (name, tag) = match without_digest.rsplit_once(':') {
+            Some((n, t)) if !t.contains('/') => (n, Some(t.to_owned())),
+            _ => (without_digest, None),
+        };
+        ImageRef {
+            written: written.clone(),
+            name: name.to_owned(),
+            tag,
+        }
+    }
+
+    /// `scratch`: the empty image, no base at all.
+    pub(crate) fn is_scratch(&self) -> bool {
+        self.written.value == "scratch"
+    }
+
+    /// The last component of the name: `golang` in `docker.io/library/golang`.
+    pub(crate) fn repo(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+
+    /// The tag, `latest` when none is written.
+    pub(crate) fn tag_or_latest(&self) -> &str {
+        self.tag.as_deref().unwrap_or("latest")
     }
 }
 
@@ -100,6 +224,7 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
     let names: Vec<&str> = ids.keys().map(String::as_str).collect();
     check_shadowed_images(&ast, &ids, &mut d);
     let mut references = Vec::new();
+    let mut refs = Vec::with_capacity(ast.stages.len());
 
     for (index, stage) in ast.stages.iter().enumerate() {
         let me = StageId(index);
@@ -125,43 +250,56 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
                             .primary(name.span, "a stage cannot read from itself")
                             .help("name another stage, or split this one in two"),
                     );
+                    None
                 }
-                Some(to) => references.push(Reference {
-                    from: to,
-                    to: me,
-                    span: name.span,
-                    what,
-                }),
-                None => {}
+                Some(to) => {
+                    references.push(Reference {
+                        from: to,
+                        to: me,
+                        span: name.span,
+                        what,
+                    });
+                    Some(to)
+                }
+                None => None,
             };
-        if let Some(FromDecl::Stage(base)) = &stage.from {
-            use_stage(&mut d, base, "built on");
-        }
+        let base = match &stage.from {
+            Some(FromDecl::Stage(base)) => use_stage(&mut d, base, "built on").map(BaseRef::Stage),
+            Some(FromDecl::Image(image)) => Some(BaseRef::Image(ImageRef::parse(image))),
+            None => None,
+        };
+        let mut items = Vec::with_capacity(stage.items.len());
         for item in &stage.items {
-            match &item.kind {
+            items.push(match &item.kind {
                 ItemKind::Copy(CopyDecl {
                     source: CopySourceDecl::Artifact(reference),
                     ..
-                }) => {
-                    if let Some(stage_name) = check_artifact(&mut d, &ast, &ids, &names, reference)
-                    {
-                        use_stage(&mut d, &stage_name, "copied from");
-                    }
-                }
-                ItemKind::Step(step) => {
-                    for mount in &step.mounts {
-                        if let MountKind::Bind {
-                            from_stage: Some(from),
-                            ..
-                        } = &mount.kind
-                        {
-                            use_stage(&mut d, from, "mounted from");
-                        }
-                    }
-                }
-                _ => {}
-            }
+                }) => check_artifact(&mut d, &ast, &ids, &names, reference)
+                    .and_then(|(stage_name, index)| {
+                        let stage = use_stage(&mut d, &stage_name, "copied from")?;
+                        Some(ItemRefs::Artifact(ArtifactRef { stage, index }))
+                    })
+                    .unwrap_or_default(),
+                ItemKind::Copy(CopyDecl {
+                    source: CopySourceDecl::Image { image, .. },
+                    ..
+                }) => ItemRefs::Image(ImageRef::parse(image)),
+                ItemKind::Step(step) => ItemRefs::Mounts(
+                    step.mounts
+                        .iter()
+                        .map(|mount| match &mount.kind {
+                            MountKind::Bind {
+                                from_stage: Some(from),
+                                ..
+                            } => use_stage(&mut d, from, "mounted from"),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => ItemRefs::Nothing,
+            });
         }
+        refs.push(StageRefs { base, items });
     }
 
     for output in &ast.outputs {
@@ -220,6 +358,7 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         outputs: ast.outputs,
         order: order.unwrap_or_default(),
         needs,
+        refs,
         ids,
     };
     (Some(spec), d)
@@ -309,14 +448,15 @@ fn lookup_stage(
     None
 }
 
-/// Checks `stage.artifact`; returns the stage part, spanned, when the stage exists.
+/// Checks `stage.artifact`; returns the stage part, spanned, and the
+/// artifact's index in that stage when both exist.
 fn check_artifact(
     d: &mut Diagnostics,
     ast: &Ast,
     ids: &BTreeMap<String, StageId>,
     names: &[&str],
     reference: &Spanned<String>,
-) -> Option<Spanned<String>> {
+) -> Option<(Spanned<String>, usize)> {
     let Some((stage_name, artifact)) = reference.value.split_once('.') else {
         d.push(
             Diagnostic::error(
@@ -333,7 +473,11 @@ fn check_artifact(
     let stage_ref = Spanned::new(stage_name.to_owned(), reference.span);
     let id = lookup_stage(d, ids, names, &stage_ref)?;
     let stage = &ast.stages[id.0];
-    if !stage.artifacts.iter().any(|a| a.name.value == artifact) {
+    let Some(index) = stage
+        .artifacts
+        .iter()
+        .position(|a| a.name.value == artifact)
+    else {
         let candidates = stage.artifacts.iter().map(|a| a.name.value.as_str());
         let diag = Diagnostic::error(
             Code::UnknownArtifact,
@@ -349,8 +493,8 @@ fn check_artifact(
         );
         d.push(diag);
         return None;
-    }
-    Some(stage_ref)
+    };
+    Some((stage_ref, index))
 }
 
 /// Kahn's algorithm with declaration order as the tie-break, so the build

@@ -5,19 +5,19 @@
 //! copy from the producing stage. It keeps the written order of items.
 
 use crate::frontend::ast::*;
-use crate::middle::resolve::Spec;
+use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 pub use crate::middle::select::{Selection, needed_stages};
 use crate::plan::inputs::input_copies;
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
 
-pub fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
+pub(crate) fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
     lower_ordered(spec, selection, source_name, &OrderOptions::default()).0
 }
 
 /// Lowers with the layer-order optimizer (spec/cache.md) choosing the order
 /// of each stage's items; also says what moved.
-pub fn lower_ordered(
+pub(crate) fn lower_ordered(
     spec: &Spec,
     selection: &Selection,
     source_name: &str,
@@ -31,19 +31,19 @@ pub fn lower_ordered(
     let mut planned = Vec::with_capacity(stages.len());
     for id in stages {
         let decl = spec.stage(id);
-        let (base, mut shell) = match &decl.from {
-            Some(FromDecl::Image(image)) if image.value == "scratch" => {
+        let (base, mut shell) = match spec.base(id) {
+            Some(BaseRef::Image(image)) if image.is_scratch() => {
                 (Base::Scratch, plan::default_shell())
             }
-            Some(FromDecl::Image(image)) => {
-                (Base::Image(image.value.clone()), plan::default_shell())
-            }
-            Some(FromDecl::Stage(stage)) => {
-                let parent = spec.presume_stage(&stage.value);
+            Some(BaseRef::Image(image)) => (
+                Base::Image(image.written.value.clone()),
+                plan::default_shell(),
+            ),
+            Some(BaseRef::Stage(parent)) => {
                 let shell = final_shells[parent.0]
                     .clone()
                     .unwrap_or_else(plan::default_shell);
-                (Base::Stage(stage.value.clone()), shell)
+                (Base::Stage(spec.stage(*parent).name.value.clone()), shell)
             }
             None => unreachable!("decoder rejects stages without `from`"),
         };
@@ -62,7 +62,7 @@ pub fn lower_ordered(
         let mut instructions = Vec::new();
         for i in ordering.items {
             let start = instructions.len();
-            lower_item(spec, &decl.items[i], &mut shells[i], &mut instructions);
+            lower_item(spec, id, i, &mut shells[i], &mut instructions);
             // A step lowers to its input copies first; the optimizer may order them.
             if let Some(inputs) = &ordering.inputs[i] {
                 let copies: Vec<Located<Instruction>> =
@@ -105,12 +105,16 @@ fn command(decl: &CommandDecl, shell: &[String]) -> Command {
     }
 }
 
+/// Lowers item number `index` of a stage.
 fn lower_item(
     spec: &Spec,
-    item: &Item,
+    stage: StageId,
+    index: usize,
     shell: &mut Vec<String>,
     out: &mut Vec<Located<Instruction>>,
 ) {
+    let item = &spec.stage(stage).items[index];
+    let refs = spec.item_refs(stage, index);
     let mut push = |value: Instruction| {
         out.push(Located {
             value,
@@ -163,11 +167,11 @@ fn lower_item(
                 CopySourceDecl::Image { image, paths } => {
                     (plan::CopySource::Image(image.value.clone()), strings(paths))
                 }
-                CopySourceDecl::Artifact(reference) => {
-                    let (producer, artifact) = spec.presume_artifact(&reference.value);
+                CopySourceDecl::Artifact(_) => {
+                    let artifact = spec.presume_copied_artifact(stage, index);
                     (
-                        plan::CopySource::Stage(spec.stage(producer).name.value.clone()),
-                        vec![artifact.path.value.clone()],
+                        plan::CopySource::Stage(spec.stage(artifact.stage).name.value.clone()),
+                        vec![spec.artifact(artifact).path.value.clone()],
                     )
                 }
             };
@@ -191,7 +195,12 @@ fn lower_item(
             for copy in input_copies(&step.inputs) {
                 push(Instruction::Copy(copy));
             }
-            let mounts: Vec<Mount> = step.mounts.iter().map(|m| lower_mount(spec, m)).collect();
+            let mounts: Vec<Mount> = step
+                .mounts
+                .iter()
+                .enumerate()
+                .map(|(m, mount)| lower_mount(spec, mount, refs, m))
+                .collect();
             for run in &step.runs {
                 push(Instruction::Run(lower_run(run, &mounts, shell)));
             }
@@ -208,7 +217,8 @@ fn lower_run(run: &RunDecl, mounts: &[Mount], shell: &[String]) -> plan::Run {
     }
 }
 
-fn lower_mount(spec: &Spec, mount: &MountDecl) -> Mount {
+/// Lowers mount number `index` of a step whose references are `refs`.
+fn lower_mount(spec: &Spec, mount: &MountDecl, refs: &ItemRefs, index: usize) -> Mount {
     match &mount.kind {
         MountKind::Cache {
             target,
@@ -229,16 +239,13 @@ fn lower_mount(spec: &Spec, mount: &MountDecl) -> Mount {
             required: required.as_ref().is_some_and(|v| v.value),
         },
         MountKind::Bind {
-            source,
-            target,
-            from_stage,
-            rw,
+            source, target, rw, ..
         } => Mount::Bind {
             source: source.value.clone(),
             target: target.value.clone(),
-            from_stage: from_stage
-                .as_ref()
-                .map(|s| spec.stage(spec.presume_stage(&s.value)).name.value.clone()),
+            from_stage: refs
+                .mount_stage(index)
+                .map(|s| spec.stage(s).name.value.clone()),
             rw: rw.as_ref().is_some_and(|v| v.value),
         },
         MountKind::Tmpfs { target, size } => Mount::Tmpfs {

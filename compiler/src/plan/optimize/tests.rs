@@ -1,10 +1,21 @@
-//! Property test: for segments of up to 8 movable units, the optimizer's
-//! order is the brute-force optimum among the orders that keep every
+//! The optimizer against oracles: for segments of up to 8 movable units
+//! its order is the brute-force optimum among the orders that keep every
 //! dependency, under both probability models (independent volatility
-//! classes and a commit history).
+//! classes and a commit history), on random problems and on random specs;
+//! and on every case and example it only reorders.
+
+use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use stowplan::plan::optimize::{Problem, expected, respects, solve_exact};
+
+use crate::base::source::SourceFile;
+use crate::cache::history::{Volatility, classify};
+use crate::driver::{self, Options};
+use crate::middle::select::Selection;
+use crate::plan::lower::lower_ordered;
+use crate::plan::optimize::OrderOptions;
+use crate::plan::optimize::solve::{Problem, expected, respects, solve_exact};
+use crate::testkit::{self, render_all};
 
 /// Units read atoms; P(nothing changed) for a set of units is the product
 /// of its atoms' (1 - p), times the prefix's.
@@ -162,12 +173,12 @@ fn contains(a: &str, b: &str) -> bool {
 /// The oracle's own reading of the spec language: what each step writes
 /// and reads, what it costs, how likely its input changes.
 fn oracle_cost(steps: &[Step], order: &[usize]) -> f64 {
-    let base = 1.0 - stowplan::cache::history::Volatility::Toolchain.probability();
+    let base = 1.0 - Volatility::Toolchain.probability();
     let mut stay = base;
     let mut total = 0.0;
     for &s in order {
         let step = &steps[s];
-        stay *= 1.0 - stowplan::cache::history::classify(INPUTS[step.input]).probability();
+        stay *= 1.0 - classify(INPUTS[step.input]).probability();
         total += (RUNS[step.run].1 + 1.0) * (1.0 - stay);
     }
     total
@@ -224,8 +235,8 @@ proptest! {
     /// does, by the oracle's own count.
     #[test]
     fn compiled_stages_are_optimal(steps in steps()) {
-        let source = stowplan::SourceFile::new("p.kdl", spec(&steps));
-        let text = match stowplan::compile_dockerfile(&source, &stowplan::Options::default()) {
+        let source = SourceFile::new("p.kdl", spec(&steps));
+        let text = match driver::compile_dockerfile(&source, &Options::default()) {
             Ok(done) => done.output,
             Err(d) => panic!("{:?}", d),
         };
@@ -242,5 +253,86 @@ proptest! {
             .fold(f64::INFINITY, f64::min);
         let ours = oracle_cost(&steps, &order);
         prop_assert!(ours <= best + 1e-9 * best.max(1.0), "{ours} > {best} for {order:?}:\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------- cases and examples
+
+/// The optimizer only reorders: every stage keeps exactly its instructions,
+/// and the expected rebuild cost never goes up.
+#[test]
+fn reordering_keeps_every_instruction() {
+    let mut specs: Vec<PathBuf> = Vec::new();
+    for dir in ["tests/cases", "tests/cases_cache"] {
+        for entry in std::fs::read_dir(testkit::root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".kdl") && !name.starts_with("err_") {
+                specs.push(path);
+            }
+        }
+    }
+    for entry in std::fs::read_dir(testkit::root().join("examples")).unwrap() {
+        specs.push(entry.unwrap().path().join("stowplan.kdl"));
+    }
+    specs.retain(|p| p.exists());
+    assert!(specs.len() > 5);
+    for path in specs {
+        let source = SourceFile::new("s.kdl", std::fs::read_to_string(&path).unwrap());
+        // A case's context is `NAME.context/` beside it, an example's its folder.
+        let context = Some(path.with_extension("context"))
+            .filter(|c| c.is_dir())
+            .or_else(|| path.parent().map(Path::to_path_buf));
+        let options = Options {
+            context,
+            ..Default::default()
+        };
+        let checked = driver::check(&source, &options)
+            .unwrap_or_else(|d| panic!("{}:\n{}", path.display(), render_all(&d)));
+        let spec = &checked.output;
+        let all = Selection::All;
+        let (optimized, report) = lower_ordered(spec, &all, "s.kdl", &Default::default());
+        let (written, _) = lower_ordered(spec, &all, "s.kdl", &OrderOptions::written());
+        let layered_options = OrderOptions {
+            layer_per_instruction: true,
+            ..Default::default()
+        };
+        let (layered, _) = lower_ordered(spec, &all, "s.kdl", &layered_options);
+        let pairs = optimized
+            .stages
+            .iter()
+            .zip(&written.stages)
+            .chain(layered.stages.iter().zip(&written.stages));
+        for (a, b) in pairs {
+            let mut x: Vec<String> = a
+                .instructions
+                .iter()
+                .map(|i| format!("{:?}", i.value))
+                .collect();
+            let mut y: Vec<String> = b
+                .instructions
+                .iter()
+                .map(|i| format!("{:?}", i.value))
+                .collect();
+            x.sort();
+            y.sort();
+            assert_eq!(
+                x,
+                y,
+                "{}: stage {} lost or gained an instruction",
+                path.display(),
+                a.name
+            );
+        }
+        for stage in &report.stages {
+            assert!(
+                stage.after <= stage.before + 1e-9,
+                "{}: {} got worse: {} -> {}",
+                path.display(),
+                stage.stage,
+                stage.before,
+                stage.after
+            );
+        }
     }
 }

@@ -1,0 +1,570 @@
+//! The optimizer: orders each stage's items, with the facts about stages
+//! (their atoms, their final working directory) computed once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::cache;
+use crate::cache::history::{History, HistorySource};
+use crate::frontend::ast::*;
+use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
+use crate::plan::optimize::evidence::{Atom, ChainState, Evidence};
+use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
+use crate::plan::optimize::report::{OrderOptions, StageReport};
+use crate::plan::optimize::solve::{SegmentModel, better};
+use crate::plan::optimize::units::{
+    ArgBarrier, ItemInfo, Role, context_paths, describe, metadata_position, quoted_plain,
+};
+
+/// Orders the stages of one spec. Facts about stages (their atoms, their
+/// final working directory) are computed once and shared by every stage
+/// built on or copying from them.
+pub(crate) struct Optimizer<'a> {
+    spec: &'a Spec,
+    options: &'a OrderOptions,
+    evidence: Evidence,
+    stage_atoms: Vec<Option<Arc<BTreeSet<usize>>>>,
+    workdirs: Vec<Option<Option<String>>>,
+}
+
+/// The order chosen for one stage: indices into its items.
+pub(crate) struct Ordering {
+    pub(crate) items: Vec<usize>,
+    /// Per item: for a step, the order of the copies of its inputs
+    /// ([`crate::plan::inputs::input_copies`]) when it differs from the written one.
+    pub(crate) inputs: Vec<Option<Vec<usize>>>,
+    pub(crate) report: StageReport,
+}
+
+impl<'a> Optimizer<'a> {
+    pub(crate) fn new(spec: &'a Spec, options: &'a OrderOptions) -> Self {
+        let mut optimizer = Optimizer {
+            spec,
+            options,
+            evidence: Evidence::default(),
+            stage_atoms: vec![None; spec.stages.len()],
+            workdirs: vec![None; spec.stages.len()],
+        };
+        if let Some(Ok(history)) = options.history.as_ref().map(HistorySource::get)
+            && !history.commits.is_empty()
+            && options.enabled
+        {
+            optimizer.index_history(history);
+        }
+        optimizer
+    }
+
+    /// Every context pattern of the spec, matched against every commit once.
+    fn index_history(&mut self, history: &History) {
+        let mut patterns: BTreeSet<String> = BTreeSet::new();
+        for stage in &self.spec.stages {
+            for item in &stage.items {
+                for path in context_paths(item) {
+                    patterns.insert(cache::normalize_context_path(&path));
+                }
+            }
+        }
+        self.evidence
+            .index_history(history, patterns.into_iter().collect());
+    }
+
+    fn atom(&mut self, atom: Atom) -> usize {
+        self.evidence.atom(atom)
+    }
+
+    /// Everything whose change rebuilds some part of a stage.
+    fn stage_atoms(&mut self, id: StageId) -> Arc<BTreeSet<usize>> {
+        if let Some(done) = &self.stage_atoms[id.0] {
+            return done.clone();
+        }
+        let spec = self.spec;
+        let decl = spec.stage(id);
+        let mut set: BTreeSet<usize> = self.base_atoms(id).iter().copied().collect();
+        for (index, item) in decl.items.iter().enumerate() {
+            set.extend(self.item_atoms(id, index));
+            if let ItemKind::Arg { name, .. } = &item.kind {
+                set.insert(self.atom(Atom::Arg(name.value.clone())));
+            }
+        }
+        let set = Arc::new(set);
+        self.stage_atoms[id.0] = Some(set.clone());
+        set
+    }
+
+    fn base_atoms(&mut self, id: StageId) -> Vec<usize> {
+        match self.spec.base(id) {
+            Some(BaseRef::Image(image)) if image.is_scratch() => Vec::new(),
+            Some(BaseRef::Image(image)) => {
+                vec![self.atom(Atom::Image(image.written.value.clone()))]
+            }
+            Some(BaseRef::Stage(parent)) => self.stage_atoms(*parent).iter().copied().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The working directory a stage ends with, when it is known.
+    fn final_workdir(&mut self, id: StageId) -> Option<String> {
+        if let Some(done) = &self.workdirs[id.0] {
+            return done.clone();
+        }
+        let spec = self.spec;
+        let decl = spec.stage(id);
+        let mut workdir = self.parent_workdir(id);
+        for item in &decl.items {
+            if let ItemKind::Workdir(path) = &item.kind {
+                workdir = Some(path.value.clone());
+            }
+        }
+        self.workdirs[id.0] = Some(workdir.clone());
+        workdir
+    }
+
+    /// The working directory a stage starts with, when it is known: the
+    /// one the stage it is built on ends with.
+    fn parent_workdir(&mut self, id: StageId) -> Option<String> {
+        self.spec
+            .parent(id)
+            .and_then(|parent| self.final_workdir(parent))
+    }
+
+    /// What item number `index` of a stage reads from outside the stage:
+    /// context paths, images, stages.
+    fn item_atoms(&mut self, id: StageId, index: usize) -> Vec<usize> {
+        let spec = self.spec;
+        let item = &spec.stage(id).items[index];
+        let mut out = Vec::new();
+        for path in context_paths(item) {
+            out.push(self.atom(Atom::Context(cache::normalize_context_path(&path))));
+        }
+        match spec.item_refs(id, index) {
+            ItemRefs::Artifact(artifact) => {
+                out.extend(self.stage_atoms(artifact.stage).iter().copied());
+            }
+            ItemRefs::Image(image) => {
+                out.push(self.atom(Atom::Image(image.written.value.clone())));
+            }
+            ItemRefs::Mounts(stages) => {
+                for stage in stages.iter().flatten() {
+                    out.extend(self.stage_atoms(*stage).iter().copied());
+                }
+            }
+            ItemRefs::Nothing => {}
+        }
+        if let ItemKind::Add(add) = &item.kind {
+            for source in &add.sources {
+                if crate::frontend::values::is_url(&source.value) {
+                    out.push(self.atom(Atom::Remote(source.value.clone())));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Chooses the order of one stage's items.
+    pub(crate) fn order_stage(&mut self, id: StageId) -> Ordering {
+        let spec = self.spec;
+        let decl = spec.stage(id);
+        let written: Vec<usize> = (0..decl.items.len()).collect();
+        let mut report = StageReport {
+            stage: format!("{} `{}`", decl.kind.keyword(), decl.name.value),
+            moves: Vec::new(),
+            notes: Vec::new(),
+            before: 0.0,
+            after: 0.0,
+        };
+        if !self.options.enabled {
+            return Ordering {
+                inputs: vec![None; written.len()],
+                items: written,
+                report,
+            };
+        }
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for item in &decl.items {
+            if let ItemKind::Arg { name, .. } = &item.kind {
+                *seen.entry(name.value.as_str()).or_default() += 1;
+            }
+        }
+        let duplicate_args: Vec<String> = seen
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let mut workdir = self.parent_workdir(id);
+        let mut infos: Vec<ItemInfo> = Vec::with_capacity(decl.items.len());
+        for (index, item) in decl.items.iter().enumerate() {
+            if let ItemKind::Workdir(path) = &item.kind {
+                workdir = Some(path.value.clone());
+            }
+            let atoms = self.item_atoms(id, index);
+            infos.push(describe(item, atoms, workdir.as_deref(), &duplicate_args));
+        }
+        let base = self.base_atoms(id);
+        // Units see an arg when they name it and come after its declaration.
+        let mut arg_atoms: Vec<Vec<usize>> = vec![Vec::new(); infos.len()];
+        for (a, info) in infos.iter().enumerate() {
+            if let Role::Arg(name) = &info.role {
+                let atom = self.atom(Atom::Arg(name.clone()));
+                for (u, other) in infos.iter().enumerate().skip(a + 1) {
+                    if other.role == Role::Unit && other.names(name) {
+                        arg_atoms[u].push(atom);
+                    }
+                }
+            }
+        }
+
+        // Segments of units between barriers; metadata and args set aside.
+        let mut body: Vec<usize> = Vec::new();
+        let mut segment: Vec<usize> = Vec::new();
+        let mut prefix: Vec<usize> = base.clone();
+        let mut moved_units: Vec<String> = Vec::new();
+        for (i, info) in infos.iter().enumerate() {
+            match &info.role {
+                Role::Metadata | Role::Arg(_) => {}
+                Role::Unit => segment.push(i),
+                Role::Barrier(_) => {
+                    let ordered =
+                        self.order_segment(&segment, &infos, &arg_atoms, &prefix, &mut moved_units);
+                    for u in &segment {
+                        prefix.extend(infos[*u].atoms.iter().chain(&arg_atoms[*u]));
+                    }
+                    body.extend(ordered);
+                    segment.clear();
+                    body.push(i);
+                    prefix.extend(&info.atoms);
+                    // No arg crosses a command that may read it, so those
+                    // written before it are in its scope.
+                    if info.runs {
+                        for other in &infos[..i] {
+                            if let Role::Arg(name) = &other.role {
+                                prefix.push(self.atom(Atom::Arg(name.clone())));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let ordered = self.order_segment(&segment, &infos, &arg_atoms, &prefix, &mut moved_units);
+        body.extend(ordered);
+
+        // Each arg just before its first use, within the span no barrier closes.
+        let mut placed: Vec<(usize, usize)> = Vec::new();
+        let mut arg_moves: Vec<String> = Vec::new();
+        for (a, info) in infos.iter().enumerate() {
+            let Role::Arg(name) = &info.role else {
+                continue;
+            };
+            let stops = |i: usize| match &infos[i].role {
+                Role::Barrier(ArgBarrier::All) => true,
+                Role::Barrier(ArgBarrier::Name(n)) => n == name,
+                _ => false,
+            };
+            let start = body
+                .iter()
+                .rposition(|i| *i < a && stops(*i))
+                .map_or(0, |p| p + 1);
+            let end = body
+                .iter()
+                .position(|i| *i > a && stops(*i))
+                .unwrap_or(body.len());
+            let first_use = (start..end).find(|p| {
+                let i = body[*p];
+                i > a && infos[i].role == Role::Unit && infos[i].names(name)
+            });
+            let at = first_use.unwrap_or(end);
+            placed.push((at, a));
+            let down = body[..at].iter().any(|i| *i > a);
+            let up = body[at..].iter().any(|i| *i < a);
+            if down || up {
+                let whom = match first_use {
+                    Some(p) => format!("just before {}, its first use", infos[body[p]].label),
+                    None if end < body.len() => format!(
+                        "just before {}, which could read it unnamed",
+                        infos[body[end]].label
+                    ),
+                    None => "to the end: nothing in the stage names it".to_owned(),
+                };
+                let direction = if down { "down" } else { "up" };
+                arg_moves.push(format!("moved {} {direction} {whom}", info.label));
+            }
+        }
+        placed.sort();
+        let mut order: Vec<usize> = Vec::with_capacity(infos.len());
+        let mut next_arg = placed.iter().peekable();
+        for (p, i) in body.iter().enumerate() {
+            while let Some((_, a)) = next_arg.next_if(|(at, _)| *at == p) {
+                order.push(*a);
+            }
+            order.push(*i);
+        }
+        order.extend(next_arg.map(|(_, a)| *a));
+        let metadata: Vec<usize> = (0..infos.len())
+            .filter(|i| infos[*i].role == Role::Metadata)
+            .collect();
+        let at = if self.options.layer_per_instruction {
+            metadata_position(&order, &infos)
+        } else {
+            order.len()
+        };
+        // An item moved when the number of other items before it changed.
+        // "3 labels, expose": by keyword, in written order.
+        let mut moved_metadata: Vec<(&str, usize)> = Vec::new();
+        let mut others_before = 0;
+        let mut metadata_moved = Vec::new();
+        for info in &infos {
+            if info.role == Role::Metadata {
+                metadata_moved.push(others_before != at);
+            } else {
+                others_before += 1;
+            }
+        }
+        for (&i, moved) in metadata.iter().zip(metadata_moved) {
+            if !moved {
+                continue;
+            }
+            let keyword = infos[i].label.split(' ').next().unwrap_or_default();
+            match moved_metadata.iter_mut().find(|(k, _)| *k == keyword) {
+                Some((_, n)) => *n += 1,
+                None => moved_metadata.push((keyword, 1)),
+            }
+        }
+        let moved_metadata: Vec<String> = moved_metadata
+            .into_iter()
+            .map(|(k, n)| {
+                if n == 1 {
+                    k.to_owned()
+                } else {
+                    format!("{n} {k}s")
+                }
+            })
+            .collect();
+        order.splice(at..at, metadata.iter().copied());
+
+        report.before = self.expected_cost(&base, &infos, &arg_atoms, &written);
+        report.after = self.expected_cost(&base, &infos, &arg_atoms, &order);
+        if better(report.before, report.after) {
+            // Never worse than written; cannot happen, but it must not.
+            report.after = report.before;
+            return Ordering {
+                inputs: vec![None; written.len()],
+                items: written,
+                report,
+            };
+        }
+        report.moves.extend(moved_units);
+        report.moves.extend(arg_moves);
+        if !moved_metadata.is_empty() {
+            let whither = if at < order.len() - metadata.len() {
+                "before the copies after the last command: metadata that no instruction reads, \
+                 and each instruction is a layer for this builder"
+            } else {
+                "to the end: metadata that no later instruction reads"
+            };
+            report
+                .moves
+                .push(format!("moved {} {whither}", moved_metadata.join(", ")));
+        }
+        let undeclared: Vec<&str> = decl
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Step(step) if step.order.writes.is_empty() => {
+                    Some(step.name.value.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        if !undeclared.is_empty() && infos.iter().any(|i| i.role == Role::Unit) {
+            report.notes.push(format!(
+                "kept in place (no `writes`, so nothing moves across them): step {}",
+                undeclared
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let mut inputs = vec![None; infos.len()];
+        let mut workdir = self.parent_workdir(id);
+        for (i, item) in decl.items.iter().enumerate() {
+            match &item.kind {
+                ItemKind::Workdir(path) => workdir = Some(path.value.clone()),
+                ItemKind::Step(step) => {
+                    inputs[i] =
+                        self.order_inputs(step, workdir.as_deref(), &base, &mut report.moves);
+                }
+                _ => {}
+            }
+        }
+        Ordering {
+            items: order,
+            inputs,
+            report,
+        }
+    }
+
+    /// A step's input copies, stable first: they all come before its
+    /// commands, so their order only matters to the cache, as long as no
+    /// two of them write the same place.
+    fn order_inputs(
+        &mut self,
+        step: &StepDecl,
+        workdir: Option<&str>,
+        base: &[usize],
+        moves: &mut Vec<String>,
+    ) -> Option<Vec<usize>> {
+        let copies = crate::plan::inputs::input_copies(&step.inputs);
+        let n = copies.len();
+        if n < 2 {
+            return None;
+        }
+        let atoms: Vec<Vec<usize>> = copies
+            .iter()
+            .map(|c| {
+                c.paths
+                    .iter()
+                    .map(|p| self.atom(Atom::Context(cache::normalize_context_path(p))))
+                    .collect()
+            })
+            .collect();
+        let writes: Vec<Vec<ImagePath>> = copies
+            .iter()
+            .map(|c| {
+                let sources: Vec<(&str, bool)> =
+                    c.paths.iter().map(|p| (p.as_str(), true)).collect();
+                copy_writes(&sources, &c.dest, workdir)
+            })
+            .collect();
+        let preds: Vec<Vec<usize>> = (0..n)
+            .map(|j| {
+                (0..j)
+                    .filter(|i| any_overlap(&writes[*i], &writes[j]))
+                    .collect()
+            })
+            .collect();
+        let model = SegmentModel::new(&self.evidence, base, &atoms);
+        let costs = vec![cache::COPY_COST; n];
+        let (order, alone) = model.solve(&costs, &preds);
+        if order.iter().enumerate().all(|(k, u)| k == *u) {
+            return None;
+        }
+        let listed: Vec<String> = order
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} ({})",
+                    quoted_plain(&copies[*k].paths),
+                    self.evidence.volatility(&atoms[*k], alone[*k])
+                )
+            })
+            .collect();
+        moves.push(format!(
+            "copied the inputs of step `{}` stable first: {}",
+            step.name.value,
+            listed.join(", ")
+        ));
+        Some(order)
+    }
+
+    /// Orders one segment's units; reports the ones that moved up.
+    fn order_segment(
+        &self,
+        units: &[usize],
+        infos: &[ItemInfo],
+        arg_atoms: &[Vec<usize>],
+        prefix: &[usize],
+        moves: &mut Vec<String>,
+    ) -> Vec<usize> {
+        let n = units.len();
+        if n < 2 {
+            return units.to_vec();
+        }
+        let unit_atoms: Vec<Vec<usize>> = units
+            .iter()
+            .map(|u| {
+                let mut atoms = infos[*u].atoms.clone();
+                atoms.extend(&arg_atoms[*u]);
+                atoms
+            })
+            .collect();
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for j in 0..n {
+            for i in 0..j {
+                let (a, b) = (&infos[units[i]], &infos[units[j]]);
+                let dependent = any_overlap(&a.writes, &b.reads)
+                    || any_overlap(&a.writes, &b.writes)
+                    || any_overlap(&b.writes, &a.reads);
+                // Two users of one arg on either side of its declaration keep their sides.
+                let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
+                    Role::Arg(name) => a.names(name) && b.names(name),
+                    _ => false,
+                });
+                if dependent || split_by_arg {
+                    preds[j].push(i);
+                }
+            }
+        }
+        let model = SegmentModel::new(&self.evidence, prefix, &unit_atoms);
+        let costs: Vec<f64> = units.iter().map(|u| infos[*u].cost).collect();
+        let (order, alone) = model.solve(&costs, &preds);
+        for (pos, &u) in order.iter().enumerate() {
+            let passed: Vec<usize> = order[pos + 1..]
+                .iter()
+                .copied()
+                .filter(|v| *v < u)
+                .collect();
+            if passed.is_empty() {
+                continue;
+            }
+            let unit = &infos[units[u]];
+            let others: Vec<String> = passed
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{} ({})",
+                        infos[units[*v]].label,
+                        self.evidence.volatility(&unit_atoms[*v], alone[*v])
+                    )
+                })
+                .collect();
+            moves.push(format!(
+                "moved {} ({}, cost {}) before {}",
+                unit.label,
+                self.evidence.volatility(&unit_atoms[u], alone[u]),
+                crate::cache::format_cost(unit.cost),
+                others.join(", ")
+            ));
+        }
+        order.into_iter().map(|k| units[k]).collect()
+    }
+
+    /// Σ cost × P(rebuild) of the stage's items in `order`.
+    fn expected_cost(
+        &self,
+        base: &[usize],
+        infos: &[ItemInfo],
+        arg_atoms: &[Vec<usize>],
+        order: &[usize],
+    ) -> f64 {
+        let mut state = ChainState::new(&self.evidence, base);
+        let mut total = 0.0;
+        let mut scope: Vec<usize> = Vec::new();
+        for &i in order {
+            let info = &infos[i];
+            state.add(&self.evidence, &info.atoms);
+            state.add(&self.evidence, &arg_atoms[i]);
+            if let Role::Arg(name) = &info.role
+                && let Some(id) = self.evidence.id(&Atom::Arg(name.clone()))
+            {
+                scope.push(id);
+            }
+            if info.runs {
+                state.add(&self.evidence, &scope);
+            }
+            total += info.cost * (1.0 - state.stay());
+        }
+        total
+    }
+}

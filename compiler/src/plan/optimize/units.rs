@@ -1,0 +1,278 @@
+//! What each item of a stage is to the optimizer: metadata, an arg, a
+//! movable unit or a barrier, with what it reads, writes and costs.
+
+use crate::cache;
+use crate::frontend::ast::*;
+use crate::plan::optimize::paths::{ImagePath, chown_reads, copy_writes, resolve_path};
+
+/// Which args an item stops from moving past it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ArgBarrier {
+    None,
+    /// Commands that may read any build arg without naming it.
+    All,
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Role {
+    Metadata,
+    Arg(String),
+    Unit,
+    Barrier(ArgBarrier),
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct ItemInfo {
+    pub(super) role: Role,
+    /// Atom ids whose change rebuilds the item by itself.
+    pub(super) atoms: Vec<usize>,
+    pub(super) cost: f64,
+    /// It runs commands, which see every build arg in scope.
+    pub(super) runs: bool,
+    /// The text of its commands, for finding the args it names.
+    commands: String,
+    pub(super) reads: Vec<ImagePath>,
+    pub(super) writes: Vec<ImagePath>,
+    pub(super) label: String,
+}
+
+impl ItemInfo {
+    pub(super) fn names(&self, arg: &str) -> bool {
+        names_word(&self.commands, arg)
+    }
+}
+
+/// Whether `word` appears in `text` as a whole identifier (`$V`, `${V}`, `V=1`, `printenv V`).
+fn names_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c == '_' || c.is_ascii_alphanumeric();
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+pub(super) fn command_text(command: &CommandDecl) -> String {
+    command
+        .words
+        .iter()
+        .map(|w| w.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(super) fn quoted_plain(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quoted(values: &[Spanned<String>]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{}\"", v.value))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where metadata goes in `order` (which holds no metadata yet) for a
+/// builder that commits a layer per instruction: just before the first copy
+/// after the stage's last command. No instruction reads metadata, so any
+/// place builds the same image; there, a source edit rebuilds only the
+/// copies after it, and a metadata edit only those copies, never a command.
+pub(super) fn metadata_position(order: &[usize], infos: &[ItemInfo]) -> usize {
+    let after_last_command = order
+        .iter()
+        .rposition(|i| infos[*i].runs)
+        .map_or(0, |p| p + 1);
+    order[after_last_command..]
+        .iter()
+        .position(|i| infos[*i].role == Role::Unit)
+        .map_or(order.len(), |p| after_last_command + p)
+}
+
+/// The context paths an item reads.
+pub(super) fn context_paths(item: &Item) -> Vec<String> {
+    match &item.kind {
+        ItemKind::Step(step) => {
+            let mut paths: Vec<String> = step.inputs.iter().map(|i| i.path.value.clone()).collect();
+            for mount in &step.mounts {
+                if let MountKind::Bind {
+                    source,
+                    from_stage: None,
+                    ..
+                } = &mount.kind
+                {
+                    paths.push(source.value.clone());
+                }
+            }
+            paths
+        }
+        ItemKind::Copy(CopyDecl {
+            source: CopySourceDecl::Context(paths),
+            ..
+        }) => paths.iter().map(|p| p.value.clone()).collect(),
+        ItemKind::Add(add) => add
+            .sources
+            .iter()
+            .filter(|s| !crate::frontend::values::is_url(&s.value))
+            .map(|s| s.value.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What an item is to the optimizer, given the atoms it reads from outside
+/// the stage and the working directory it is written under.
+pub(super) fn describe(
+    item: &Item,
+    atoms: Vec<usize>,
+    workdir: Option<&str>,
+    duplicate_args: &[String],
+) -> ItemInfo {
+    let mut info = ItemInfo {
+        role: Role::Barrier(ArgBarrier::None),
+        atoms,
+        cost: 0.0,
+        runs: false,
+        commands: String::new(),
+        reads: Vec::new(),
+        writes: Vec::new(),
+        label: String::new(),
+    };
+    match &item.kind {
+        ItemKind::Label { key, .. } => {
+            info.role = Role::Metadata;
+            info.label = format!("label \"{}\"", key.value);
+        }
+        ItemKind::Expose(_)
+        | ItemKind::Cmd(_)
+        | ItemKind::Entrypoint(_)
+        | ItemKind::Healthcheck(_)
+        | ItemKind::StopSignal(_) => {
+            info.role = Role::Metadata;
+            info.label = match &item.kind {
+                ItemKind::Expose(_) => "expose",
+                ItemKind::Cmd(_) => "cmd",
+                ItemKind::Entrypoint(_) => "entrypoint",
+                ItemKind::Healthcheck(_) => "healthcheck",
+                _ => "stopsignal",
+            }
+            .into();
+        }
+        ItemKind::Arg { name, .. } => {
+            info.label = format!("arg `{}`", name.value);
+            info.role = if duplicate_args.contains(&name.value) {
+                // Declared twice: each keeps its place.
+                Role::Barrier(ArgBarrier::Name(name.value.clone()))
+            } else {
+                Role::Arg(name.value.clone())
+            };
+        }
+        ItemKind::Env { name, .. } => {
+            info.label = format!("env `{}`", name.value);
+            info.role = Role::Barrier(ArgBarrier::Name(name.value.clone()));
+        }
+        ItemKind::Workdir(_) => info.label = "workdir".into(),
+        ItemKind::User(_) => info.label = "user".into(),
+        ItemKind::Shell(_) => info.label = "shell".into(),
+        ItemKind::Volume(_) => info.label = "volume".into(),
+        ItemKind::Run(run) => {
+            info.label = "run".into();
+            info.role = Role::Barrier(ArgBarrier::All);
+            info.runs = true;
+            info.commands = command_text(&run.command);
+            info.cost = cache::run_cost(&info.commands);
+        }
+        ItemKind::Step(step) => {
+            info.label = format!("step `{}`", step.name.value);
+            info.runs = true;
+            info.commands = step
+                .runs
+                .iter()
+                .map(|r| command_text(&r.command))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let copies = crate::plan::inputs::input_copies(&step.inputs);
+            let run_cost: f64 = match &step.order.cost {
+                Some(cost) => f64::from(cost.value),
+                None => step
+                    .runs
+                    .iter()
+                    .map(|r| cache::run_cost(&command_text(&r.command)))
+                    .sum(),
+            };
+            info.cost = run_cost + copies.len() as f64 * cache::COPY_COST;
+            if step.order.writes.is_empty() {
+                info.role = Role::Barrier(ArgBarrier::All);
+            } else {
+                info.role = Role::Unit;
+                for copy in &copies {
+                    let sources: Vec<(&str, bool)> =
+                        copy.paths.iter().map(|p| (p.as_str(), true)).collect();
+                    info.writes
+                        .extend(copy_writes(&sources, &copy.dest, workdir));
+                }
+                info.writes.extend(
+                    step.order
+                        .writes
+                        .iter()
+                        .map(|w| resolve_path(&w.value, workdir)),
+                );
+                info.reads = info.writes.clone();
+                info.reads.extend(
+                    step.order
+                        .reads
+                        .iter()
+                        .map(|r| resolve_path(&r.value, workdir)),
+                );
+            }
+        }
+        ItemKind::Copy(copy) => {
+            info.role = Role::Unit;
+            info.cost = cache::COPY_COST;
+            info.reads = chown_reads(copy.chown.as_ref());
+            let (label, sources): (String, Vec<(&str, bool)>) = match &copy.source {
+                CopySourceDecl::Context(paths) => (
+                    format!("copy {}", quoted(paths)),
+                    paths.iter().map(|p| (p.value.as_str(), true)).collect(),
+                ),
+                CopySourceDecl::Artifact(reference) => (
+                    format!("copy artifact=\"{}\"", reference.value),
+                    vec![(reference.value.as_str(), false)],
+                ),
+                CopySourceDecl::Image { image, paths } => (
+                    format!("copy image=\"{}\"", image.value),
+                    paths.iter().map(|p| (p.value.as_str(), false)).collect(),
+                ),
+            };
+            info.label = label;
+            info.writes = copy_writes(&sources, &copy.to.value, workdir);
+        }
+        ItemKind::Add(add) => {
+            info.role = Role::Unit;
+            info.cost = cache::COPY_COST;
+            info.label = format!("add {}", quoted(&add.sources));
+            info.reads = chown_reads(add.chown.as_ref());
+            // Archives unpack and URLs name their own files: all of `to`.
+            info.writes = vec![resolve_path(&add.to.value, workdir)];
+        }
+    }
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_whole_words() {
+        assert!(names_word("echo $VERSION", "VERSION"));
+        assert!(names_word("make VERSION=1", "VERSION"));
+        assert!(!names_word("echo $VERSIONS", "VERSION"));
+        assert!(!names_word("echo $APP_VERSION", "VERSION"));
+    }
+}
