@@ -167,3 +167,27 @@ fn includes_may_use_symlinks_inside_the_folder() {
     let found = check_in(dir.path(), spec);
     assert!(found.is_empty(), "{}", testkit::render_all(&found));
 }
+
+/// Many small nodes cross the budget too, at the use that crosses it; the
+/// uses after it are not expanded (one diagnostic, not one per use).
+#[test]
+fn expansion_stops_at_the_node_budget() {
+    let runs = "        run \"true\"\n".repeat(200);
+    let mut spec = format!(
+        "stowplan 1\ntemplate \"t\" {{\n    image {{\n        from \"debian:bookworm-slim\"\n{runs}        cmd \"/app\"\n    }}\n}}\n"
+    );
+    // 203 nodes a use: the 99th crosses 20,000.
+    for i in 0..150 {
+        spec.push_str(&format!("image \"app{i}\" template=\"t\"\n"));
+    }
+    let source = SourceFile::new("stowplan.kdl", spec.clone());
+    let found = driver::check(&source, &Options::default()).expect_err("over the budget");
+    let rendered = testkit::render_all(&found);
+    assert_eq!(found.len(), 1, "{rendered}");
+    assert_eq!(
+        found[0].code,
+        crate::base::diagnostic::Code::ExpansionBudget
+    );
+    let at = spec.find("image \"app98\" template=").unwrap() + "image \"app98\" ".len();
+    assert_eq!(found[0].offset(), at, "{rendered}");
+}
