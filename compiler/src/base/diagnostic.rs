@@ -65,6 +65,7 @@ codes! {
     Reference => "stowplan::template::reference",
     Locked => "stowplan::template::locked",
     Include => "stowplan::template::include",
+    ExpansionBudget => "stowplan::template::expansion-budget",
     Cycle => "stowplan::flow::cycle",
     OutsideContext => "stowplan::flow::outside-context",
     NoMatch => "stowplan::flow::no-match",

@@ -18,6 +18,8 @@ pub(super) struct Loader<'a> {
     seen: BTreeSet<PathBuf>,
     /// Whether an include could not be read.
     pub(super) failed: bool,
+    /// The spec's folder with its symlinks resolved, once asked for.
+    root: Option<PathBuf>,
 }
 
 impl<'a> Loader<'a> {
@@ -27,7 +29,22 @@ impl<'a> Loader<'a> {
             stack: Vec::new(),
             seen: BTreeSet::new(),
             failed: false,
+            root: None,
         }
+    }
+
+    /// The folder includes must stay in, symlinks resolved.
+    fn root(&mut self, dir: &Path) -> Result<PathBuf, Failure> {
+        if let Some(root) = &self.root {
+            return Ok(root.clone());
+        }
+        let root = dir.canonicalize().map_err(|e| Failure {
+            message: format!("cannot read the spec's folder `{}`: {e}", dir.display()),
+            label: "not read",
+            help: "includes are read relative to the spec's folder",
+        })?;
+        self.root = Some(root.clone());
+        Ok(root)
     }
 
     pub(super) fn load(
@@ -78,13 +95,26 @@ impl<'a> Loader<'a> {
             });
         }
         let relative = from_path.parent().unwrap_or(Path::new("")).join(written);
-        let full = dir.join(&relative);
-        let text = std::fs::read_to_string(&full).map_err(|e| Failure {
+        let root = self.root(dir)?;
+        let canonical = dir.join(&relative).canonicalize().map_err(|e| Failure {
             message: format!("cannot read `{}`: {e}", relative.display()),
             label: "not read",
             help: "the path is relative to the folder of the file that includes it",
         })?;
-        let canonical = full.canonicalize().unwrap_or(full.clone());
+        // Checked before the file is opened: a refused file is never read,
+        // so its content cannot reach a diagnostic.
+        if !canonical.starts_with(&root) {
+            return Err(Failure {
+                message: format!("`{}` is outside the spec's folder", relative.display()),
+                label: "outside the spec's folder",
+                help: "an included file lives in the spec's folder or below it, and a symlink it goes through stays there too; copy the templates in",
+            });
+        }
+        let text = read_bounded(&canonical).map_err(|why| Failure {
+            message: format!("cannot include `{}`: {why}", relative.display()),
+            label: "not included",
+            help: "an included file is a KDL file of templates, at most 1 MiB",
+        })?;
         if self.stack.contains(&canonical) {
             return Err(Failure {
                 message: format!("`{}` includes itself", relative.display()),
@@ -134,4 +164,42 @@ struct Failure {
     message: String,
     label: &'static str,
     help: &'static str,
+}
+
+/// The most an included file may hold.
+pub(crate) const MAX_INCLUDE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a regular file of at most [`MAX_INCLUDE_BYTES`] as UTF-8 text.
+/// Anything else (a folder, a FIFO, a device such as `/dev/zero`) is
+/// refused from its metadata, before it is opened; the file is opened
+/// without blocking, in case it became a FIFO in between, and read through
+/// a bounded reader, in case it grew.
+fn read_bounded(path: &Path) -> Result<String, String> {
+    let regular = |m: std::fs::Metadata| {
+        if m.is_file() {
+            Ok(m.len())
+        } else {
+            Err("it is not a regular file".to_owned())
+        }
+    };
+    let too_big = || format!("it is larger than {} KiB", MAX_INCLUDE_BYTES / 1024);
+    if regular(std::fs::metadata(path).map_err(|e| e.to_string())?)? > MAX_INCLUDE_BYTES {
+        return Err(too_big());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    regular(file.metadata().map_err(|e| e.to_string())?)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_INCLUDE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_INCLUDE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
 }

@@ -2,6 +2,7 @@
 //! references substituted inside strings, stage names prefixed, the use's
 //! block merged into the image, and the result decoded.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
@@ -24,11 +25,39 @@ const REPLACED_BY_USE: &[BodyNode] = &[
     BodyNode::Platform,
 ];
 
-/// Makes the template's stages and image for one use, decoded.
+/// The most KDL nodes expansion makes for a whole spec, every use together.
+pub(crate) const MAX_EXPANDED_NODES: usize = 20_000;
+/// The most bytes of names and values expansion makes for a whole spec.
+pub(crate) const MAX_EXPANDED_BYTES: usize = 2 * 1024 * 1024;
+
+/// What expansion may still make, for the uses not yet expanded. A spec of
+/// a few kilobytes could otherwise ask for gigabytes: many uses of a big
+/// template, a long value referenced many times.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Budget {
+    pub(super) nodes: usize,
+    pub(super) bytes: usize,
+    /// A use crossed it: the uses after it are not expanded.
+    pub(super) crossed: bool,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            nodes: MAX_EXPANDED_NODES,
+            bytes: MAX_EXPANDED_BYTES,
+            crossed: false,
+        }
+    }
+}
+
+/// Makes the template's stages and image for one use, decoded. Stops, with
+/// a diagnostic at the use, when the use would cross the budget.
 pub(super) fn instantiate(
     template: &Defined,
     use_: &UseDecl,
     values: &Values,
+    budget: &mut Budget,
     d: &mut Diagnostics,
 ) -> Option<Vec<StageDecl>> {
     let decl = &template.decl;
@@ -39,8 +68,25 @@ pub(super) fn instantiate(
         use_,
         values,
         locals,
+        left: Cell::new(Some(*budget)),
     };
     let nodes = maker.nodes(&decl.body);
+    let Some(left) = maker.left.get() else {
+        budget.crossed = true;
+        let diag = Diagnostic::error(
+            Code::ExpansionBudget,
+            format!(
+                "the spec's templates expand past the budget of {} nodes and {} MiB of names and values",
+                thousands(MAX_EXPANDED_NODES),
+                MAX_EXPANDED_BYTES / (1024 * 1024)
+            ),
+        )
+        .primary(use_.template.span, "this use crosses the budget")
+        .help("a spec expands to at most this much, all uses together; use fewer or smaller templates, or shorter values");
+        d.push(template.point_at(diag, decl.name.span, "the template is defined"));
+        return None;
+    };
+    *budget = left;
     let is_image = |n: &KdlNode| TemplateNode::parse(n.name().value()) == Some(TemplateNode::Image);
     let images = nodes.iter().filter(|n| is_image(n)).count();
     if images != 1 {
@@ -104,12 +150,30 @@ struct Maker<'a> {
     values: &'a Values,
     /// The template's stage names: references to them get the image's prefix.
     locals: BTreeSet<String>,
+    /// What may still be made; `None` once the budget is crossed.
+    left: Cell<Option<Budget>>,
 }
 
 impl Maker<'_> {
+    /// Takes `nodes` and `bytes` from the budget; false once it is crossed.
+    fn spend(&self, nodes: usize, bytes: usize) -> bool {
+        let left = self.left.get().and_then(|left| {
+            Some(Budget {
+                nodes: left.nodes.checked_sub(nodes)?,
+                bytes: left.bytes.checked_sub(bytes)?,
+                crossed: false,
+            })
+        });
+        self.left.set(left);
+        left.is_some()
+    }
+
     fn nodes(&self, nodes: &[KdlNode]) -> Vec<KdlNode> {
         let mut out = Vec::new();
         for node in nodes {
+            if self.left.get().is_none() {
+                break;
+            }
             if TemplateNode::parse(node.name().value()) == Some(TemplateNode::When) {
                 if self.holds(node) {
                     let children = node.children().map(KdlDocument::nodes).unwrap_or_default();
@@ -143,6 +207,14 @@ impl Maker<'_> {
     }
 
     fn node(&self, original: &KdlNode) -> KdlNode {
+        let written: usize = original
+            .entries()
+            .iter()
+            .map(|e| {
+                e.name().map_or(0, |n| n.value().len()) + e.value().as_string().map_or(8, str::len)
+            })
+            .sum();
+        self.spend(1, original.name().value().len() + written);
         let mut node = original.clone();
         node.clear_children();
         if let Home::File(_) = self.template.home {
@@ -199,6 +271,7 @@ impl Maker<'_> {
             && entry.name().is_none()
             && let Some((Value::List(items), _)) = value_of(name)
         {
+            self.spend(items.len(), items.iter().map(String::len).sum::<usize>());
             let entries = items
                 .iter()
                 .map(|item| {
@@ -219,11 +292,17 @@ impl Maker<'_> {
                         Some(rest) if after_nothing && text.ends_with(' ') => rest,
                         _ => t,
                     };
+                    if !self.spend(0, t.len()) {
+                        break;
+                    }
                     text.push_str(t);
                     after_nothing = false;
                 }
                 Piece::Ref(name, range) => match value_of(name) {
                     Some((value, _)) => {
+                        if !self.spend(0, rendered_len(value, script)) {
+                            break;
+                        }
                         let rendered = render(value, script);
                         after_nothing = script && rendered.is_empty();
                         text.push_str(&rendered);
@@ -312,6 +391,30 @@ fn render(value: &Value, script: bool) -> String {
         Value::Integer(i) => i.to_string(),
         Value::Boolean(b) => b.to_string(),
         Value::List(items) => items.iter().map(|i| word(i)).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// `20000` as `20,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// About the length of [`render`]'s result, without making it: the
+/// budget is checked before a long value is copied.
+fn rendered_len(value: &Value, script: bool) -> usize {
+    let quoted = |s: &String| if script { s.len() + 2 } else { s.len() };
+    match value {
+        Value::String(s) => quoted(s),
+        Value::Integer(_) | Value::Boolean(_) => 8,
+        Value::List(items) => items.iter().map(|i| quoted(i) + 1).sum(),
     }
 }
 

@@ -41,7 +41,7 @@ pub use annotate::Expansions;
 use bind::{bind, unknown_template};
 use home::{Defined, Home, push_in};
 use include::Loader;
-use instantiate::instantiate;
+use instantiate::{Budget, instantiate};
 
 /// What expansion may read besides the spec.
 #[derive(Clone, Copy, Debug, Default)]
@@ -116,6 +116,7 @@ pub fn expand(mut ast: Ast, options: &ExpandOptions<'_>) -> (Ast, Expansions, Di
     let mut made: Vec<(usize, Vec<StageDecl>)> = Vec::new();
     let mut expansions = Expansions::default();
     let mut loaded_presets: BTreeMap<String, Defined> = BTreeMap::new();
+    let mut budget = Budget::default();
     for use_ in std::mem::take(&mut ast.uses) {
         let name = use_.template.value.as_str();
         let template = match by_name.get(name) {
@@ -149,8 +150,11 @@ pub fn expand(mut ast: Ast, options: &ExpandOptions<'_>) -> (Ast, Expansions, Di
         let Some(values) = bind(template, &use_, &mut d) else {
             continue;
         };
-        if let Some(stages) = instantiate(template, &use_, &values, &mut d) {
+        if let Some(stages) = instantiate(template, &use_, &values, &mut budget, &mut d) {
             made.push((use_.position, stages));
+        } else if budget.crossed {
+            // Crossed: the uses after it are not expanded either.
+            break;
         }
     }
 
