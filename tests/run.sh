@@ -40,6 +40,16 @@ else
     cargo test --locked --no-fail-fast
 fi
 
+# Coverage-guided fuzzing needs libFuzzer and a nightly toolchain: Linux.
+fuzz_seconds="${FUZZ_SECONDS:-20}"
+if [ "$(uname -s)" = Linux ]; then
+    step "fuzzing (cargo fuzz, ${fuzz_seconds} s per target)"
+    tests/fuzz/run.sh "$fuzz_seconds"
+else
+    echo
+    echo "!!!! SKIPPED: fuzzing runs on Linux only (tests/fuzz/run.sh) !!!!"
+fi
+
 step "every example in spec/ and the README compiles as documented"
 cargo build --locked --quiet
 python3 tests/docs/check_examples.py spec/*.md README.md

@@ -14,6 +14,8 @@ pub mod base;
 pub mod cache;
 pub mod driver;
 pub mod frontend;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod middle;
 pub mod plan;
 pub mod report;

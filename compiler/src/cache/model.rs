@@ -469,24 +469,64 @@ pub fn source_touches(source: &str, changed: &str) -> bool {
 pub fn match_component(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    match_from(&p, &n)
+    wildcard_match(&p, &n, |p| p == &'*', |p, c| one_char(p, *c))
 }
 
-fn match_from(p: &[char], n: &[char]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|k| match_from(&p[1..], &n[k..])),
-        Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
-        Some('[') => {
-            let Some(c) = n.first() else { return false };
-            match match_class(&p[1..], *c) {
-                Some((matched, rest)) => matched && match_from(rest, &n[1..]),
-                // An unterminated class is a literal `[`.
-                None => *c == '[' && match_from(&p[1..], &n[1..]),
-            }
+/// How many pattern characters one token at the start of `p` (not `*`)
+/// takes when it matches `c`; `None` when it does not match.
+fn one_char(p: &[char], c: char) -> Option<usize> {
+    match p[0] {
+        '?' => Some(1),
+        '[' => match match_class(&p[1..], c) {
+            Some((matched, rest)) => matched.then_some(p.len() - rest.len()),
+            // An unterminated class is a literal `[`.
+            None => (c == '[').then_some(1),
+        },
+        '\\' if p.len() > 1 => (p[1] == c).then_some(2),
+        literal => (literal == c).then_some(1),
+    }
+}
+
+/// Matches `name` against `pattern`, where a star token matches any run
+/// of items and every other token exactly one. Backtracks only to the
+/// last star, so it takes O(pattern × name) steps whatever the input:
+/// trying every split for every star took exponential time on patterns
+/// like `a*****…*b` (found by fuzzing `explain --dockerfile`).
+fn wildcard_match<P, N>(
+    pattern: &[P],
+    name: &[N],
+    is_star: impl Fn(&P) -> bool,
+    one: impl Fn(&[P], &N) -> Option<usize>,
+) -> bool {
+    let (mut p, mut n) = (0, 0);
+    // After the last star seen: where its pattern continues, and the
+    // name position its current attempt starts at.
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if p < pattern.len() && is_star(&pattern[p]) {
+            p += 1;
+            star = Some((p, n));
+            continue;
         }
-        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && match_from(&p[2..], &n[1..]),
-        Some(c) => n.first() == Some(c) && match_from(&p[1..], &n[1..]),
+        if n == name.len() && p == pattern.len() {
+            return true;
+        }
+        if n < name.len()
+            && p < pattern.len()
+            && let Some(taken) = one(&pattern[p..], &name[n])
+        {
+            p += taken;
+            n += 1;
+            continue;
+        }
+        // A mismatch: the last star takes one more item, if there is one.
+        match star {
+            Some((after, from)) if from < name.len() => {
+                star = Some((after, from + 1));
+                (p, n) = (after, from + 1);
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -570,13 +610,12 @@ impl Ignore {
 
 /// Component-wise match where `**` spans any number of components.
 fn match_path(pattern: &[String], path: &[&str]) -> bool {
-    match pattern.first() {
-        None => path.is_empty(),
-        Some(p) if p == "**" => (0..=path.len()).any(|k| match_path(&pattern[1..], &path[k..])),
-        Some(p) => {
-            !path.is_empty() && match_component(p, path[0]) && match_path(&pattern[1..], &path[1..])
-        }
-    }
+    wildcard_match(
+        pattern,
+        path,
+        |p| p == "**",
+        |p, c| match_component(&p[0], c).then_some(1),
+    )
 }
 
 /// `golang:1.22` matches `golang:1.22` and, given without a tag, `golang`.
@@ -650,6 +689,98 @@ mod tests {
         assert!(source_touches("src/app.ts", "src"));
         assert!(source_touches("[a-c]*.txt", "b1.txt"));
         assert!(!source_touches("[!a-c]*.txt", "b1.txt"));
+    }
+
+    /// The recursive matchers wildcard_match replaced: every split for
+    /// every star. Exponential, but the reference on small inputs.
+    fn slow_component(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|k| slow_component(&p[1..], &n[k..])),
+            Some(_) => {
+                !n.is_empty()
+                    && one_char(p, n[0]).is_some_and(|taken| slow_component(&p[taken..], &n[1..]))
+            }
+        }
+    }
+
+    fn slow_path(pattern: &[String], path: &[&str]) -> bool {
+        match pattern.first() {
+            None => path.is_empty(),
+            Some(p) if p == "**" => (0..=path.len()).any(|k| slow_path(&pattern[1..], &path[k..])),
+            Some(p) => {
+                !path.is_empty()
+                    && match_component(p, path[0])
+                    && slow_path(&pattern[1..], &path[1..])
+            }
+        }
+    }
+
+    /// Every string of up to `max` items over `alphabet`.
+    fn all_strings<T: Clone>(alphabet: &[T], max: usize) -> Vec<Vec<T>> {
+        let mut all = vec![Vec::new()];
+        let mut last = vec![Vec::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| {
+                    alphabet.iter().map(move |a| {
+                        let mut s: Vec<T> = s.clone();
+                        s.push(a.clone());
+                        s
+                    })
+                })
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn wildcards_match_as_every_split_would() {
+        let names = all_strings(&['a', 'b', '[', ']'], 4);
+        for pattern in all_strings(&['a', '*', '?', '[', ']', '\\', '!'], 4) {
+            for name in &names {
+                let text: String = pattern.iter().collect();
+                let name_text: String = name.iter().collect();
+                assert_eq!(
+                    match_component(&text, &name_text),
+                    slow_component(&pattern, name),
+                    "{text:?} on {name_text:?}"
+                );
+            }
+        }
+        let paths = all_strings(&["a", "b"], 4);
+        let components = [
+            "**".to_owned(),
+            "a".to_owned(),
+            "*".to_owned(),
+            "b".to_owned(),
+        ];
+        for pattern in all_strings(&components, 4) {
+            for path in &paths {
+                assert_eq!(
+                    match_path(&pattern, path),
+                    slow_path(&pattern, path),
+                    "{pattern:?} on {path:?}"
+                );
+            }
+        }
+    }
+
+    /// Found by fuzzing: stars that cannot match took exponential time
+    /// (`explain --dockerfile` with such a `.dockerignore` line, or a
+    /// spec input `p****…*x`, which the optimizer classifies).
+    #[test]
+    fn many_stars_match_in_polynomial_time() {
+        let stars = format!("a{}b", "*".repeat(200));
+        let name = "a".repeat(200);
+        assert!(!match_component(&stars, &name));
+        assert!(match_component(&stars, &format!("{name}b")));
+        let ignore = Ignore::parse(&format!("{stars}\n{}x\n", "**/".repeat(100)));
+        assert!(!ignore.excludes(&format!("{name}/{}", "a/".repeat(100))));
+        assert!(ignore.excludes(&format!("{}x", "a/".repeat(100))));
+        assert!(!source_touches(&stars, &name));
     }
 
     #[test]
