@@ -151,6 +151,7 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
     for (i, stage) in spec.stages.iter().enumerate() {
         carried_across_bases(spec, &chains, StageId(i), stage, &mut d);
         secrets(stage, &mut d);
+        mounted_artifacts(stage, &mut d);
     }
     if let Some(context) = options.context {
         no_match(spec, context, &mut d);
@@ -501,6 +502,99 @@ fn carried_across_bases(
                 .help("use the same Python version in the builder and the runtime"),
             );
         }
+    }
+}
+
+/// Whether `path` is `dir` or below it, component by component.
+fn is_below(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
+}
+
+/// The first cache, tmpfs or bind mount of a step whose target holds `path`.
+fn hiding_mount<'a>(step: &'a StepDecl, path: &str) -> Option<(&'a Spanned<String>, &'static str)> {
+    step.mounts.iter().find_map(|m| {
+        let (target, kind) = match &m.kind {
+            MountKind::Cache { target, .. } => (target, "cache"),
+            MountKind::Tmpfs { target, .. } => (target, "tmpfs"),
+            MountKind::Bind { target, .. } => (target, "bind"),
+            _ => return None,
+        };
+        is_below(path, &absolute("/", &target.value)).then_some((target, kind))
+    })
+}
+
+/// An artifact below a cache, tmpfs or bind mount target of the step that
+/// makes it is empty in the image: what the step writes there goes to the
+/// mount. The steps that make it are those whose `writes` cover its path;
+/// when no step declares that, every step that runs something and declares
+/// no `writes`, and then it is an error only when all of them hide the path.
+fn mounted_artifacts(stage: &StageDecl, d: &mut Diagnostics) {
+    let mut workdir = "/".to_owned();
+    // Each step with the paths it declares writing, made absolute.
+    let mut steps: Vec<(&StepDecl, Vec<String>)> = Vec::new();
+    for item in &stage.items {
+        match &item.kind {
+            ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value),
+            ItemKind::Step(step) if !step.runs.is_empty() => {
+                let writes = step
+                    .order
+                    .writes
+                    .iter()
+                    .map(|w| absolute(&workdir, &w.value))
+                    .collect();
+                steps.push((step, writes));
+            }
+            _ => {}
+        }
+    }
+    for artifact in &stage.artifacts {
+        let path = absolute("/", &artifact.path.value);
+        let declared: Vec<&StepDecl> = steps
+            .iter()
+            .filter(|(_, writes)| {
+                writes
+                    .iter()
+                    .any(|w| is_below(&path, w) || is_below(w, &path))
+            })
+            .map(|(step, _)| *step)
+            .collect();
+        let hidden = if declared.is_empty() {
+            // A step that declares `writes` changes nothing else.
+            let all: Vec<_> = steps
+                .iter()
+                .filter(|(_, writes)| writes.is_empty())
+                .map(|(s, _)| (*s, hiding_mount(s, &path)))
+                .collect();
+            if all.iter().all(|(_, m)| m.is_some()) {
+                all.first().copied()
+            } else {
+                None
+            }
+        } else {
+            declared
+                .iter()
+                .map(|s| (*s, hiding_mount(s, &path)))
+                .find(|(_, m)| m.is_some())
+        };
+        let Some((step, Some((target, kind)))) = hidden else {
+            continue;
+        };
+        d.push(
+            Diagnostic::error(
+                Code::MountedArtifact,
+                format!(
+                    "artifact `{}.{}` is below a {kind} mount of step `{}`: what the step writes there is not in the image",
+                    stage.name.value, artifact.name.value, step.name.value
+                ),
+            )
+            .primary(artifact.path.span, "nothing the step writes here reaches the image")
+            .secondary(target.span, format!("{kind} mount target"))
+            .help(format!(
+                "write the artifact outside `{}` (or copy it out in the same step, e.g. `cp -r {} /out/`) and declare that path",
+                target.value, artifact.path.value
+            )),
+        );
     }
 }
 
