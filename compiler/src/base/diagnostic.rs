@@ -76,6 +76,7 @@ codes! {
     RuntimeMismatch => "stowplan::flow::runtime-mismatch",
     DynamicIntoStatic => "stowplan::flow::dynamic-into-static",
     SecretLeak => "stowplan::flow::secret-leak",
+    MountedArtifact => "stowplan::flow::mounted-artifact",
     NoCommand => "stowplan::flow::no-command",
     Unrepresentable => "stowplan::emit::unrepresentable",
     Unsupported => "stowplan::emit::unsupported",
