@@ -6,6 +6,7 @@ pub mod decode;
 pub mod entries;
 pub mod expand;
 pub mod presets;
+pub mod reference;
 pub mod starter;
 pub mod template;
 pub mod values;
