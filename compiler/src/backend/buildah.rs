@@ -3,7 +3,7 @@
 //!
 //! One bash function per stage (`stage_<name>`), called in plan order; one
 //! buildah command (or helper call) per plan instruction. Every value from
-//! the spec is a single-quoted bash word ([`bash_word`]); where buildah parses
+//! the spec is a single-quoted bash word (`quote::bash::bash_word`); where buildah parses
 //! a value again (`--shell` and `--healthcheck` go through shellwords, `config
 //! --env` expands `$VAR`), it is quoted for that parser first. A value the
 //! script cannot carry is an `unrepresentable` diagnostic at its spec node.
@@ -66,7 +66,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::backend::dockerfile::GENERATOR;
-use crate::backend::quote;
+use crate::backend::quote::bash::{
+    bash_word, comment_word, is_mount_word, json_word, shellwords_line,
+};
+use crate::backend::quote::comment_string;
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::{Network, Sharing, StageKind};
 use crate::plan::ir::{
@@ -121,61 +124,12 @@ impl Default for BuildahOptions {
     }
 }
 
-/// A single-quoted bash word that bash reads back as exactly `value`: every
-/// character is literal inside single quotes, and a `'` is written `'\''`.
-pub fn bash_word(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// A word for go-shellwords, which buildah uses to split `--shell` and
-/// `--healthcheck`: bare when it holds only characters shellwords never
-/// treats specially, else single-quoted as for bash (shellwords reads `'`,
-/// `\'` and everything between single quotes the same way).
-fn shellwords_word(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c));
-    if plain {
-        value.to_owned()
-    } else {
-        bash_word(value)
-    }
-}
-
-fn shellwords_line(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| shellwords_word(w))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// An image reference as Docker reads it: `busybox` is
 /// `docker.io/library/busybox:latest`.
 fn docker_reference(image: &str) -> String {
     image
         .parse::<oci_spec::distribution::Reference>()
         .map_or_else(|_| image.to_owned(), |r| r.whole())
-}
-
-/// A value for a comment: as is when it cannot end the comment, else JSON-quoted.
-fn comment_word(value: &str) -> String {
-    if value.chars().any(char::is_control) {
-        serde_json::to_string(value).expect("strings serialize")
-    } else {
-        value.to_owned()
-    }
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -330,8 +284,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn header(&self, out: &mut String) {
-        // The file name is JSON-quoted so that no character in it can end the comment.
-        let source = serde_json::to_string(&self.plan.source_name).expect("strings serialize");
+        let source = comment_string(&self.plan.source_name);
         let _ = writeln!(out, "#!/usr/bin/env bash");
         let _ = writeln!(
             out,
@@ -359,7 +312,7 @@ impl<'a> Emitter<'a> {
                 "STOWPLAN_CONTEXT".into(),
                 format!(
                     "the build context (default: {})",
-                    serde_json::to_string(&self.options.context).expect("strings serialize")
+                    comment_string(&self.options.context)
                 ),
             ),
             (
@@ -378,13 +331,13 @@ impl<'a> Emitter<'a> {
         }
         for (var, ids) in &self.secret_vars {
             for id in ids.keys() {
-                let id = serde_json::to_string(id).expect("strings serialize");
+                let id = comment_string(id);
                 vars.push((var.clone(), format!("a file holding secret {id}")));
             }
         }
         for (var, ids) in &self.ssh_vars {
             for id in ids.keys() {
-                let id = serde_json::to_string(id).expect("strings serialize");
+                let id = comment_string(id);
                 vars.push((var.clone(), format!("an SSH agent socket for ssh id {id}")));
             }
         }
@@ -1131,12 +1084,6 @@ fn owner_and_mode(line: &mut String, chown: Option<&str>, chmod: Option<&str>) {
     }
 }
 
-/// A JSON array as one bash word: buildah reads `--cmd` and `--entrypoint`
-/// as JSON first, and never expands anything in them.
-fn json_word(words: &[String]) -> String {
-    bash_word(&quote::json_array(words))
-}
-
 /// `--healthcheck` and its settings, written the way the Dockerfile writes
 /// HEALTHCHECK (always `CMD argv...`, a shell-form check through its shell)
 /// so that the image records the same test. Settings left out are 0, as in
@@ -1184,13 +1131,6 @@ fn mount_words(mount: &Mount) -> Vec<&str> {
         Mount::Tmpfs { target, .. } => vec![target],
         Mount::Ssh { id, .. } => id.iter().map(String::as_str).collect(),
     }
-}
-
-fn is_mount_word(word: &str) -> bool {
-    !word.is_empty()
-        && !word
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '=' | '"' | '\''))
 }
 
 /// A path with `.`, `..`, empty segments and trailing slashes resolved, as

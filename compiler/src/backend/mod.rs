@@ -4,4 +4,4 @@
 pub mod buildah;
 pub mod builders;
 pub mod dockerfile;
-pub mod quote;
+pub(crate) mod quote;
