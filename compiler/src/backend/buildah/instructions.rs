@@ -2,12 +2,11 @@
 
 use std::fmt::Write as _;
 
-use crate::backend::buildah::mounts::{clean_path, id_variable, mount_words};
 use crate::backend::buildah::{Emitter, StageState, docker_reference, refuse, refuse_stage_ref};
-use crate::backend::quote::bash::{bash_word, is_mount_word, json_word, shellwords_line};
+use crate::backend::quote::bash::{bash_word, json_word, shellwords_line};
 use crate::base::diagnostic::{Diagnostics, Span};
-use crate::base::keywords::{Network, Sharing};
-use crate::plan::ir::{Add, Copy, CopySource, Healthcheck, Instruction, Mount, Run};
+use crate::base::keywords::Network;
+use crate::plan::ir::{Add, Copy, CopySource, Healthcheck, Instruction, Run};
 
 /// The helper variable `set_env` spells `$` with; see `SET_ENV`.
 const DOLLAR_VARIABLE: &str = "STOWPLAN_DOLLAR";
@@ -320,130 +319,8 @@ impl Emitter<'_> {
         let mut lines = String::new();
         let mut ssh_index = 0usize;
         for mount in &run.mounts {
-            if let Some(bad) = mount_words(mount).into_iter().find(|w| !is_mount_word(w)) {
-                refuse(
-                    d,
-                    origin,
-                    "this mount cannot be written in a Buildah script",
-                    &format!(
-                        "{} holds a character buildah's --mount reads specially",
-                        serde_json::to_string(bad).expect("strings serialize")
-                    ),
-                    "mount paths and ids cannot hold whitespace, control characters, `,` or `=`",
-                );
+            if !self.mount(mount, origin, &mut ssh_index, &mut lines, d) {
                 return false;
-            }
-            self.uses.mounts = true;
-            match mount {
-                Mount::Cache {
-                    target,
-                    id,
-                    sharing,
-                } => {
-                    let mut spec = format!("type=cache,target={target}");
-                    if let Some(id) = id {
-                        let _ = write!(spec, ",id={id}");
-                    }
-                    match sharing {
-                        None => {}
-                        Some(Sharing::Shared) => spec.push_str(",sharing=shared"),
-                        // buildah 1.28 has no private caches; locked keeps writers apart too.
-                        Some(Sharing::Private | Sharing::Locked) => {
-                            spec.push_str(",sharing=locked")
-                        }
-                    }
-                    let _ = writeln!(
-                        lines,
-                        "  add_mount {} {}",
-                        bash_word(&clean_path(target)),
-                        bash_word(&spec)
-                    );
-                }
-                Mount::Tmpfs { target, size } => {
-                    let mut spec = format!("type=tmpfs,target={target}");
-                    if let Some(size) = size {
-                        let _ = write!(spec, ",tmpfs-size={size}");
-                    }
-                    let _ = writeln!(
-                        lines,
-                        "  add_mount {} {}",
-                        bash_word(&clean_path(target)),
-                        bash_word(&spec)
-                    );
-                }
-                Mount::Secret {
-                    id,
-                    target,
-                    required,
-                } => {
-                    self.uses.secrets = true;
-                    let var = id_variable("STOWPLAN_SECRET_", id);
-                    self.secret_vars
-                        .entry(var.clone())
-                        .or_default()
-                        .entry(id.clone())
-                        .or_insert(origin);
-                    let target = target
-                        .clone()
-                        .unwrap_or_else(|| format!("/run/secrets/{id}"));
-                    let _ = writeln!(
-                        lines,
-                        "  add_secret {} {var} {} {}",
-                        bash_word(id),
-                        bash_word(&clean_path(&target)),
-                        if *required { "required" } else { "optional" }
-                    );
-                }
-                Mount::Ssh { id, required } => {
-                    self.uses.ssh = true;
-                    let id = id.clone().unwrap_or_else(|| "default".to_owned());
-                    let var = id_variable("STOWPLAN_SSH_", &id);
-                    self.ssh_vars
-                        .entry(var.clone())
-                        .or_default()
-                        .entry(id.clone())
-                        .or_insert(origin);
-                    let _ = writeln!(
-                        lines,
-                        "  add_ssh {} {var} {ssh_index} {}",
-                        bash_word(&id),
-                        if *required { "required" } else { "optional" }
-                    );
-                    ssh_index += 1;
-                }
-                Mount::Bind {
-                    source,
-                    target,
-                    from_stage,
-                    rw,
-                } => {
-                    self.uses.binds = true;
-                    let mode = if *rw { "rw" } else { "ro" };
-                    match from_stage {
-                        None => {
-                            self.uses.context = true;
-                            let _ = writeln!(
-                                lines,
-                                "  add_bind \"$context\" {} {} {mode}",
-                                bash_word(source),
-                                bash_word(&clean_path(target))
-                            );
-                        }
-                        Some(stage) if !self.done.contains(stage.as_str()) => {
-                            refuse_stage_ref(d, origin, stage);
-                            return false;
-                        }
-                        Some(stage) => {
-                            self.uses.stage_binds = true;
-                            let _ = writeln!(
-                                lines,
-                                "  add_bind_stage \"${{ctr[{stage}]}}\" {} {} {mode}",
-                                bash_word(source),
-                                bash_word(&clean_path(target))
-                            );
-                        }
-                    }
-                }
             }
         }
         self.uses.run = true;
