@@ -8,7 +8,7 @@ use crate::base::diagnostic::{Diagnostics, Span};
 use crate::base::keywords::Network;
 use crate::plan::ir::{Add, Copy, CopySource, Healthcheck, Instruction, Run};
 
-/// The helper variable `set_env` spells `$` with; see `SET_ENV`.
+/// The helper variable `set_env` spells `$` with; see `prelude/set_env.sh`.
 const DOLLAR_VARIABLE: &str = "STOWPLAN_DOLLAR";
 
 impl Emitter<'_> {

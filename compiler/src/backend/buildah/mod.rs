@@ -281,3 +281,6 @@ fn refuse(d: &mut Diagnostics, origin: Span, message: &str, label: &str, help: &
             .help(help),
     );
 }
+
+#[cfg(test)]
+mod tests;

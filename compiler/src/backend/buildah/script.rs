@@ -12,6 +12,11 @@ use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::StageKind;
 use crate::plan::ir::{Base, Stage};
 
+/// The shellcheck checks the script turns off. Spec values are literal
+/// single-quoted words on purpose; these checks only say that a literal
+/// looks like a mistake.
+pub(super) const SHELLCHECK_DISABLED: &str = "SC1003,SC1110,SC1111,SC1112,SC2016,SC2088";
+
 impl<'a> Emitter<'a> {
     pub(super) fn header(&self, out: &mut String) {
         let source = comment_string(&self.plan.source_name);
@@ -79,9 +84,7 @@ impl<'a> Emitter<'a> {
             let names: Vec<&str> = self.arg_names.iter().map(String::as_str).collect();
             let _ = writeln!(out, "# Build args: {}.", names.join(", "));
         }
-        // Spec values are literal single-quoted words on purpose; these checks
-        // only say that a literal looks like a mistake.
-        out.push_str("# shellcheck disable=SC1003,SC1110,SC1111,SC1112,SC2016,SC2088\n");
+        let _ = writeln!(out, "# shellcheck disable={SHELLCHECK_DISABLED}");
         out.push_str("set -euo pipefail\n");
     }
 
