@@ -311,3 +311,6 @@ fn mount(mount: &Mount) -> String {
     }
     format!("--mount={}", parts.join(","))
 }
+
+#[cfg(test)]
+mod tests;
