@@ -90,7 +90,7 @@ pub enum PullPolicy {
 }
 
 impl PullPolicy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PullPolicy::Always => "always",
             PullPolicy::Missing => "missing",
@@ -133,7 +133,7 @@ fn docker_reference(image: &str) -> String {
         .map_or_else(|_| image.to_owned(), |r| r.whole())
 }
 
-pub fn emit(plan: &Plan, options: &BuildahOptions) -> Result<String, Vec<Diagnostic>> {
+pub(crate) fn emit(plan: &Plan, options: &BuildahOptions) -> Result<String, Vec<Diagnostic>> {
     let mut d = Diagnostics::default();
     let mut e = Emitter::new(plan, options);
     let mut bodies = String::new();

@@ -14,7 +14,7 @@ use crate::base::keywords::{Network, Sharing};
 use crate::plan::ir::{Base, Command, CopySource, Instruction, Mount, Plan, Stage};
 
 /// The name and version written in every header.
-pub const GENERATOR: &str = concat!("stowplan ", env!("CARGO_PKG_VERSION"));
+pub(crate) const GENERATOR: &str = concat!("stowplan ", env!("CARGO_PKG_VERSION"));
 
 pub fn emit(plan: &Plan) -> Result<String, Vec<Diagnostic>> {
     let mut out = String::new();
