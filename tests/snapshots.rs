@@ -135,36 +135,3 @@ fn every_code_is_documented() {
         "codes missing from spec/diagnostics.md: {missing:?}"
     );
 }
-
-/// BuildKit's own parser reads every emitted Dockerfile back as planned.
-#[test]
-fn cases_read_back_through_buildkit() {
-    if !common::oracle_available() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    let mut plans = Vec::new();
-    for entry in std::fs::read_dir(common::root().join("tests/cases")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "kdl") || is_err_case(&path) {
-            continue;
-        }
-        let source = source(&path);
-        let checked =
-            stowplan::check(&source, &stowplan::Options::default()).expect("case compiles");
-        let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
-        let text = stowplan::backend::dockerfile::emit(&plan).expect("case emits");
-        let out = dir.path().join(source.name()).with_extension("Dockerfile");
-        std::fs::write(&out, text).unwrap();
-        files.push(out);
-        plans.push((source.name().to_owned(), plan));
-    }
-    files.sort();
-    plans.sort_by(|a, b| a.0.cmp(&b.0));
-    let parsed = common::parse_with_buildkit(&files);
-    assert_eq!(parsed.len(), plans.len());
-    for ((name, plan), doc) in plans.iter().zip(&parsed) {
-        common::assert_reads_back(plan, doc, name);
-    }
-}

@@ -10,7 +10,7 @@ use crate::base::keywords::Builder;
 use crate::plan::ir::{Instruction, Mount, Plan};
 
 /// Checks a plan against a builder; one error per feature use it lacks.
-pub fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
+pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let mut refuse = |origin: Span, feature: &str, help: &str| {
         errors.push(

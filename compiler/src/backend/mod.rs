@@ -2,6 +2,6 @@
 //! builder can build, the Dockerfile and the Buildah script.
 
 pub mod buildah;
-pub mod builders;
+pub(crate) mod builders;
 pub mod dockerfile;
-pub mod quote;
+pub(crate) mod quote;

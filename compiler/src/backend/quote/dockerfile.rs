@@ -8,12 +8,12 @@
 
 /// Why a value cannot be written at its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal(pub &'static str);
+pub(crate) struct Refusal(pub(crate) &'static str);
 
 /// A JSON array of strings, for exec form and SHELL. Always possible:
 /// JSON escapes newlines, quotes and backslashes, and BuildKit does not
 /// expand variables in exec form.
-pub fn json_array(words: &[String]) -> String {
+pub(crate) fn json_array(words: &[String]) -> String {
     serde_json::to_string(words).expect("a list of strings always serializes")
 }
 
@@ -21,7 +21,7 @@ pub fn json_array(words: &[String]) -> String {
 /// treats specially, else double-quoted with `\`, `"` and `$` escaped so
 /// no variable is ever expanded. A line break cannot be carried: the
 /// Dockerfile parser would end the instruction there.
-pub fn word(value: &str) -> Result<String, Refusal> {
+pub(crate) fn word(value: &str) -> Result<String, Refusal> {
     if value.contains(['\n', '\r']) {
         return Err(Refusal(
             "a line break cannot be written in a Dockerfile word",
@@ -53,7 +53,7 @@ pub fn word(value: &str) -> Result<String, Refusal> {
 /// form on whitespace before it lexes, so quotes cannot protect a space
 /// there: when any path needs quoting, the whole list goes in JSON form,
 /// each element lexer-quoted (BuildKit lexes JSON-form paths too).
-pub fn path_list(paths: &[String]) -> Result<String, Refusal> {
+pub(crate) fn path_list(paths: &[String]) -> Result<String, Refusal> {
     let words = paths
         .iter()
         .map(|p| word(p))
@@ -67,7 +67,7 @@ pub fn path_list(paths: &[String]) -> Result<String, Refusal> {
 /// Whether a script can be written as shell form on one line and read back
 /// unchanged: BuildKit trims it, joins lines ending in `\`, reads `<<` as a
 /// heredoc, a leading `[` as JSON and a leading `--` as a flag.
-pub fn shell_form_ok(script: &str) -> bool {
+pub(crate) fn shell_form_ok(script: &str) -> bool {
     !script.is_empty()
         && script.trim() == script
         && !script.contains(['\n', '\r'])

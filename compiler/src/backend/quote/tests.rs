@@ -1,17 +1,58 @@
-//! Property test: arbitrary strings (quotes, newlines, `$`, backslashes,
-//! `EOF`, unicode) go through env, label, run, cmd, workdir and paths. Each
-//! compiled spec must read back through BuildKit's parser exactly as
-//! planned; a value that cannot be written must be refused with a
-//! diagnostic, never mangled.
+//! Quoting read back by its reader: bash for the Buildah script's words,
+//! BuildKit's own parser for the Dockerfile.
+//!
+//! The property test: arbitrary strings (quotes, newlines, `$`,
+//! backslashes, `EOF`, unicode) go through env, label, run, cmd, workdir
+//! and paths. Each compiled spec must read back through BuildKit's parser
+//! exactly as planned; a value that cannot be written must be refused with
+//! a diagnostic, never mangled.
 
-mod common;
+use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use stowplan::{Code, SourceFile};
 
-fn nasty() -> impl Strategy<Value = String> {
+use crate::backend::quote::bash::bash_word;
+use crate::base::diagnostic::Code;
+use crate::base::source::SourceFile;
+use crate::driver::{self, Options};
+use crate::plan::lower::Selection;
+use crate::testkit;
+use crate::testkit::hostile::{HOSTILE, kdl};
+
+/// bash reads each quoted word back as exactly the value.
+#[test]
+fn bash_words_read_back() {
+    let mut script = String::from("printf '%s\\0'");
+    for value in HOSTILE {
+        script.push(' ');
+        script.push_str(&bash_word(value));
+    }
+    let output = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert!(output.status.success());
+    let words: Vec<&[u8]> = output.stdout.split(|&b| b == 0).collect();
+    assert_eq!(words.len(), HOSTILE.len() + 1, "one word per value");
+    for (word, value) in words.iter().zip(HOSTILE) {
+        assert_eq!(*word, value.as_bytes());
+    }
+    // And the brief's spelling, one value at a time.
+    for value in ["it's", "$(id)", "`id`", "a\nb", "\\", "'"] {
+        let output = Command::new("bash")
+            .args(["-c", &format!("printf %s {}", bash_word(value))])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), value);
+    }
+}
+
+/// The values of the Dockerfile property test: this suite's own strategy,
+/// not `testkit::hostile::nasty()`, which makes it fail twice over. It
+/// generates U+2028, which `kdl()` (`frontend::starter::kdl_string`)
+/// writes literally and KDL v2 reads as a line break, so the spec does not
+/// parse; and with its empty values and extra atoms too few specs compile
+/// (97 of 300) for the test to mean anything.
+fn dockerfile_values() -> impl Strategy<Value = String> {
     let atom = prop_oneof![
         30 => "[a-zA-Z0-9_./-]{1,6}",
         3 => Just("EOF".to_owned()),
@@ -40,27 +81,6 @@ fn nasty() -> impl Strategy<Value = String> {
     prop::collection::vec(atom, 1..6).prop_map(|parts| parts.concat())
 }
 
-/// A KDL v2 quoted string. Control characters go in as `\u{..}` escapes,
-/// since KDL forbids most of them literally.
-fn kdl(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{200b}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn spec(values: &[String; 7]) -> String {
     let [env, label, run, cmd_word, shell_cmd, path, dir] = values;
     format!(
@@ -79,7 +99,7 @@ fn spec(values: &[String; 7]) -> String {
 
 #[test]
 fn arbitrary_values_read_back_or_are_refused() {
-    let oracle = common::oracle_available();
+    let oracle = testkit::oracle_available();
     let config = Config {
         cases: 300,
         ..Config::default()
@@ -87,7 +107,7 @@ fn arbitrary_values_read_back_or_are_refused() {
     // A fixed seed: the same cases on every run and machine.
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let strategy = prop::array::uniform7(nasty());
+    let strategy = prop::array::uniform7(dockerfile_values());
     let dir = tempfile::tempdir().unwrap();
     let mut compiled = Vec::new();
     let mut refused = 0;
@@ -95,10 +115,10 @@ fn arbitrary_values_read_back_or_are_refused() {
         let values = strategy.new_tree(&mut runner).unwrap().current();
         let text = spec(&values);
         let source = SourceFile::new("probe.kdl", text.clone());
-        match stowplan::compile_dockerfile(&source, &stowplan::Options::default()) {
+        match driver::compile_dockerfile(&source, &Options::default()) {
             Ok(done) => {
-                let checked = stowplan::check(&source, &stowplan::Options::default()).unwrap();
-                let plan = stowplan::plan(&source, &checked.output, &stowplan::Selection::All);
+                let checked = driver::check(&source, &Options::default()).unwrap();
+                let plan = driver::plan(&source, &checked.output, &Selection::All);
                 let file = dir.path().join(format!("case{case:03}.Dockerfile"));
                 std::fs::write(&file, done.output).unwrap();
                 compiled.push((file, plan, text));
@@ -113,7 +133,7 @@ fn arbitrary_values_read_back_or_are_refused() {
                         ),
                         "unexpected {} for spec:\n{text}\n{}",
                         d.code,
-                        common::render_all(&diagnostics)
+                        testkit::render_all(&diagnostics)
                     );
                 }
                 let any_line_break = values.iter().any(|v| v.contains(['\n', '\r']));
@@ -139,9 +159,9 @@ fn arbitrary_values_read_back_or_are_refused() {
         return;
     }
     let files: Vec<_> = compiled.iter().map(|(f, _, _)| f.clone()).collect();
-    let parsed = common::parse_with_buildkit(&files);
+    let parsed = testkit::parse_with_buildkit(&files);
     assert_eq!(parsed.len(), compiled.len());
     for ((file, plan, text), doc) in compiled.iter().zip(&parsed) {
-        common::assert_reads_back(plan, doc, &format!("{}\nspec:\n{text}", file.display()));
+        testkit::assert_reads_back(plan, doc, &format!("{}\nspec:\n{text}", file.display()));
     }
 }
