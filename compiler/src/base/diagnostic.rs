@@ -77,6 +77,7 @@ codes! {
     DynamicIntoStatic => "stowplan::flow::dynamic-into-static",
     SecretLeak => "stowplan::flow::secret-leak",
     NoCommand => "stowplan::flow::no-command",
+    EmptyBase => "stowplan::flow::empty-base",
     Unrepresentable => "stowplan::emit::unrepresentable",
     Unsupported => "stowplan::emit::unsupported",
     OutputPath => "stowplan::write::output-path",
