@@ -395,12 +395,26 @@ pub fn check_mount_word(word: &Spanned<String>, d: &mut Diagnostics) {
     }
 }
 
-pub fn check_output_path(path: &Spanned<String>, d: &mut Diagnostics) {
+/// Checks an output path and writes it the one way: `.` segments go
+/// (`./Dockerfile` is `Dockerfile`), so that two names of one file are
+/// found duplicate at the spec. The span stays the written path's.
+pub fn check_output_path(path: &mut Spanned<String>, d: &mut Diagnostics) {
     let s = path.as_str();
     let ok = !s.is_empty()
         && !s.starts_with('/')
         && !has_control(s)
         && !s.split('/').any(|p| p == ".." || p.is_empty());
+    let folder = matches!(s, "." | "./");
+    if folder || (ok && s.split('/').all(|p| p == ".")) {
+        invalid(
+            d,
+            path,
+            format!("`{}` is the spec's folder, not a file", s.escape_debug()),
+            "a directory",
+            "an output is one file, written whole: name it, such as \"Dockerfile\"",
+        );
+        return;
+    }
     if !ok {
         invalid(
             d,
@@ -409,6 +423,14 @@ pub fn check_output_path(path: &Spanned<String>, d: &mut Diagnostics) {
             "invalid output path",
             "outputs are written next to the spec: use a relative path such as \"Dockerfile\"",
         );
+        return;
+    }
+    if s.split('/').any(|p| p == ".") {
+        path.value = s
+            .split('/')
+            .filter(|p| *p != ".")
+            .collect::<Vec<_>>()
+            .join("/");
     }
 }
 
