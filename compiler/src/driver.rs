@@ -7,7 +7,7 @@ use crate::base::diagnostic::{Code, Diagnostic};
 use crate::base::source::{SourceFile, SourceResult, Warned, finish};
 use crate::cache::Change;
 use crate::frontend::{ast, decode, expand, presets};
-use crate::middle::{flow, resolve};
+use crate::middle::{flow, resolve, scratch};
 use crate::plan::ir::Plan;
 use crate::plan::lower::Selection;
 use crate::plan::{image_map, lower, optimize};
@@ -49,6 +49,7 @@ pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Sp
             context: options.context.as_deref(),
         };
         d.extend(flow::validate(spec, &flow_options));
+        d.extend(scratch::validate(spec));
     }
     if let Some(spec) = &spec
         && spec.images().next().is_none()

@@ -78,6 +78,7 @@ codes! {
     SecretLeak => "stowplan::flow::secret-leak",
     MountedArtifact => "stowplan::flow::mounted-artifact",
     NoCommand => "stowplan::flow::no-command",
+    EmptyBase => "stowplan::flow::empty-base",
     Unrepresentable => "stowplan::emit::unrepresentable",
     Unsupported => "stowplan::emit::unsupported",
     OutputPath => "stowplan::write::output-path",

@@ -172,8 +172,8 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     let images = args.prop_string(d, "image").into_iter().collect();
     args.finish(d);
     expect_no_children(node, d);
-    let path = path?;
-    values::check_output_path(&path, d);
+    let mut path = path?;
+    values::check_output_path(&mut path, d);
     Some(OutputDecl {
         path,
         format,

@@ -294,6 +294,9 @@ fn decode_healthcheck(
     let start_period = args.prop_string(d, "start-period");
     let start_interval = args.prop_string(d, "start-interval");
     let retries = args.prop_int::<u32>(d, "retries");
+    if let Some(retries) = &retries {
+        values::check_retries(retries, d);
+    }
     for duration in [&interval, &timeout, &start_period, &start_interval]
         .into_iter()
         .flatten()
