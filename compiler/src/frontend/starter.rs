@@ -67,10 +67,11 @@ pub(crate) fn kdl_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            // Controls, and the invisible code points KDL v2 forbids
+            // Controls, the line separators KDL v2 reads as newlines, and the
+            // invisible code points it forbids
             // literally (direction marks, BOM) or a reader cannot see.
             c if c.is_control()
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
             {
                 out.push_str(&format!("\\u{{{:x}}}", u32::from(c)))
             }
