@@ -241,6 +241,10 @@ fn only_known_places_touch_the_file_system() {
             "middle/flow.rs",
             "reports inputs that match nothing in the context",
         ),
+        (
+            "middle/secrets.rs",
+            "finds secret files a copy would carry from the context",
+        ),
         ("cache/history.rs", "`--history` asks git"),
         ("driver/outputs.rs", "where outputs land (metadata only)"),
         ("testkit", "the suites' oracles"),

@@ -5,8 +5,10 @@
 pub mod dockerfile;
 pub mod history;
 mod model;
+mod paths;
 
 pub use model::*;
+pub use paths::*;
 
 #[cfg(test)]
 mod tests;

@@ -5,4 +5,5 @@
 pub mod flow;
 pub mod resolve;
 pub mod scratch;
+pub(crate) mod secrets;
 pub mod select;
