@@ -48,3 +48,25 @@ fn cases_read_back_through_buildkit() {
         testkit::assert_reads_back(plan, doc, name);
     }
 }
+
+/// Every example's checked-in Dockerfile reads back as its spec plans.
+#[test]
+fn examples_read_back_through_buildkit() {
+    if !testkit::oracle_available() {
+        return;
+    }
+    let mut specs: Vec<_> = std::fs::read_dir(testkit::root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("stowplan.kdl"))
+        .filter(|p| p.is_file())
+        .collect();
+    specs.sort();
+    for spec in specs {
+        let source = SourceFile::new("stowplan.kdl", std::fs::read_to_string(&spec).unwrap());
+        let checked = driver::check(&source, &Options::default()).expect("example checks");
+        let plan = driver::plan(&source, &checked.output, &Selection::All);
+        let file = spec.parent().unwrap().join("Dockerfile");
+        let parsed = testkit::parse_with_buildkit(std::slice::from_ref(&file));
+        testkit::assert_reads_back(&plan, &parsed[0], &file.display().to_string());
+    }
+}
