@@ -202,7 +202,7 @@ fn unused(spec: &Spec, d: &mut Diagnostics) {
 }
 
 /// Joins a destination onto the working directory, as the builder does.
-fn absolute(workdir: &str, to: &str) -> String {
+pub(crate) fn absolute(workdir: &str, to: &str) -> String {
     let joined = if to.starts_with('/') {
         to.to_owned()
     } else {

@@ -10,6 +10,7 @@
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
+use crate::middle::flow::absolute;
 use crate::middle::resolve::Spec;
 
 /// The directories of the builder's default `PATH`.
@@ -62,26 +63,6 @@ impl Files {
                 .any(|dir| self.may_hold(&format!("{dir}/{program}")))
         }
     }
-}
-
-/// Joins a path onto the working directory, `.` and `..` resolved.
-fn absolute(workdir: &str, to: &str) -> String {
-    let joined = if to.starts_with('/') {
-        to.to_owned()
-    } else {
-        format!("{}/{to}", workdir.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 /// The program a command starts: the shell, or its first word.
