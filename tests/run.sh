@@ -67,8 +67,8 @@ if [ -x tests/e2e/run.sh ]; then
     if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
         step "end-to-end builds with buildah"
         tests/e2e/run.sh
-        step "a real buildah build of hostile values (tests/buildah.rs real_build)"
-        cargo test --locked --test buildah -- --ignored real_build
+        step "a real buildah build of hostile values (tests/suite/buildah.rs real_build)"
+        cargo test --locked --test suite -- --ignored buildah::real_build
     else
         echo
         echo "!!!! SKIPPED: end-to-end builds need root on Linux (buildah); run tests/e2e/run.sh as root !!!!"

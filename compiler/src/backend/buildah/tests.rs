@@ -8,7 +8,7 @@
 //! - The prelude's files, and the script of a hostile plan, pass
 //!   shellcheck. Without shellcheck the tests say SKIPPED; under CI they fail.
 //!
-//! tests/buildah.rs checks the scripts of specs (snapshots, shellcheck, a
+//! tests/suite/buildah.rs checks the scripts of specs (snapshots, shellcheck, a
 //! real build).
 
 use std::collections::BTreeMap;
@@ -685,7 +685,7 @@ fn secrets_stay_out_of_arguments() {
 }
 
 /// The script of a hostile plan passes shellcheck as it is (the scripts of
-/// specs are checked in tests/buildah.rs).
+/// specs are checked in tests/suite/buildah.rs).
 #[test]
 fn hostile_script_passes_shellcheck() {
     let values = HOSTILE.map(str::to_owned);

@@ -2,7 +2,7 @@
 //! combination of its choices (flow rules, hadolint, BuildKit's parser),
 //! its expansions are snapshotted, its bases are pinned and its image runs
 //! as a non-root user, and its parameters are documented with defaults of
-//! their type. The `presets` and `init` commands are `tests/presets.rs`;
+//! their type. The `presets` and `init` commands are `tests/suite/presets.rs`;
 //! the template diagnostics are `tests/cases/err_template_*.kdl`.
 
 use super::*;
@@ -67,17 +67,6 @@ fn body(dockerfile: &str) -> &str {
     dockerfile.split_once("\n\n").map_or(dockerfile, |(_, b)| b)
 }
 
-/// Asserts `snapshot` against `tests/snapshots/presets__NAME.snap`, where
-/// the suite kept the presets' snapshots before it moved here.
-fn assert_snapshot(name: &str, snapshot: &str) {
-    insta::with_settings!({
-        snapshot_path => testkit::root().join("tests/snapshots"),
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(format!("presets__{name}"), snapshot);
-    });
-}
-
 #[test]
 fn every_combination_compiles_cleanly_and_is_snapshotted() {
     for preset in PRESETS {
@@ -86,7 +75,7 @@ fn every_combination_compiles_cleanly_and_is_snapshotted() {
             let (dockerfile, _) = compile(&use_);
             snapshot.push_str(&format!("==== {use_}\n{}\n", body(&dockerfile)));
         }
-        assert_snapshot(&format!("preset_{}", preset.name), &snapshot);
+        insta::assert_snapshot!(format!("preset_{}", preset.name), snapshot);
     }
 }
 

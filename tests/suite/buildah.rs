@@ -12,7 +12,7 @@
 //! `buildah`, secrets, the prelude's files) are unit tests beside the
 //! backend, in compiler/src/backend/buildah/tests.rs.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,23 +64,27 @@ fn case_options(path: &Path) -> stowplan::Options {
 
 #[test]
 fn cases() {
-    insta::glob!("cases/*.kdl", |path| {
-        if is_err_case(path) {
-            return;
-        }
-        let snapshot = match script(&source(path), &case_options(path)) {
-            Ok(script) => script,
-            Err(rendered) => {
-                assert!(
-                    rendered.contains(Code::Unrepresentable.as_str()),
-                    "{} fails for another reason than the backend:\n{rendered}",
-                    path.display()
-                );
-                rendered
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "cases/*.kdl",
+        |path| {
+            if is_err_case(path) {
+                return;
             }
-        };
-        insta::assert_snapshot!(snapshot);
-    });
+            let snapshot = match script(&source(path), &case_options(path)) {
+                Ok(script) => script,
+                Err(rendered) => {
+                    assert!(
+                        rendered.contains(Code::Unrepresentable.as_str()),
+                        "{} fails for another reason than the backend:\n{rendered}",
+                        path.display()
+                    );
+                    rendered
+                }
+            };
+            insta::assert_snapshot!(snapshot);
+        }
+    );
 }
 
 /// Everything buildah can say, in one spec: every_instruction.kdl without
@@ -322,7 +326,7 @@ fn scripts_pass_shellcheck() {
 
 /// Builds a spec with hostile values with the real buildah and reads the
 /// image back. Needs root, buildah and tests/e2e/setup.sh's busybox image:
-/// `cargo test --test buildah -- --ignored`.
+/// `cargo test --test suite -- --ignored buildah::real_build`.
 #[test]
 #[ignore = "needs buildah and the e2e base images (tests/e2e/setup.sh)"]
 fn real_build() {

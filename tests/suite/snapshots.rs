@@ -3,7 +3,7 @@
 //! diagnostics; the others must compile and snapshot the Dockerfile (plus
 //! any warnings). See tests/README.md to add a case.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -61,38 +61,42 @@ fn compile_case(
 
 #[test]
 fn cases() {
-    insta::glob!("cases/*.kdl", |path| {
-        let source = source(path);
-        let snapshot = match compile_case(&source, &options(path)) {
-            // An `err_` case that only warns snapshots its warnings.
-            Ok(done) if is_err_case(path) => {
-                assert!(
-                    !done.warnings.is_empty(),
-                    "{} should fail or warn",
-                    path.display()
-                );
-                common::render_all(&done.warnings)
-            }
-            Ok(done) => {
-                let mut text = done.output;
-                if !done.warnings.is_empty() {
-                    text.push_str("\n---- warnings ----\n");
-                    text.push_str(&common::render_all(&done.warnings));
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "cases/*.kdl",
+        |path| {
+            let source = source(path);
+            let snapshot = match compile_case(&source, &options(path)) {
+                // An `err_` case that only warns snapshots its warnings.
+                Ok(done) if is_err_case(path) => {
+                    assert!(
+                        !done.warnings.is_empty(),
+                        "{} should fail or warn",
+                        path.display()
+                    );
+                    common::render_all(&done.warnings)
                 }
-                text
-            }
-            Err(diagnostics) => {
-                assert!(
-                    is_err_case(path),
-                    "{} failed:\n{}",
-                    path.display(),
+                Ok(done) => {
+                    let mut text = done.output;
+                    if !done.warnings.is_empty() {
+                        text.push_str("\n---- warnings ----\n");
+                        text.push_str(&common::render_all(&done.warnings));
+                    }
+                    text
+                }
+                Err(diagnostics) => {
+                    assert!(
+                        is_err_case(path),
+                        "{} failed:\n{}",
+                        path.display(),
+                        common::render_all(&diagnostics)
+                    );
                     common::render_all(&diagnostics)
-                );
-                common::render_all(&diagnostics)
-            }
-        };
-        insta::assert_snapshot!(snapshot);
-    });
+                }
+            };
+            insta::assert_snapshot!(snapshot);
+        }
+    );
 }
 
 /// Every diagnostic code has at least one `err_` case that produces it.

@@ -1,8 +1,6 @@
 //! End-to-end runs of the real binary: exit codes, outputs, atomic writes,
 //! drift checks and diagnostic formats.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 

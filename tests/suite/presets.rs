@@ -4,7 +4,7 @@
 //! them (`compiler/src/frontend/presets/tests.rs`); the template
 //! diagnostics are `tests/cases/err_template_*.kdl`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

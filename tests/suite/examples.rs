@@ -2,7 +2,7 @@
 //! byte for byte and passes hadolint (the read-back through BuildKit's
 //! parser is beside the backend, `backend/dockerfile/tests.rs`).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -6,7 +6,7 @@
 //! spec, also the optimizer's report and the Dockerfile the lines refer
 //! to). A Dockerfile case may bring `NAME.Dockerfile.dockerignore`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -64,12 +64,20 @@ fn explain_case(path: &Path) -> String {
 
 #[test]
 fn cases() {
-    insta::glob!("cases_cache/*.kdl", |path| {
-        insta::assert_snapshot!(explain_case(path));
-    });
-    insta::glob!("cases_cache/*.Dockerfile", |path| {
-        insta::assert_snapshot!(explain_case(path));
-    });
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "cases_cache/*.kdl",
+        |path| {
+            insta::assert_snapshot!(explain_case(path));
+        }
+    );
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "cases_cache/*.Dockerfile",
+        |path| {
+            insta::assert_snapshot!(explain_case(path));
+        }
+    );
 }
 
 /// For a builder that commits a layer per instruction, an image's metadata

@@ -1,0 +1,12 @@
+//! The integration tests: one binary, a module per suite, so the library
+//! links once (see tests/README.md for what each suite covers).
+
+mod common;
+
+mod buildah;
+mod cache;
+mod cli;
+mod examples;
+mod layering;
+mod presets;
+mod snapshots;
