@@ -15,10 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use stowplan::cache::history::History;
-use stowplan::cache::{self, CacheGraph, Change};
-use stowplan::plan::optimize::OrderOptions;
-use stowplan::{Options, SourceFile};
+use stowplan::benching::{self, CacheGraph, History};
+use stowplan::{Change, HistorySource, Options, OrderOptions, SourceFile};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,12 +24,12 @@ fn root() -> PathBuf {
 
 fn dockerfile(path: &Path) -> Option<CacheGraph> {
     let text = std::fs::read_to_string(path).ok()?;
-    let mut graph = stowplan::cache::dockerfile::read(&text)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut graph =
+        benching::read_dockerfile(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut ignore = path.as_os_str().to_owned();
     ignore.push(".dockerignore");
     if let Ok(text) = std::fs::read_to_string(PathBuf::from(ignore)) {
-        graph.ignore = cache::Ignore::parse(&text);
+        graph.ignore = benching::Ignore::parse(&text);
     }
     Some(graph)
 }
@@ -43,11 +41,11 @@ fn spec_graph(path: &Path, order: OrderOptions) -> CacheGraph {
         ..Options::default()
     };
     let checked =
-        stowplan::check(&source, &options).unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
-    let selection = stowplan::select(&checked.output, &[]).unwrap();
-    let planned = stowplan::plan_with(&source, &checked.output, &selection, &options);
-    let costs = stowplan::plan::optimize::cost_overrides(&checked.output);
-    stowplan::report::explain::from_plan(&planned.plan, &costs).unwrap()
+        benching::check(&source, &options).unwrap_or_else(|d| panic!("{}: {d:?}", path.display()));
+    let selection = benching::select(&checked.output, &[]).unwrap();
+    let planned = benching::plan_with(&source, &checked.output, &selection, &options);
+    let costs = benching::cost_overrides(&checked.output);
+    benching::from_plan(&planned.plan, &costs).unwrap()
 }
 
 /// Σ over commits of the cost of what each commit rebuilds.
@@ -61,7 +59,7 @@ fn replay(graph: &CacheGraph, history: &History) -> f64 {
                 paths: changed.clone(),
                 ..Change::default()
             };
-            graph.rebuilt_cost(&cache::evaluate(graph, &change), &needed)
+            graph.rebuilt_cost(&benching::evaluate(graph, &change), &needed)
         })
         .sum()
 }
@@ -104,7 +102,7 @@ fn rebuild_table() -> Vec<Row> {
         };
         let trained = OrderOptions {
             enabled: true,
-            history: Some(stowplan::cache::history::HistorySource::ready(early)),
+            history: Some(HistorySource::ready(early)),
             layer_per_instruction: false,
         };
         rows.push(Row {
@@ -337,17 +335,17 @@ fn main() {
         let options = Options {
             order: OrderOptions {
                 enabled: true,
-                history: Some(stowplan::cache::history::HistorySource::ready(history)),
+                history: Some(HistorySource::ready(history)),
                 layer_per_instruction: false,
             },
             ..Options::default()
         };
-        let checked = stowplan::check(&source, &options).unwrap();
+        let checked = benching::check(&source, &options).unwrap();
         let t2 = Instant::now();
-        let selection = stowplan::select(&checked.output, &[]).unwrap();
-        let planned = stowplan::plan_with(&source, &checked.output, &selection, &options);
+        let selection = benching::select(&checked.output, &[]).unwrap();
+        let planned = benching::plan_with(&source, &checked.output, &selection, &options);
         let t3 = Instant::now();
-        let text = stowplan::backend::dockerfile::emit(&planned.plan).unwrap();
+        let text = benching::emit_dockerfile(&planned.plan).unwrap();
         let t4 = Instant::now();
         assert!(text.len() > spec.len() / 2);
         phases.push([t1 - t0, t2 - t1, t3 - t2, t4 - t3]);

@@ -15,7 +15,7 @@ use generate::generate;
 
 fn validate(text: &str) -> usize {
     let source = SourceFile::new("bench.kdl", text.to_owned());
-    match stowplan::check(&source, &Options::default()) {
+    match stowplan::benching::check(&source, &Options::default()) {
         Ok(done) => done.output.stages.len() + done.warnings.len(),
         Err(diagnostics) => panic!("the generated spec must be valid: {}", diagnostics[0]),
     }
@@ -67,7 +67,7 @@ fn main() {
         // The fast parser over the whole document; decode streams the same
         // parse node by node, so stowplan's share is the rest.
         let parse = time(&|| {
-            std::hint::black_box(stowplan::syntax::fastkdl::parse(&text).expect("fast path"));
+            std::hint::black_box(stowplan::benching::fast_parse(&text).expect("fast path"));
         });
         let total = time(&|| {
             std::hint::black_box(validate(&text));

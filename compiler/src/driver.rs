@@ -106,7 +106,9 @@ fn header_name(source: &SourceFile) -> String {
     )
 }
 
-/// Plans the selected images of a checked spec.
+/// Plans the selected images of a checked spec in the written order
+/// (the tests' view of lowering alone).
+#[cfg(test)]
 pub fn plan(source: &SourceFile, spec: &resolve::Spec, selection: &Selection) -> Plan {
     lower::lower(spec, selection, &header_name(source))
 }
@@ -153,27 +155,6 @@ fn mapped_plan(
     plan_with(source, spec, selection, &options_for(options, target)).plan
 }
 
-/// What the layer-order optimizer moves in the selected images for a
-/// target, and why (`stowplan compile --explain-order`).
-pub fn explain_order(
-    source: &SourceFile,
-    options: &Options,
-    target: &Target,
-) -> SourceResult<String> {
-    let checked = check(source, options)?;
-    let selection = select(&checked.output, &options.images)?;
-    let planned = plan_with(
-        source,
-        &checked.output,
-        &selection,
-        &options_for(options, target),
-    );
-    Ok(Warned {
-        output: planned.order.render(),
-        warnings: checked.warnings,
-    })
-}
-
 /// What to emit.
 #[derive(Clone, Debug)]
 pub enum Target {
@@ -199,11 +180,6 @@ fn emit_for(plan: &Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
         }
         Target::Buildah(options) => backend::buildah::emit(plan, options),
     }
-}
-
-/// Compiles a spec to a Dockerfile (for current BuildKit) for the selected images.
-pub fn compile_dockerfile(source: &SourceFile, options: &Options) -> SourceResult<String> {
-    compile(source, options, &Target::default())
 }
 
 /// Compiles a spec for the selected images and a target backend.

@@ -50,7 +50,7 @@ pub fn spec(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let source = SourceFile::new("fuzz.kdl", text.as_ref());
     let options = crate::Options::default();
-    let checked = crate::check(&source, &options);
+    let checked = crate::driver::check(&source, &options);
     rendered(&checked);
     if checked.is_err() {
         // Everything below starts with `check` and stops where it did.

@@ -1,30 +1,47 @@
 //! stowplan: a declarative build-spec compiler.
 //!
-//! The pipeline, one module per stage, each with its own types:
+//! The pipeline, one folder per phase, each with its own types:
 //!
 //! ```text
-//! text ─decode→ Ast ─resolve→ Spec ─lower→ Plan ─emit→ Dockerfile
+//! text ─syntax→ KDL ─frontend→ Ast ─middle→ Spec ─plan→ Plan ─backend→ Dockerfile, Buildah script
 //! ```
 //!
-//! Every stage collects all the problems it finds; warnings ride along with
+//! Every phase collects all the problems it finds; warnings ride along with
 //! a successful result in [`Warned`]. See ARCHITECTURE.md for the map.
+//!
+//! The phases are private. The public front is what the binary needs: run
+//! the pipeline ([`compile`], [`validate`], [`render_outputs`],
+//! [`explain_spec`], [`graph`]), place outputs, and the diagnostic types.
 
-pub mod backend;
-pub mod base;
-pub mod cache;
-pub mod driver;
-pub mod frontend;
+mod backend;
+mod base;
+mod cache;
+mod driver;
+mod frontend;
+mod middle;
+mod plan;
+mod report;
+mod syntax;
+
+#[doc(hidden)]
+pub mod benching;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod middle;
-pub mod plan;
-pub mod report;
-pub mod syntax;
 
+pub use backend::buildah::{BuildahOptions, PullPolicy};
 pub use base::diagnostic::{Code, Diagnostic, Severity};
+pub use base::keywords::Builder;
 pub use base::source::{SourceFile, SourceResult, Warned};
-pub use driver::*;
-pub use plan::lower::Selection;
+pub use cache::Change;
+pub use cache::history::HistorySource;
+pub use driver::{
+    Compiled, GraphFormat, Options, PlacedOutput, RenderedOutput, Starter, Target, compile,
+    compile_with_report, explain_dockerfile, explain_spec, graph, place_outputs, preset_text,
+    presets_listing, render_outputs, starter, validate,
+};
+pub use plan::image_map::ImageMap;
+pub use plan::optimize::OrderOptions;
+pub use report::render::{Style, render};
 
 #[cfg(test)]
 mod testkit;

@@ -17,7 +17,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use stowplan::backend::buildah::{BuildahOptions, PullPolicy};
+use stowplan::{BuildahOptions, PullPolicy};
 use stowplan::{Code, Severity, SourceFile, Target};
 
 fn source(path: &Path) -> SourceFile {

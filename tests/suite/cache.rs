@@ -11,8 +11,8 @@ use crate::common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use stowplan::Change;
 use stowplan::SourceFile;
-use stowplan::cache::Change;
 
 /// The change a case's header comments describe.
 fn change(text: &str) -> Change {
@@ -40,25 +40,26 @@ fn explain_case(path: &Path) -> String {
     if name.ends_with(".Dockerfile") {
         let ignore =
             std::fs::read_to_string(path.with_file_name(format!("{name}.dockerignore"))).ok();
-        return stowplan::report::explain::explain_dockerfile(&text, ignore.as_deref(), &change)
+        return stowplan::explain_dockerfile(&text, ignore.as_deref(), &change)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     let source = SourceFile::new(name.clone(), text);
     let options = stowplan::Options::default();
-    let fail = |d: Vec<stowplan::Diagnostic>| panic!("{name}:\n{}", common::render_all(&d));
-    let order =
-        stowplan::explain_order(&source, &options, &Default::default()).unwrap_or_else(fail);
-    let dockerfile = stowplan::compile_dockerfile(&source, &options).unwrap_or_else(fail);
-    let explained = stowplan::explain_spec(&source, &options, &change).unwrap_or_else(fail);
-    let numbered: String = dockerfile
-        .output
+    let fail = |d: &[stowplan::Diagnostic]| format!("{name}:\n{}", common::render_all(d));
+    let compiled = stowplan::compile_with_report(&source, &options, &Default::default())
+        .unwrap_or_else(|d| panic!("{}", fail(&d)))
+        .output;
+    let explained = stowplan::explain_spec(&source, &options, &change)
+        .unwrap_or_else(|d| panic!("{}", fail(&d)));
+    let numbered: String = compiled
+        .text
         .lines()
         .enumerate()
         .map(|(n, line)| format!("{:>3} {line}\n", n + 1))
         .collect();
     format!(
         "---- order ----\n{}\n---- Dockerfile ----\n{numbered}\n---- explain ----\n{}",
-        order.output, explained.output
+        compiled.order, explained.output
     )
 }
 

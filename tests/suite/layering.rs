@@ -25,10 +25,16 @@ const LAYERS: &[(&str, u8)] = &[
 /// Files at the crate root that are not a phase. Like the CLI they use
 /// the library from above, so they may reach any phase; no phase may use
 /// them (a path into one is not in a phase, which the test reports).
-const ROOT_MODULES: &[(&str, &str)] = &[(
-    "fuzzing.rs",
-    "the fuzz targets' oracles (tests/fuzz/), hidden from the docs",
-)];
+const ROOT_MODULES: &[(&str, &str)] = &[
+    (
+        "fuzzing.rs",
+        "the fuzz targets' oracles (tests/fuzz/), hidden from the docs",
+    ),
+    (
+        "benching.rs",
+        "the phases the benchmarks time one by one, hidden from the docs",
+    ),
+];
 
 fn rank(folder: &str) -> Option<u8> {
     LAYERS.iter().find(|(f, _)| *f == folder).map(|(_, r)| *r)
@@ -283,5 +289,35 @@ fn only_known_places_touch_the_file_system() {
         problems.is_empty(),
         "file system or process access outside the known places:\n{}",
         problems.join("\n")
+    );
+}
+
+/// The phases are private: the library's public front is what lib.rs
+/// re-exports, plus the hidden modules the fuzz targets and benchmarks use.
+#[test]
+fn the_phases_are_private() {
+    let lib = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("compiler/src/lib.rs"),
+    )
+    .unwrap();
+    let mut public = Vec::new();
+    let mut hidden = false;
+    for line in lib.lines().map(str::trim) {
+        if line == "#[doc(hidden)]" {
+            hidden = true;
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("pub mod ") {
+            let name = name.trim_end_matches(';');
+            let allowed = ROOT_MODULES.iter().any(|(m, _)| *m == format!("{name}.rs"));
+            if !(hidden && allowed) {
+                public.push(name.to_owned());
+            }
+        }
+        hidden = false;
+    }
+    assert!(
+        public.is_empty(),
+        "lib.rs makes these modules public; re-export what the binary needs instead: {public:?}"
     );
 }

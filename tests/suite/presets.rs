@@ -219,7 +219,7 @@ fn templates_are_included_relative_to_the_including_file() {
         context: Some(dir.clone()),
         ..Default::default()
     };
-    let done = stowplan::compile_dockerfile(&source, &options)
+    let done = stowplan::compile(&source, &options, &Default::default())
         .unwrap_or_else(|d| panic!("{}", common::render_all(&d)));
     assert!(
         done.warnings.is_empty(),
@@ -228,6 +228,6 @@ fn templates_are_included_relative_to_the_including_file() {
     );
     insta::assert_snapshot!("template_include", body(&done.output));
     // Without a folder to read from, an include is an error, not a guess.
-    let refused = stowplan::check(&source, &stowplan::Options::default()).unwrap_err();
+    let refused = stowplan::validate(&source, &stowplan::Options::default()).unwrap_err();
     assert_eq!(refused[0].code, stowplan::Code::Include);
 }

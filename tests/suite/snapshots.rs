@@ -42,7 +42,7 @@ fn compile_case(
 ) -> stowplan::SourceResult<String> {
     let validated = stowplan::validate(source, options)?;
     if validated.output.is_empty() {
-        return stowplan::compile_dockerfile(source, options);
+        return stowplan::compile(source, options, &Default::default());
     }
     let dir = options
         .context

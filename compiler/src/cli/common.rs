@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use stowplan::report::render::{Style, render};
 use stowplan::{Diagnostic, SourceFile};
+use stowplan::{Style, render};
 
 /// A failure that is not about the spec: usage or I/O (exit 2).
 pub struct Fatal(pub String);
@@ -14,7 +14,7 @@ pub struct Reporter {
     pub style: Style,
     pub deny_warnings: bool,
     pub verbose: bool,
-    pub image_map: stowplan::plan::image_map::ImageMap,
+    pub image_map: stowplan::ImageMap,
 }
 
 impl Reporter {
@@ -67,15 +67,15 @@ pub struct OrderArgs {
 }
 
 impl OrderArgs {
-    pub fn options(&self, spec: &Path) -> stowplan::plan::optimize::OrderOptions {
+    pub fn options(&self, spec: &Path) -> stowplan::OrderOptions {
         if self.keep_order {
-            return stowplan::plan::optimize::OrderOptions::written();
+            return stowplan::OrderOptions::written();
         }
         // git reads the history while the spec is parsed.
-        let history = self.history.then(|| {
-            stowplan::cache::history::HistorySource::from_git_in_background(spec_dir(spec))
-        });
-        stowplan::plan::optimize::OrderOptions {
+        let history = self
+            .history
+            .then(|| stowplan::HistorySource::from_git_in_background(spec_dir(spec)));
+        stowplan::OrderOptions {
             enabled: true,
             history,
             layer_per_instruction: false,

@@ -58,11 +58,10 @@ enum Pull {
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let target = match args.emit {
         Emit::Dockerfile => stowplan::Target::Dockerfile(
-            stowplan::base::keywords::Builder::parse(&args.builder)
-                .expect("clap checked the builder name"),
+            stowplan::Builder::parse(&args.builder).expect("clap checked the builder name"),
         ),
         Emit::Buildah => {
-            use stowplan::backend::buildah::{BuildahOptions, PullPolicy};
+            use stowplan::{BuildahOptions, PullPolicy};
             stowplan::Target::Buildah(BuildahOptions {
                 pull: match args.pull {
                     Pull::Always => PullPolicy::Always,

@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
-    let change = stowplan::cache::Change {
+    let change = stowplan::Change {
         paths: args.changed,
         args: args.args,
         images: args.bases,

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use stowplan::report::render::Style;
+use stowplan::Style;
 
 use crate::common::{Fatal, Reporter, load};
 
@@ -144,7 +144,7 @@ fn cli_main() -> ExitCode {
         image_map: Default::default(),
     };
     if let Some(path) = &cli.image_map {
-        let loaded = load(path).map(|source| stowplan::plan::image_map::ImageMap::parse(&source));
+        let loaded = load(path).map(|source| stowplan::ImageMap::parse(&source));
         match loaded {
             Ok(Ok(map)) => reporter.image_map = map.output,
             Ok(Err(diagnostics)) => {

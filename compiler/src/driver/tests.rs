@@ -39,8 +39,13 @@ fn plans() {
     ] {
         let (source, _) = case(name);
         let options = crate::Options::default();
-        let checked = crate::check(&source, &options).expect("the case checks");
-        let planned = crate::plan_with(&source, &checked.output, &crate::Selection::All, &options);
+        let checked = crate::driver::check(&source, &options).expect("the case checks");
+        let planned = crate::driver::plan_with(
+            &source,
+            &checked.output,
+            &crate::middle::select::Selection::All,
+            &options,
+        );
         insta::assert_json_snapshot!(format!("plan@{name}"), planned.plan);
     }
 }

@@ -4,7 +4,7 @@
 //! keeps the order of body items because order is meaning in a build.
 
 use crate::base::diagnostic::Span;
-pub use crate::base::keywords::{Builder, Network, Port, Protocol, Sharing, StageKind};
+pub use crate::base::keywords::{Network, Port, Protocol, Sharing, StageKind};
 pub use crate::base::source::Spanned;
 
 /// A whole spec file.

@@ -46,7 +46,6 @@ pub enum Edge {
 /// The flow graph of a resolved spec.
 pub struct FlowGraph {
     pub graph: DiGraph<Node, Edge>,
-    stage_nodes: Vec<NodeIndex>,
 }
 
 impl FlowGraph {
@@ -125,11 +124,7 @@ impl FlowGraph {
                 }
             }
         }
-        FlowGraph { graph, stage_nodes }
-    }
-
-    pub fn stage_node(&self, id: StageId) -> NodeIndex {
-        self.stage_nodes[id.0]
+        FlowGraph { graph }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::plan::inputs::input_copies;
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
 
+#[cfg(test)]
 pub(crate) fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
     lower_ordered(spec, selection, source_name, &OrderOptions::default()).0
 }

@@ -115,7 +115,7 @@ fn arbitrary_values_read_back_or_are_refused() {
         let values = strategy.new_tree(&mut runner).unwrap().current();
         let text = spec(&values);
         let source = SourceFile::new("probe.kdl", text.clone());
-        match driver::compile_dockerfile(&source, &Options::default()) {
+        match driver::compile(&source, &Options::default(), &driver::Target::default()) {
             Ok(done) => {
                 let checked = driver::check(&source, &Options::default()).unwrap();
                 let plan = driver::plan(&source, &checked.output, &Selection::All);

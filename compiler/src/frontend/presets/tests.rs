@@ -50,7 +50,7 @@ fn compile(spec_line: &str) -> (String, plan::Plan) {
     let text = format!("stowplan 1\n{spec_line}\n");
     let source = SourceFile::new("stowplan.kdl", text);
     let options = Options::default();
-    let done = driver::compile_dockerfile(&source, &options)
+    let done = driver::compile(&source, &options, &driver::Target::default())
         .unwrap_or_else(|d| panic!("{spec_line}\n{}", testkit::render_all(&d)));
     assert!(
         done.warnings.is_empty(),

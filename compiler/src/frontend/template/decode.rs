@@ -13,10 +13,7 @@ pub(crate) fn decode_include(node: &KdlNode, d: &mut Diagnostics) -> Option<Incl
     let path = args.string(d, "the path of a file of templates");
     args.finish(d);
     entries::expect_no_children(node, d);
-    Some(IncludeDecl {
-        path: path?,
-        span: node.span(),
-    })
+    Some(IncludeDecl { path: path? })
 }
 
 pub(crate) fn decode_use(node: &KdlNode, position: usize, d: &mut Diagnostics) -> Option<UseDecl> {

@@ -89,7 +89,6 @@ pub struct LockDecl {
 #[derive(Clone, Debug)]
 pub struct IncludeDecl {
     pub path: Spanned<String>,
-    pub span: Span,
 }
 
 /// `image "api" template="go" go="1.22.5" { ... }`.

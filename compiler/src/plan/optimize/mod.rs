@@ -38,7 +38,7 @@ mod solve;
 mod units;
 
 pub(crate) use crate::plan::optimize::order::Optimizer;
-pub use crate::plan::optimize::report::{OrderOptions, OrderReport, StageReport, cost_overrides};
+pub use crate::plan::optimize::report::{OrderOptions, OrderReport, cost_overrides};
 
 #[cfg(test)]
 mod tests;

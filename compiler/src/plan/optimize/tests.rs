@@ -236,7 +236,7 @@ proptest! {
     #[test]
     fn compiled_stages_are_optimal(steps in steps()) {
         let source = SourceFile::new("p.kdl", spec(&steps));
-        let text = match driver::compile_dockerfile(&source, &Options::default()) {
+        let text = match driver::compile(&source, &Options::default(), &driver::Target::default()) {
             Ok(done) => done.output,
             Err(d) => panic!("{:?}", d),
         };
