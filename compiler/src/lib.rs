@@ -28,9 +28,9 @@ pub mod benching;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use backend::buildah::{BuildahOptions, PullPolicy};
+pub use backend::buildah::BuildahOptions;
 pub use base::diagnostic::{Code, Diagnostic, Severity};
-pub use base::keywords::Builder;
+pub use base::keywords::{Builder, Format, PullPolicy};
 pub use base::source::{SourceFile, SourceResult, Warned};
 pub use cache::Change;
 pub use cache::history::HistorySource;

@@ -48,6 +48,17 @@ macro_rules! keywords {
                 Self::names().collect::<Vec<_>>().join(", ")
             }
         }
+
+        /// The CLI spells the set as the language does.
+        impl clap::ValueEnum for $enum {
+            fn value_variants<'a>() -> &'a [Self] {
+                Self::ALL
+            }
+
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.name()))
+            }
+        }
     };
 }
 
@@ -100,6 +111,21 @@ keywords! {
         Shared => "shared",
         Private => "private",
         Locked => "locked",
+    }
+}
+
+keywords! {
+    /// `buildah from --pull=...` for base images and `copy image=` sources
+    /// in the Buildah script (`compile --pull`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum PullPolicy {
+        /// Pull even when the image is present.
+        Always => "always",
+        /// Pull only images that are not in local storage.
+        #[default]
+        Missing => "missing",
+        /// Never pull: every image must be in local storage.
+        Never => "never",
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::ValueEnum;
+use stowplan::{Builder, Format, PullPolicy};
 
 use crate::common::{
     Fatal, OrderArgs, Reporter, history_read, load, make_executable, options, print,
@@ -22,15 +22,14 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// What to emit: a Dockerfile, or a bash script of buildah commands.
-    #[arg(long, value_enum, default_value_t = Emit::Dockerfile)]
-    emit: Emit,
+    #[arg(long, value_enum, default_value_t = Format::Dockerfile)]
+    emit: Format,
     /// Dockerfile: the builder it must work with; what that builder cannot say is an error.
-    #[arg(long, value_name = "BUILDER", default_value = "buildkit",
-          value_parser = ["buildkit", "docker-20.10", "buildah-1.28", "buildah-1.28-docker"])]
-    builder: String,
+    #[arg(long, value_name = "BUILDER", value_enum, default_value_t = Builder::default())]
+    builder: Builder,
     /// Buildah script: the pull policy for base images (STOWPLAN_PULL overrides it at run time).
-    #[arg(long, value_enum, default_value_t = Pull::Missing)]
-    pull: Pull,
+    #[arg(long, value_enum, default_value_t = PullPolicy::default())]
+    pull: PullPolicy,
     /// Buildah script: commit each image as PREFIX + its name + `:latest` (then its tags);
     /// an empty PREFIX names images by their tags only.
     #[arg(long, value_name = "PREFIX", default_value = "localhost/")]
@@ -42,34 +41,14 @@ pub struct Args {
     explain_order: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Emit {
-    Dockerfile,
-    Buildah,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Pull {
-    Always,
-    Missing,
-    Never,
-}
-
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let target = match args.emit {
-        Emit::Dockerfile => stowplan::Target::Dockerfile(
-            stowplan::Builder::parse(&args.builder).expect("clap checked the builder name"),
-        ),
-        Emit::Buildah => {
-            use stowplan::{BuildahOptions, PullPolicy};
-            stowplan::Target::Buildah(BuildahOptions {
-                pull: match args.pull {
-                    Pull::Always => PullPolicy::Always,
-                    Pull::Missing => PullPolicy::Missing,
-                    Pull::Never => PullPolicy::Never,
-                },
+        Format::Dockerfile => stowplan::Target::Dockerfile(args.builder),
+        Format::Buildah => {
+            stowplan::Target::Buildah(stowplan::BuildahOptions {
+                pull: args.pull,
                 image_prefix: Some(args.image_prefix).filter(|p| !p.is_empty()),
-                ..BuildahOptions::default()
+                ..stowplan::BuildahOptions::default()
             })
         }
     };
@@ -98,7 +77,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     match args.output {
         Some(path) => {
             write_atomically(&path, &compiled.text)?;
-            if args.emit == Emit::Buildah {
+            if args.emit == Format::Buildah {
                 make_executable(&path)?;
             }
         }

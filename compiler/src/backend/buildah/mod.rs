@@ -77,27 +77,7 @@ mod mounts;
 mod prelude;
 mod script;
 
-/// `buildah from --pull=...` for base images and `copy image=` sources.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PullPolicy {
-    /// Pull even when the image is present.
-    Always,
-    /// Pull only images that are not in local storage.
-    #[default]
-    Missing,
-    /// Never pull: every image must be in local storage.
-    Never,
-}
-
-impl PullPolicy {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            PullPolicy::Always => "always",
-            PullPolicy::Missing => "missing",
-            PullPolicy::Never => "never",
-        }
-    }
-}
+pub use crate::base::keywords::PullPolicy;
 
 /// How the script names, pulls and finds things. Everything here is only a
 /// default: the environment variables listed in the script's header

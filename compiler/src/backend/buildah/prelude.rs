@@ -26,7 +26,7 @@ impl Emitter<'_> {
         let _ = writeln!(
             out,
             "pull=${{STOWPLAN_PULL:-{}}}",
-            self.options.pull.as_str()
+            self.options.pull.name()
         );
         out.push_str(CHECK_PULL);
         if u.ignore {

@@ -54,7 +54,7 @@ impl<'a> Emitter<'a> {
                 "STOWPLAN_PULL".into(),
                 format!(
                     "always, missing or never: pull base images (default: {})",
-                    self.options.pull.as_str()
+                    self.options.pull.name()
                 ),
             ),
         ];
