@@ -1,17 +1,13 @@
 //! What the suites that run the binary or the public front share: the
 //! repository root, rendering, the BuildKit-parser and hadolint oracles.
-//! (Unit tests use `compiler/src/testkit/`.)
+//! (Unit tests use `compiler/src/testkit/`; the oracles are one file.)
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use serde_json::Value;
 use stowplan::{Style, render};
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "../../compiler/src/testkit/oracles.rs"]
+mod oracles;
+pub use oracles::{hadolint, oracle_available, root};
 
 /// Diagnostics as a reviewer sees them: graphical, no colour, fixed width.
 pub fn render_all(diagnostics: &[stowplan::Diagnostic]) -> String {
@@ -28,53 +24,4 @@ pub fn render_all(diagnostics: &[stowplan::Diagnostic]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn venv_python() -> PathBuf {
-    match std::env::var_os("STOWPLAN_VENV") {
-        Some(v) => PathBuf::from(v).join("bin/python"),
-        None => root().join("target/oracle-venv/bin/python"),
-    }
-}
-
-/// Whether the oracle tools are installed. Under CI their absence is a failure.
-pub fn oracle_available() -> bool {
-    let found = venv_python().exists();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the oracle venv is missing under CI; tests/run.sh installs it"
-        );
-        eprintln!("SKIPPED: BuildKit parser oracle not installed; run tests/oracle/setup.sh");
-    }
-    found
-}
-
-/// Parses Dockerfiles with BuildKit's own parser; one JSON document per file.
-pub fn parse_with_buildkit(files: &[PathBuf]) -> Vec<Value> {
-    let output = Command::new(venv_python())
-        .arg(root().join("tests/oracle/dockerfile_json.py"))
-        .args(files)
-        .output()
-        .expect("run the oracle");
-    String::from_utf8(output.stdout)
-        .expect("utf-8 from the oracle")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("one JSON document per line"))
-        .collect()
-}
-
-/// Runs hadolint; returns its findings (empty when clean).
-pub fn hadolint(file: &Path) -> String {
-    let output = Command::new("bash")
-        .arg(root().join("tests/oracle/hadolint.sh"))
-        .arg(file)
-        .output()
-        .expect("run hadolint");
-    assert!(
-        output.status.code() != Some(2),
-        "hadolint failed to run: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }

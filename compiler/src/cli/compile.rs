@@ -44,13 +44,11 @@ pub struct Args {
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let target = match args.emit {
         Format::Dockerfile => stowplan::Target::Dockerfile(args.builder),
-        Format::Buildah => {
-            stowplan::Target::Buildah(stowplan::BuildahOptions {
-                pull: args.pull,
-                image_prefix: Some(args.image_prefix).filter(|p| !p.is_empty()),
-                ..stowplan::BuildahOptions::default()
-            })
-        }
+        Format::Buildah => stowplan::Target::Buildah(stowplan::BuildahOptions {
+            pull: args.pull,
+            image_prefix: Some(args.image_prefix).filter(|p| !p.is_empty()),
+            ..stowplan::BuildahOptions::default()
+        }),
     };
     let source = load(&args.spec)?;
     let mut options = options(&args.spec, args.images, reporter);

@@ -6,18 +6,14 @@
 
 pub(crate) mod generate;
 pub(crate) mod hostile;
+mod oracles;
 pub(crate) mod specs;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+pub(crate) use oracles::{hadolint, oracle_available, parse_with_buildkit, root};
 
 use crate::plan::ir::{self as plan, Base, CopySource, Instruction, Mount, Plan};
 use crate::report::render::{Style, render};
 use serde_json::Value;
-
-pub(crate) fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Diagnostics as a reviewer sees them: graphical, no colour, fixed width.
 pub(crate) fn render_all(diagnostics: &[crate::Diagnostic]) -> String {
@@ -34,55 +30,6 @@ pub(crate) fn render_all(diagnostics: &[crate::Diagnostic]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn venv_python() -> PathBuf {
-    match std::env::var_os("STOWPLAN_VENV") {
-        Some(v) => PathBuf::from(v).join("bin/python"),
-        None => root().join("target/oracle-venv/bin/python"),
-    }
-}
-
-/// Whether the oracle tools are installed. Under CI their absence is a failure.
-pub(crate) fn oracle_available() -> bool {
-    let found = venv_python().exists();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the oracle venv is missing under CI; tests/run.sh installs it"
-        );
-        eprintln!("SKIPPED: BuildKit parser oracle not installed; run tests/oracle/setup.sh");
-    }
-    found
-}
-
-/// Parses Dockerfiles with BuildKit's own parser; one JSON document per file.
-pub(crate) fn parse_with_buildkit(files: &[PathBuf]) -> Vec<Value> {
-    let output = Command::new(venv_python())
-        .arg(root().join("tests/oracle/dockerfile_json.py"))
-        .args(files)
-        .output()
-        .expect("run the oracle");
-    String::from_utf8(output.stdout)
-        .expect("utf-8 from the oracle")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("one JSON document per line"))
-        .collect()
-}
-
-/// Runs hadolint; returns its findings (empty when clean).
-pub(crate) fn hadolint(file: &Path) -> String {
-    let output = Command::new("bash")
-        .arg(root().join("tests/oracle/hadolint.sh"))
-        .arg(file)
-        .output()
-        .expect("run hadolint");
-    assert!(
-        output.status.code() != Some(2),
-        "hadolint failed to run: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// What BuildKit must read back for each planned instruction, in the

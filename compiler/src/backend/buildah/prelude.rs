@@ -23,11 +23,7 @@ impl Emitter<'_> {
             );
             out.push_str("context=$(cd -- \"$context\" && pwd)\n");
         }
-        let _ = writeln!(
-            out,
-            "pull=${{STOWPLAN_PULL:-{}}}",
-            self.options.pull.name()
-        );
+        let _ = writeln!(out, "pull=${{STOWPLAN_PULL:-{}}}", self.options.pull.name());
         out.push_str(CHECK_PULL);
         if u.ignore {
             out.push_str(CONTEXT);
