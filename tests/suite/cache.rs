@@ -6,10 +6,10 @@
 //! spec, also the optimizer's report and the Dockerfile the lines refer
 //! to). A Dockerfile case may bring `NAME.Dockerfile.dockerignore`.
 
-use crate::common;
+use crate::common::{self, stowplan};
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use stowplan::Change;
 use stowplan::SourceFile;
@@ -134,15 +134,6 @@ fn layered_builders_get_metadata_before_the_last_copies() {
 }
 
 // ---------------------------------------------------------------- the binary
-
-fn stowplan(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stowplan"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run stowplan")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

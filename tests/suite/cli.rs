@@ -2,7 +2,9 @@
 //! drift checks and diagnostic formats.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+use crate::common::{stderr, stdout, stowplan};
 
 const SPEC: &str = r#"stowplan 1
 output "Dockerfile"
@@ -27,29 +29,12 @@ image "debug" {
 }
 "#;
 
-fn stowplan(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stowplan"))
-        .current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run stowplan")
-}
-
 fn project(spec: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("stowplan.kdl"), spec).unwrap();
     std::fs::write(dir.path().join("go.mod"), "module example.com/api\n").unwrap();
     std::fs::write(dir.path().join("main.go"), "package main\nfunc main() {}\n").unwrap();
     dir
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

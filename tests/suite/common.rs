@@ -25,3 +25,22 @@ pub fn render_all(diagnostics: &[stowplan::Diagnostic]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Runs the real binary in `dir`. `NO_COLOR` is removed so that colour
+/// follows `--color` alone (stderr is a pipe here, so `auto` means none).
+pub fn stowplan(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stowplan"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run stowplan")
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -6,6 +6,7 @@ mod common;
 mod buildah;
 mod cache;
 mod cli;
+mod distribution;
 mod examples;
 mod layering;
 mod presets;

@@ -4,25 +4,15 @@
 //! them (`compiler/src/frontend/presets/tests.rs`); the template
 //! diagnostics are `tests/cases/err_template_*.kdl`.
 
-use crate::common;
+use crate::common::{self, stowplan};
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use stowplan::SourceFile;
 
 /// The Dockerfile without its header, which names the spec file.
 fn body(dockerfile: &str) -> &str {
     dockerfile.split_once("\n\n").map_or(dockerfile, |(_, b)| b)
-}
-
-fn stowplan(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_stowplan"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run stowplan")
 }
 
 #[test]

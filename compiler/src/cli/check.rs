@@ -2,43 +2,64 @@
 //! declared outputs with the files on disk.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::common::{Fatal, Reporter, load, options, spec_dir};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(default_value = "stowplan.kdl")]
-    spec: PathBuf,
+    /// The specs to check, each against its own folder (a monorepo's, or
+    /// the files a pre-commit hook passes).
+    #[arg(default_value = "stowplan.kdl", value_name = "SPEC")]
+    specs: Vec<PathBuf>,
     /// Compare every `output` the spec declares with the file on disk and print a diff.
     #[arg(long)]
     outputs: bool,
 }
 
+/// Checks every spec, even after one fails, so one run shows every
+/// problem: exit 2 if a spec could not be read, else 1 if any had a
+/// diagnostic or drifted.
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
-    let source = load(&args.spec)?;
-    let options = options(&args.spec, Vec::new(), reporter);
+    let mut worst = 0;
+    for spec in &args.specs {
+        let code = match check_one(spec, args.outputs, reporter) {
+            Ok(clean) => u8::from(!clean),
+            Err(Fatal(message)) => {
+                eprintln!("stowplan: error: {message}");
+                2
+            }
+        };
+        worst = worst.max(code);
+    }
+    Ok(ExitCode::from(worst))
+}
+
+/// Whether one spec is clean (and, with `--outputs`, up to date).
+fn check_one(spec: &Path, outputs: bool, reporter: &Reporter) -> Result<bool, Fatal> {
+    let source = load(spec)?;
+    let options = options(spec, Vec::new(), reporter);
     // Both forms check every declared output as `write` renders it; only
     // `--outputs` compares them with the disk.
-    let rendered = if args.outputs {
+    let rendered = if outputs {
         stowplan::render_outputs(&source, &options)
     } else {
         stowplan::validate(&source, &options)
     };
     let Some(rendered) = reporter.accept(rendered) else {
-        return Ok(ExitCode::from(1));
+        return Ok(false);
     };
-    let dir = spec_dir(&args.spec);
+    let dir = spec_dir(spec);
     // Placed as `write` places them; read only what stays inside the
     // folder: a committed symlink to /proc/self/environ must not print the
     // environment as a diff.
     let placed = stowplan::place_outputs(&source, &dir, rendered);
     let Ok(placed) = placed.map_err(|diagnostics| reporter.report(&diagnostics)) else {
-        return Ok(ExitCode::from(1));
+        return Ok(false);
     };
-    if !args.outputs {
-        return Ok(ExitCode::SUCCESS);
+    if !outputs {
+        return Ok(true);
     }
     let mut drifted = false;
     let mut stdout = std::io::stdout().lock();
@@ -58,7 +79,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                     "stowplan: {shown} differs only in line endings (CRLF on disk, LF from the spec); \
                      check it out with LF (`{} text eol=lf` in .gitattributes) or run `stowplan write {}`",
                     output.shown,
-                    args.spec.display()
+                    spec.display()
                 );
                 continue;
             }
@@ -73,13 +94,9 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let _ = write!(stdout, "{text}");
             eprintln!(
                 "stowplan: {shown} is out of date; run `stowplan write {}`",
-                args.spec.display()
+                spec.display()
             );
         }
     }
-    Ok(if drifted {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(!drifted)
 }

@@ -5,9 +5,11 @@
 mod check;
 mod common;
 mod compile;
+mod completions;
 mod explain;
 mod graph;
 mod init;
+mod man;
 mod presets;
 mod write;
 
@@ -15,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use stowplan::Style;
 
 use crate::common::{Fatal, Reporter, load};
@@ -30,7 +32,8 @@ Examples:
   stowplan check --outputs                 fail with a diff if a generated file drifted
   stowplan explain --changed src/main.go   what a change rebuilds, instruction by instruction
   stowplan presets                         list the built-in runtime presets
-  stowplan init --preset go                write a starter stowplan.kdl here";
+  stowplan init --preset go                write a starter stowplan.kdl here
+  stowplan completions bash                shell completions (also zsh, fish, ...)";
 
 #[derive(Parser, Debug)]
 #[command(name = "stowplan", version, about = "Compile KDL build specs into cache-optimal Dockerfiles.", after_help = EXAMPLES)]
@@ -105,6 +108,16 @@ enum Command {
         after_help = "The package manager, main package or binary name come from the lockfile\nor manifest found here. An existing stowplan.kdl is never overwritten.\n\nExamples:\n  stowplan init --preset node\n  stowplan init --preset go"
     )]
     Init(init::Args),
+    /// Print the completion script for a shell.
+    #[command(
+        after_help = "Examples:\n  stowplan completions bash > /etc/bash_completion.d/stowplan\n  stowplan completions zsh > \"${fpath[1]}/_stowplan\"\n  stowplan completions fish > ~/.config/fish/completions/stowplan.fish"
+    )]
+    Completions(completions::Args),
+    /// Print the manual page (roff), or write one page per command.
+    #[command(
+        after_help = "Examples:\n  stowplan man | man -l -\n  stowplan man --out-dir /usr/local/share/man/man1"
+    )]
+    Man(man::Args),
 }
 
 /// The stack the compiler runs on. Specs nest only a few levels, but a
@@ -165,6 +178,8 @@ fn cli_main() -> ExitCode {
         Command::Write(args) => write::run(args, &reporter),
         Command::Presets(args) => presets::run(args),
         Command::Init(args) => init::run(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
+        Command::Man(args) => man::run(args, Cli::command()),
     };
     match ran {
         Ok(code) => code,
