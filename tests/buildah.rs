@@ -83,6 +83,38 @@ fn cases() {
     });
 }
 
+/// Both backends refuse every `err_` case, with the same diagnostics: a
+/// spec the Dockerfile cannot carry must not build with the script alone.
+#[test]
+fn err_cases_are_refused_by_both_backends() {
+    let dockerfile = stowplan::Target::default();
+    let buildah = Target::Buildah(BuildahOptions::default());
+    insta::glob!("cases/*.kdl", |path| {
+        if !is_err_case(path) {
+            return;
+        }
+        let source = source(path);
+        let options = case_options(path);
+        // Cases with outputs are refused when placing them; both backends
+        // see the same compile otherwise.
+        let refused = |target: &Target| {
+            stowplan::compile(&source, &options, target)
+                .map(|_| ())
+                .map_err(|d| common::render_all(&d))
+        };
+        let (by_dockerfile, by_script) = (refused(&dockerfile), refused(&buildah));
+        if by_dockerfile.is_ok() {
+            return;
+        }
+        assert_eq!(
+            by_script,
+            by_dockerfile,
+            "{}: the Buildah script must refuse it as the Dockerfile does",
+            path.display()
+        );
+    });
+}
+
 /// Everything buildah can say, in one spec: every_instruction.kdl without
 /// the health check's start interval, plus ARG/ENV interplay, stage binds,
 /// rw binds, an optional secret and a stage built on a builder stage.
