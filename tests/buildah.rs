@@ -6,7 +6,9 @@
 //!   everything buildah can say and one with what it cannot.
 //! - shellcheck reports nothing on any generated script (cases, examples and
 //!   the specs here). Without shellcheck the test says SKIPPED; under CI it fails.
-//! - `real_build` (ignored by default) builds a script with the real buildah.
+//! - `real_build` and `real_build_stays_inside_context_and_stages` (ignored
+//!   by default; tests/run.sh runs them as root) build scripts with the real
+//!   buildah: hostile values, and hostile symlinks that must not reach the host.
 //!
 //! The tests on plans built by hand (hostile values against a fake
 //! `buildah`, secrets, the prelude's files) are unit tests beside the
