@@ -67,7 +67,7 @@ if [ -x tests/e2e/run.sh ]; then
     if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
         step "end-to-end builds with buildah"
         tests/e2e/run.sh
-        step "a real buildah build of hostile values (tests/suite/buildah.rs real_build)"
+        step "real buildah builds of hostile values and paths (tests/suite/buildah.rs real_build*)"
         cargo test --locked --test suite -- --ignored buildah::real_build
     else
         echo

@@ -170,6 +170,11 @@ impl Default for Target {
 }
 
 fn emit_for(plan: &Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
+    // Both backends accept and refuse the same specs.
+    let refused = backend::portable::check(plan);
+    if !refused.is_empty() {
+        return Err(refused);
+    }
     match target {
         Target::Dockerfile(builder) => {
             let unsupported = builders::check(plan, *builder);

@@ -61,6 +61,10 @@ def lex(word, escape="\\", split=False, skip_quotes=False):
       * "..."  ESC+c -> c only for c in  " $ ESC ; otherwise ESC stays
       * skip_quotes: quotes are ordinary characters (COPY heredoc bodies)
     """
+    # lex.go reads the word through Go's text/scanner, which skips a byte
+    # order mark at the very start of its input.
+    if word.startswith("\ufeff"):
+        word = word[1:]
     out = []          # ProcessWord result
     words = []        # ProcessWords result
     cur = []

@@ -6,7 +6,9 @@
 //!   everything buildah can say and one with what it cannot.
 //! - shellcheck reports nothing on any generated script (cases, examples and
 //!   the specs here). Without shellcheck the test says SKIPPED; under CI it fails.
-//! - `real_build` (ignored by default) builds a script with the real buildah.
+//! - `real_build` and `real_build_stays_inside_context_and_stages` (ignored
+//!   by default; tests/run.sh runs them as root) build scripts with the real
+//!   buildah: hostile values, and hostile symlinks that must not reach the host.
 //!
 //! The tests on plans built by hand (hostile values against a fake
 //! `buildah`, secrets, the prelude's files) are unit tests beside the
@@ -83,6 +85,42 @@ fn cases() {
                 }
             };
             insta::assert_snapshot!(snapshot);
+        }
+    );
+}
+
+/// Both backends refuse every `err_` case, with the same diagnostics: a
+/// spec the Dockerfile cannot carry must not build with the script alone.
+#[test]
+fn err_cases_are_refused_by_both_backends() {
+    let dockerfile = stowplan::Target::default();
+    let buildah = Target::Buildah(BuildahOptions::default());
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "cases/*.kdl",
+        |path| {
+            if !is_err_case(path) {
+                return;
+            }
+            let source = source(path);
+            let options = case_options(path);
+            // Cases with outputs are refused when placing them; both backends
+            // see the same compile otherwise.
+            let refused = |target: &Target| {
+                stowplan::compile(&source, &options, target)
+                    .map(|_| ())
+                    .map_err(|d| common::render_all(&d))
+            };
+            let (by_dockerfile, by_script) = (refused(&dockerfile), refused(&buildah));
+            if by_dockerfile.is_ok() {
+                return;
+            }
+            assert_eq!(
+                by_script,
+                by_dockerfile,
+                "{}: the Buildah script must refuse it as the Dockerfile does",
+                path.display()
+            );
         }
     );
 }
@@ -168,7 +206,6 @@ const UNREPRESENTABLE_SPEC: &str = r#"stowplan 1
 image "refused" {
     from "busybox:1.36.1"
     run "modprobe overlay" insecure=#true
-    volume "/data-"
     healthcheck "true" start-interval="2s"
     step "secrets" {
         run "true"
@@ -423,5 +460,93 @@ image "probe" {{
     assert_eq!(
         String::from_utf8_lossy(&cat.stdout),
         "hello 'you' $USER|from the context|tok3n"
+    );
+}
+
+/// A hostile spec built for real: the context holds `hostlink -> /`, a
+/// stage makes `/hostroot -> /`, and the image binds and copies through
+/// both. Each path exists on the host (a marker outside the context) and,
+/// under the same name, inside the context and the stage: the image must
+/// hold only the inside copies. Needs what `real_build` needs.
+#[test]
+#[ignore = "needs buildah and the e2e base images (tests/e2e/setup.sh)"]
+fn real_build_stays_inside_context_and_stages() {
+    const BASE: &str = "localhost/stowplan-e2e/busybox:local";
+    let available = Command::new("buildah")
+        .args(["inspect", "--type", "image", BASE])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!("SKIPPED: buildah or {BASE} is missing; run tests/e2e/setup.sh");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The host's marker, outside the context: no build may read it.
+    let host = dir.path().join("host");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::write(host.join("marker"), "HOST").unwrap();
+    let host = host.to_str().unwrap().to_owned();
+    let context = dir.path().join("context");
+    std::fs::create_dir_all(context.join(host.trim_start_matches('/'))).unwrap();
+    std::fs::write(context.join(&host[1..]).join("marker"), "context").unwrap();
+    std::os::unix::fs::symlink("/", context.join("hostlink")).unwrap();
+    let spec = format!(
+        r#"stowplan 1
+stage "evil" {{
+    from "{BASE}"
+    run "mkdir -p '{host}' && echo stage > '{host}/marker' && ln -s / /hostroot"
+    artifact "marker" "/hostroot{host}/marker"
+}}
+image "hostile" {{
+    from "{BASE}"
+    copy artifact="evil.marker" to="/from-artifact"
+    copy "hostlink{host}/marker" to="/from-context"
+    step "read" {{
+        bind "/hostroot{host}" stage="evil" target="/stage"
+        bind "hostlink{host}" target="/ctx"
+        run "cat /stage/marker > /from-stage-bind; cat /ctx/marker > /from-context-bind"
+    }}
+    cmd "true"
+}}
+"#
+    );
+    let source = SourceFile::new("hostile.kdl", spec);
+    let options = BuildahOptions {
+        pull: PullPolicy::Never,
+        image_prefix: Some("localhost/stowplan-buildah-test/".into()),
+        context: ".".into(),
+    };
+    let script = script_with(&source, &stowplan::Options::default(), options)
+        .unwrap_or_else(|d| panic!("{}", common::render_all(&d)));
+    std::fs::write(dir.path().join("build.sh"), &script).unwrap();
+    let output = Command::new("bash")
+        .arg(dir.path().join("build.sh"))
+        .current_dir(&context)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the build failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = "localhost/stowplan-buildah-test/hostile:latest";
+    let container = Command::new("buildah")
+        .args(["from", "--pull=never", image])
+        .output()
+        .unwrap();
+    let container = String::from_utf8(container.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let read = Command::new("buildah")
+        .args(["run", &container, "--", "sh", "-c"])
+        .arg("for f in /from-*; do printf '%s=' $f; cat $f; done")
+        .output()
+        .unwrap();
+    let _ = Command::new("buildah").args(["rm", &container]).output();
+    let _ = Command::new("buildah").args(["rmi", image]).output();
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout),
+        "/from-artifact=stage\n/from-context=context/from-context-bind=context/from-stage-bind=stage\n"
     );
 }

@@ -1,7 +1,9 @@
 //! From a `Plan` to text: quoting for each place a value lands, what each
-//! builder can build, the Dockerfile and the Buildah script.
+//! builder can build, what neither backend writes, the Dockerfile and the
+//! Buildah script.
 
 pub mod buildah;
 pub(crate) mod builders;
 pub mod dockerfile;
+pub(crate) mod portable;
 pub(crate) mod quote;

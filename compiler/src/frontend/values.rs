@@ -378,6 +378,47 @@ pub fn check_context_path(path: &Spanned<String>, d: &mut Diagnostics) {
     }
 }
 
+/// A path read from another stage or an image (`bind stage=`, `copy
+/// image=`, an artifact): no `..` segment. BuildKit stops `..` at the
+/// stage's root, but the Buildah script would hand the path to the host's
+/// kernel, where it climbs out; a path never needs one.
+pub fn check_no_parent(path: &Spanned<String>, d: &mut Diagnostics) {
+    let s = path.as_str();
+    if s.split('/').any(|part| part == "..") {
+        d.push(
+            Diagnostic::error(
+                Code::OutsideContext,
+                format!("`{}` climbs out with `..`", s.escape_debug()),
+            )
+            .primary(path.span, "a `..` segment")
+            .help(
+                "write the path without `..`: it is read inside the stage or image, from its `/`",
+            ),
+        );
+    }
+}
+
+/// A volume path: buildah's `--volume` splits on `,` and reads a trailing
+/// `-` as "remove this volume", so neither can reach the Buildah script;
+/// both backends refuse them, so that a spec builds the same image either way.
+pub fn check_volume_path(path: &Spanned<String>, d: &mut Diagnostics) {
+    let s = path.as_str();
+    let why = if s.contains(',') {
+        "buildah splits `--volume` on `,`"
+    } else if s.ends_with('-') {
+        "buildah reads a trailing `-` as \"remove this volume\""
+    } else {
+        return;
+    };
+    invalid(
+        d,
+        path,
+        format!("`{}` cannot be a volume path", s.escape_debug()),
+        why,
+        "volume paths hold no `,` and do not end in `-` (end it with `/` instead)",
+    );
+}
+
 /// Ids and paths inside `--mount=` options. The option syntax is CSV, so
 /// commas, quotes and spaces cannot be carried safely; we reject them.
 pub fn check_mount_word(word: &Spanned<String>, d: &mut Diagnostics) {

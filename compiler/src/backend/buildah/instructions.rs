@@ -103,13 +103,15 @@ impl Emitter<'_> {
             }
             Instruction::User(user) => config(out, &format!("--user {}", bash_word(user))),
             Instruction::Volume(paths) => {
-                if paths.iter().any(|p| p.ends_with('-')) {
+                // The decoder refuses these for both backends; a plan made
+                // by hand must not reach buildah with them either.
+                if paths.iter().any(|p| p.ends_with('-') || p.contains(',')) {
                     refuse(
                         d,
                         origin,
-                        "a volume path ending in `-` cannot be written in a Buildah script",
-                        "buildah reads a trailing `-` as \"remove this volume\"",
-                        "write the path without the trailing `-`, or end it with `/`",
+                        "this volume path cannot be written in a Buildah script",
+                        "buildah splits `--volume` on `,` and reads a trailing `-` as \"remove this volume\"",
+                        "write the path without `,`, and end it with `/` rather than `-`",
                     );
                     return false;
                 }
@@ -162,7 +164,7 @@ impl Emitter<'_> {
 
     pub(super) fn context_path(&mut self, path: &str) -> String {
         self.uses.context = true;
-        self.uses.ignore = true;
+        self.uses.from_context = true;
         format!("\"$context\"/{}", bash_word(path))
     }
 
@@ -182,7 +184,7 @@ impl Emitter<'_> {
         let mut line = String::from("  buildah copy -q");
         let sources: Vec<String> = match &copy.source {
             CopySource::Context => {
-                line.push_str(" \"${ignore[@]}\"");
+                line.push_str(" \"${from_context[@]}\"");
                 copy.paths.iter().map(|p| self.context_path(p)).collect()
             }
             CopySource::Stage(name) => {
@@ -212,7 +214,7 @@ impl Emitter<'_> {
             line,
             " \"$c\" {} {}",
             sources.join(" "),
-            bash_word(&copy.dest)
+            bash_word(&destination(&copy.dest))
         );
         let _ = writeln!(out, "{line}");
         true
@@ -265,7 +267,11 @@ impl Emitter<'_> {
                 add.chown.as_deref(),
                 Some(add.chmod.as_deref().unwrap_or("0600")),
             );
-            let _ = writeln!(line, " \"$c\" \"$downloaded\" {}", bash_word(&add.dest));
+            let _ = writeln!(
+                line,
+                " \"$c\" \"$downloaded\" {}",
+                bash_word(&destination(&add.dest))
+            );
             out.push_str(&line);
             return true;
         }
@@ -275,7 +281,7 @@ impl Emitter<'_> {
             .iter()
             .any(|s| !crate::base::keywords::is_url(s));
         if local {
-            line.push_str(" \"${ignore[@]}\"");
+            line.push_str(" \"${from_context[@]}\"");
         }
         owner_and_mode(&mut line, add.chown.as_deref(), add.chmod.as_deref());
         let sources: Vec<String> = add
@@ -293,7 +299,7 @@ impl Emitter<'_> {
             line,
             " \"$c\" {} {}",
             sources.join(" "),
-            bash_word(&add.dest)
+            bash_word(&destination(&add.dest))
         );
         out.push_str(&line);
         true
@@ -337,6 +343,17 @@ impl Emitter<'_> {
         out.push_str(&lines);
         let _ = writeln!(out, "{line}");
         true
+    }
+}
+
+/// A copy's destination as buildah reads it: buildah 1.28 takes any
+/// argument starting with `-` for an option (even after `--`), so such a
+/// relative destination is written `./-...`, the same place.
+pub(super) fn destination(dest: &str) -> String {
+    if dest.starts_with('-') {
+        format!("./{dest}")
+    } else {
+        dest.to_owned()
     }
 }
 

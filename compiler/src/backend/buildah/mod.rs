@@ -25,7 +25,11 @@
 //!   images and never pulled.
 //! - **Context.** The current directory, unless [`BuildahOptions::context`] or
 //!   `STOWPLAN_CONTEXT` says otherwise; the context's `.dockerignore` applies
-//!   to `COPY` and `ADD` as in `docker build`.
+//!   to `COPY` and `ADD` as in `docker build`. `COPY` and `ADD` always pass
+//!   `--contextdir`: without it buildah follows a context symlink on the host.
+//! - **Bind sources** are resolved inside the context or the stage's root
+//!   (`prelude/in_root.sh`), as BuildKit does: `buildah run --mount` hands
+//!   the path to the host's kernel, which would follow `/hostroot -> /` out.
 //! - **Build args.** `ARG NAME` reads `STOWPLAN_ARG_NAME` (the prefix keeps
 //!   `PATH`, `HOME`, ... of the caller out of the build), falls back to its
 //!   default, and reaches the stage's following runs as `buildah run --env`,
@@ -59,8 +63,9 @@
 //!   not written.
 //!
 //! What buildah 1.28 cannot say is refused: `insecure=#true` runs,
-//! `start-interval=` health checks, volume paths ending in `-` (buildah reads
-//! them as "remove this volume"), and `checksum=` anywhere but on one URL.
+//! `start-interval=` health checks and `checksum=` anywhere but on one URL.
+//! Volume paths with `,` or a trailing `-` are refused by the decoder, for
+//! both backends; the emitter refuses them again for plans made by hand.
 //!
 //! Here: the options, the emitter's state and what the stages use. The
 //! script's skeleton is in `script`, the instructions in `instructions`,
@@ -139,8 +144,9 @@ pub(crate) fn emit(plan: &Plan, options: &BuildahOptions) -> Result<String, Vec<
 struct Uses {
     /// `$context` is read (context copies, adds and binds).
     context: bool,
-    /// COPY or ADD read the context: `ignore` (the .dockerignore flags).
-    ignore: bool,
+    /// COPY or ADD read the context: `from_context` (`--contextdir` and
+    /// the .dockerignore flags).
+    from_context: bool,
     workdir: bool,
     env: bool,
     args: bool,

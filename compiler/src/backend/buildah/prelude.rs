@@ -25,7 +25,7 @@ impl Emitter<'_> {
         }
         let _ = writeln!(out, "pull=${{STOWPLAN_PULL:-{}}}", self.options.pull.name());
         out.push_str(CHECK_PULL);
-        if u.ignore {
+        if u.from_context {
             out.push_str(CONTEXT);
         }
         out.push_str("containers=()\n");
@@ -92,6 +92,7 @@ impl Emitter<'_> {
             helper(out, ADD_SSH);
         }
         if u.binds {
+            helper(out, IN_ROOT);
             helper(out, ADD_BIND);
         }
         if u.stage_binds {
@@ -114,8 +115,8 @@ fn helper(out: &mut String, text: &str) {
 const REEXEC: &str = include_str!("prelude/reexec.sh");
 /// Stops on a `STOWPLAN_PULL` that is not a pull policy.
 const CHECK_PULL: &str = include_str!("prelude/check_pull.sh");
-/// Stops on a context path buildah would read as a pattern; the context's
-/// `.dockerignore` as flags for COPY and ADD.
+/// Stops on a context path buildah would read as a pattern; `--contextdir`
+/// and the context's `.dockerignore` as flags for COPY and ADD.
 const CONTEXT: &str = include_str!("prelude/context.sh");
 /// Removes the working containers and temporary files on any exit...
 const CLEANUP: &str = include_str!("prelude/cleanup.sh");
@@ -134,6 +135,8 @@ const RUN_IN: &str = include_str!("prelude/run_in.sh");
 const ADD_MOUNT: &str = include_str!("prelude/add_mount.sh");
 const ADD_SECRET: &str = include_str!("prelude/add_secret.sh");
 const ADD_SSH: &str = include_str!("prelude/add_ssh.sh");
+/// Resolves a bind's source inside its root, as BuildKit does.
+const IN_ROOT: &str = include_str!("prelude/in_root.sh");
 const ADD_BIND: &str = include_str!("prelude/add_bind.sh");
 const ADD_BIND_STAGE: &str = include_str!("prelude/add_bind_stage.sh");
 const DOWNLOAD: &str = include_str!("prelude/download.sh");

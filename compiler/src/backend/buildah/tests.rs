@@ -19,13 +19,14 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use crate::backend::buildah::instructions::destination;
 use crate::backend::buildah::script::SHELLCHECK_DISABLED;
 use crate::backend::buildah::{BuildahOptions, emit};
 use crate::base::diagnostic::Span;
 use crate::base::keywords::{Network, Port, Protocol, StageKind};
 use crate::plan::ir::{
-    Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction, Located, Mount, Plan,
-    Run, Stage,
+    Add, Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction, Located, Mount,
+    Plan, Run, Stage,
 };
 use crate::testkit;
 use crate::testkit::hostile::{HOSTILE, nasty};
@@ -185,7 +186,11 @@ fn hostile_plan(values: &[String]) -> Plan {
             retries: Some(2),
         }))),
         at(Instruction::User(v(7))),
-        at(Instruction::Volume(vec![format!("/{}x", v(8))])),
+        // The decoder keeps `,` out of volume paths (buildah splits on it).
+        at(Instruction::Volume(vec![format!(
+            "/{}x",
+            v(8).replace(',', "")
+        )])),
         at(Instruction::StopSignal(v(9))),
         at(Instruction::Expose(Port {
             number: 8080,
@@ -243,6 +248,19 @@ from) echo "container$n" ;;
 commit) echo "image$n" ;;
 mount) echo "$FAKE_ROOT" ;;
 inspect) [[ $* != *'len .Docker.Config.Cmd'* ]] || echo 0 ;;
+copy | add)
+  # Like buildah 1.28: options, the container, then no argument may start with `-`.
+  shift
+  while [[ $1 == -* ]]; do
+    case $1 in
+    --from | --chown | --chmod | --contextdir | --ignorefile) shift 2 ;;
+    *) shift ;;
+    esac
+  done
+  for arg in "${@:2}"; do
+    [[ $arg != -* ]] || { echo "Error: no options ($arg) can be specified after the image or container name" >&2; exit 125; }
+  done
+  ;;
 esac
 "#;
 
@@ -255,9 +273,25 @@ struct FakeRun {
     _dir: tempfile::TempDir,
 }
 
+/// Where a fake run keeps things, for a test to fill in before the run.
+struct FakeDirs {
+    /// On PATH, before the fake buildah.
+    bin: PathBuf,
+    /// Where each call's arguments are written.
+    log: PathBuf,
+    /// What `buildah mount` answers.
+    root: PathBuf,
+    context: PathBuf,
+}
+
 /// Runs `script` against the fake buildah, with `STOWPLAN_*` variables
 /// only from `env`.
 fn fake_run(script: &str, env: &[(&str, &str)]) -> FakeRun {
+    fake_run_with(script, env, |_| {})
+}
+
+/// As `fake_run`, after `setup` filled in the fake's folders.
+fn fake_run_with(script: &str, env: &[(&str, &str)], setup: impl FnOnce(&FakeDirs)) -> FakeRun {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     let bin = dir.join("bin");
@@ -267,6 +301,12 @@ fn fake_run(script: &str, env: &[(&str, &str)]) -> FakeRun {
     for d in [&bin, &log, &root, &context] {
         std::fs::create_dir_all(d).unwrap();
     }
+    setup(&FakeDirs {
+        bin: bin.clone(),
+        log: log.clone(),
+        root: root.clone(),
+        context: context.clone(),
+    });
     let fake = bin.join("buildah");
     std::fs::write(&fake, FAKE_BUILDAH).unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -496,10 +536,12 @@ fn assert_values_arrive(values: &[String]) {
         [
             format!("{context}/{}x", v(4)),
             format!("{context}/{}", v(5)),
-            v(6)
+            destination(&v(6))
         ]
     );
     let flag = |c: &[String], f: &str| c.iter().position(|a| a == f).map(|i| c[i + 1].clone());
+    // Without --contextdir, buildah follows a context symlink on the host.
+    assert_eq!(flag(context_copy, "--contextdir"), Some(context.clone()));
     assert_eq!(flag(context_copy, "--chown"), Some(v(7)));
     assert_eq!(flag(context_copy, "--chmod"), Some(v(8)));
     let stage_copy = copies
@@ -544,7 +586,10 @@ fn assert_values_arrive(values: &[String]) {
     ];
     assert_eq!(checks, [vec!["CMD".to_owned(), v(5), v(6)], shell_check]);
     assert_eq!(config_value(&calls, "--user"), [v(7)]);
-    assert_eq!(config_value(&calls, "--volume"), [format!("/{}x", v(8))]);
+    assert_eq!(
+        config_value(&calls, "--volume"),
+        [format!("/{}x", v(8).replace(',', ""))]
+    );
     assert_eq!(config_value(&calls, "--stop-signal"), [v(9)]);
     assert_eq!(config_value(&calls, "--port"), ["8080/tcp"]);
     let json = |s: &str| serde_json::from_str::<Vec<String>>(s).unwrap();
@@ -701,4 +746,163 @@ fn hostile_script_passes_shellcheck() {
         findings.is_empty(),
         "shellcheck on the script of the hostile plan:\n{findings}\n---- script ----\n{script}"
     );
+}
+
+/// A plan of a stage `first` and an image that runs `true` once with
+/// `mounts`, or adds what `add` says.
+fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
+    let mut instructions = vec![at(Instruction::Run(Run {
+        command: PlanCommand::Exec(vec!["true".into()]),
+        mounts,
+        network: None,
+        insecure: false,
+    }))];
+    if let Some(add) = add {
+        instructions = vec![at(Instruction::Add(add))];
+    }
+    let stage = |name: &str, kind, instructions| Stage {
+        name: name.into(),
+        kind,
+        base: Base::Image("busybox".into()),
+        platform: None,
+        tags: Vec::new(),
+        instructions,
+        origin: span(),
+    };
+    Plan {
+        source_name: "mounts.kdl".into(),
+        stages: vec![
+            stage("first", StageKind::Stage, Vec::new()),
+            stage("probe", StageKind::Image, instructions),
+        ],
+    }
+}
+
+fn bind(source: &str, target: &str, from_stage: Option<&str>) -> Mount {
+    Mount::Bind {
+        source: source.into(),
+        target: target.into(),
+        from_stage: from_stage.map(str::to_owned),
+        rw: false,
+    }
+}
+
+/// The `--mount` values of the run in `calls`.
+fn mount_flags(calls: &[Vec<String>]) -> Vec<String> {
+    let run = calls_with(calls, &["run"])[0];
+    run.iter()
+        .zip(run.iter().skip(1))
+        .filter(|(a, _)| *a == "--mount")
+        .map(|(_, m)| m.clone())
+        .collect()
+}
+
+/// A bind's source is resolved inside the stage's root (or the context)
+/// as BuildKit resolves it: a symlink to `/`, a relative one that climbs
+/// past the root and a `..` all stay inside, where the host's kernel would
+/// follow them out.
+#[test]
+fn binds_stay_inside_their_root() {
+    let plan = mount_plan(
+        vec![
+            bind("/hostroot/etc", "/a", Some("first")),
+            bind("/deep/../../../x/y", "/b", Some("first")),
+            bind("hostlink/etc", "/c", None),
+            bind("/rel/link", "/d", Some("first")),
+        ],
+        None,
+    );
+    let script = emit(&plan, &BuildahOptions::default()).unwrap();
+    let mut dirs = None;
+    let run = fake_run_with(&script, &[], |d| {
+        let link = std::os::unix::fs::symlink;
+        for path in ["etc", "x/y", "rel", "deep"] {
+            std::fs::create_dir_all(d.root.join(path)).unwrap();
+        }
+        link("/", d.root.join("hostroot")).unwrap();
+        link("../../../../etc", d.root.join("rel/link")).unwrap();
+        std::fs::create_dir_all(d.context.join("etc")).unwrap();
+        link("/", d.context.join("hostlink")).unwrap();
+        dirs = Some((
+            d.root.display().to_string(),
+            d.context.display().to_string(),
+        ));
+    });
+    assert!(
+        run.output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.output.stderr)
+    );
+    let (root, context) = dirs.unwrap();
+    assert_eq!(
+        mount_flags(&run.calls),
+        [
+            format!("type=bind,source={root}/etc,target=/a,ro"),
+            format!("type=bind,source={root}/x/y,target=/b,ro"),
+            format!("type=bind,source={context}/etc,target=/c,ro"),
+            format!("type=bind,source={root}/etc,target=/d,ro"),
+        ]
+    );
+
+    // A symlink loop stops the build, saying why, before the run.
+    let plan = mount_plan(vec![bind("/loop/x", "/a", Some("first"))], None);
+    let script = emit(&plan, &BuildahOptions::default()).unwrap();
+    let looped = fake_run_with(&script, &[], |d| {
+        std::os::unix::fs::symlink("/loop", d.root.join("loop")).unwrap();
+    });
+    assert!(!looped.output.status.success());
+    assert!(
+        String::from_utf8_lossy(&looped.output.stderr)
+            .contains("/loop/x: too many levels of symbolic links"),
+        "{}",
+        String::from_utf8_lossy(&looped.output.stderr)
+    );
+    assert!(calls_with(&looped.calls, &["run"]).is_empty());
+}
+
+/// curl reads `[...]` and `{...}` in a URL as patterns unless told not to:
+/// the download must fetch the URL as written.
+#[test]
+fn downloads_fetch_the_url_as_written() {
+    const FAKE_CURL: &str = r#"#!/usr/bin/env bash
+printf '%s\0' "$@" >"$FAKE_LOG.curl"
+while (($#)); do
+  [[ $1 != -o ]] || out=$2
+  shift
+done
+: >"$out"
+"#;
+    let url = "https://example.com/a[1-2]/{x,y}/tool.tgz";
+    let empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let plan = mount_plan(
+        Vec::new(),
+        Some(Add {
+            sources: vec![url.into()],
+            dest: "/opt/".into(),
+            chown: None,
+            chmod: None,
+            checksum: Some(format!("sha256:{empty_sha256}")),
+        }),
+    );
+    let script = emit(&plan, &BuildahOptions::default()).unwrap();
+    let mut log = PathBuf::new();
+    let run = fake_run_with(&script, &[], |d| {
+        let curl = d.bin.join("curl");
+        std::fs::write(&curl, FAKE_CURL).unwrap();
+        std::fs::set_permissions(&curl, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        log = d.log.with_extension("curl");
+    });
+    assert!(
+        run.output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.output.stderr)
+    );
+    let args = std::fs::read_to_string(&log).unwrap();
+    let args: Vec<&str> = args.split_terminator('\0').collect();
+    assert!(
+        args.contains(&"--globoff"),
+        "curl must not glob the URL: {args:?}"
+    );
+    assert_eq!(args.last(), Some(&url));
 }

@@ -28,8 +28,10 @@ pub(crate) fn word(value: &str) -> Result<String, Refusal> {
         ));
     }
     // `<<` could open a heredoc in COPY and ADD; inside quotes it cannot.
+    // BuildKit's lexer reads a word through Go's text/scanner, which drops a
+    // U+FEFF (byte order mark) at the start of its input: a quote keeps it.
     let bare = !value.is_empty()
-        && !value.starts_with(['-', '[', '#'])
+        && !value.starts_with(['-', '[', '#', '\u{feff}'])
         && !value.contains("<<")
         && value.chars().all(|c| {
             !c.is_whitespace() && !c.is_control() && !matches!(c, '"' | '\'' | '\\' | '$' | '`')

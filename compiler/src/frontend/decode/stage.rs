@@ -156,6 +156,7 @@ fn decode_artifact(node: &KdlNode, d: &mut Diagnostics) -> Option<ArtifactDecl> 
     let (name, path) = (name?, path?);
     values::check_name(&name, "artifact", d);
     values::check_absolute_path(&path, d);
+    values::check_no_parent(&path, d);
     Some(ArtifactDecl {
         name,
         path,
@@ -227,6 +228,7 @@ fn decode_item(
             let paths = args.rest_strings(d, "an absolute path", 1);
             for path in &paths {
                 values::check_absolute_path(path, d);
+                values::check_volume_path(path, d);
             }
             (!paths.is_empty()).then_some(ItemKind::Volume(paths))
         }
@@ -348,6 +350,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
             }
             for path in &paths {
                 values::check_absolute_path(path, d);
+                values::check_no_parent(path, d);
             }
             CopySourceDecl::Image { image, paths }
         }

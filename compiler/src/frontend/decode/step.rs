@@ -134,6 +134,8 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                 if let (Some(source), Some(target)) = (source, target) {
                     if from_stage.is_none() {
                         values::check_context_path(&source, d);
+                    } else {
+                        values::check_no_parent(&source, d);
                     }
                     values::check_mount_word(&source, d);
                     values::check_absolute_path(&target, d);

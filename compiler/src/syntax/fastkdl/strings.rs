@@ -280,6 +280,11 @@ impl Cursor<'_> {
                 }
                 out.push_str(line.strip_prefix(prefix)?);
             }
+            // kdl refuses a raw string whose value is one `"`, however
+            // it is written (see the single-line case below).
+            if out == "\"" {
+                return None;
+            }
             self.pos = close_quotes + closing.len();
             return Some(out);
         }

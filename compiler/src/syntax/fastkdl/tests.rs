@@ -425,3 +425,17 @@ proptest! {
         }
     }
 }
+
+/// kdl 6.7 refuses a raw string whose value is one `"`, single-line
+/// (`#"""#`) or multi-line alike; found by `random_documents`.
+#[test]
+fn a_raw_string_of_one_quote_is_left_to_the_crate() {
+    for doc in [
+        "#\"\"\"\n  \"\n  \"\"\"# \n",
+        "a ##\"\"\"\n  \"\n  \"\"\"##\n",
+        "a #\"\"\"#\n",
+    ] {
+        assert_eq!(compare(doc), Ok(Outcome::Rejected), "{doc:?}");
+        assert!(super::parse(doc).is_none(), "{doc:?}");
+    }
+}

@@ -2,8 +2,10 @@ if [[ $context == *[][?*\\]* ]]; then
   echo "${0##*/}: buildah would read the context path $context as a pattern" >&2
   exit 1
 fi
-# COPY and ADD honour the context's .dockerignore, as docker build does.
-ignore=()
+# COPY and ADD read the context from inside it: with --contextdir, buildah resolves a
+# symlink in the context within the context, never on the host. They honour the
+# context's .dockerignore, as docker build does.
+from_context=(--contextdir "$context")
 if [[ -f $context/.dockerignore ]]; then
-  ignore=(--contextdir "$context" --ignorefile "$context/.dockerignore")
+  from_context+=(--ignorefile "$context/.dockerignore")
 fi

@@ -4,7 +4,8 @@ download() {
   local dir sum
   command -v curl >/dev/null || fail "ADD with a checksum needs curl on this host"
   dir=$(mktemp -d -p "$tmp" download.XXXXXX)
-  curl -fsSLR -o "$dir/$2" "$1"
+  # --globoff: `[` and `{` in a URL are its own characters, not curl patterns.
+  curl -fsSLR --globoff -o "$dir/$2" -- "$1"
   sum=$(sha256sum <"$dir/$2")
   [[ ${sum%% *} == "$3" ]] || fail "$1: expected sha256:$3, got sha256:${sum%% *}"
   downloaded=$dir/$2
