@@ -617,7 +617,7 @@ fn no_match(spec: &Spec, context: &Path, d: &mut Diagnostics) {
                     .primary(path.span, "no such file or directory")
                     .help("check the spelling, or create it in the build context (the spec's folder)"),
             ),
-            Ok(meta) if meta.is_dir() && !path.value.ends_with('/') && path.value != "." => d.push(
+            Ok(meta) if meta.is_dir() && !(path.value.ends_with('/') || path.value == "." || path.value.ends_with("/.")) => d.push(
                 Diagnostic::warning(Code::NoMatch, format!("`{}` is a directory", path.value))
                     .primary(path.span, "a directory, written like a file")
                     .help(format!("write `{}/` so it is copied as a directory, not flattened with other files", path.value)),

@@ -382,6 +382,9 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         CopySourceDecl::Artifact(_) => 1,
     };
     values::check_directory_destination(sources, &to, d);
+    if let CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } = &source {
+        values::check_directory_globs(paths, sources, d);
+    }
     Some(CopyDecl {
         source,
         to,
@@ -420,6 +423,11 @@ fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
     };
     values::check_destination(&to, d);
     values::check_directory_destination(sources.len(), &to, d);
+    values::check_directory_globs(
+        sources.iter().filter(|s| !values::is_url(&s.value)),
+        sources.len(),
+        d,
+    );
     if let Some(checksum) = &checksum
         && let Some(local) = sources.iter().find(|s| !values::is_url(&s.value))
     {
