@@ -228,20 +228,20 @@ fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
     for item in &stage.items {
         match &item.kind {
             ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value),
-            ItemKind::Copy(copy) if !copy.to.value.ends_with('/') => {
-                let target = absolute(&workdir, &copy.to.value);
+            ItemKind::Copy(CopyDecl { to: Some(to), .. }) if !to.value.ends_with('/') => {
+                let target = absolute(&workdir, &to.value);
                 if let Some(first) = seen.get(&target) {
                     d.push(
                         Diagnostic::error(
                             Code::SameDestination,
                             format!("two copies write `{target}` in image `{}`", stage.name.value),
                         )
-                        .primary(copy.to.span, "written again here")
+                        .primary(to.span, "written again here")
                         .secondary(first.span, "first written here")
                         .help("the second copy silently replaces the first; copy to different paths, or into a directory (end `to` with `/`)"),
                     );
                 } else {
-                    seen.insert(target, &copy.to);
+                    seen.insert(target, to);
                 }
             }
             _ => {}

@@ -1,7 +1,7 @@
 //! A step's declared inputs as the copies that bring them in, shared by
 //! lowering and by the optimizer's view of what a step reads.
 
-use crate::frontend::ast::InputDecl;
+use crate::frontend::ast::{InputDecl, Spanned};
 use crate::plan::ir as plan;
 use crate::plan::sources::{directory_destination, directory_name};
 
@@ -17,6 +17,23 @@ fn same_node(a: &InputDecl, b: &InputDecl) -> bool {
 /// directory and gets a copy of its own (a directory among several sources
 /// would be flattened); files and globs that share a destination share one
 /// copy.
+/// A context `copy` without `to=`: each path keeps its place relative to
+/// the working directory, grouped as inputs are; `(paths, destination)`
+/// per copy.
+pub fn in_place_copies(paths: &[Spanned<String>]) -> Vec<(Vec<String>, String)> {
+    let inputs: Vec<InputDecl> = paths
+        .iter()
+        .map(|path| InputDecl {
+            path: path.clone(),
+            to: None,
+        })
+        .collect();
+    input_copies(&inputs)
+        .into_iter()
+        .map(|copy| (copy.paths, copy.dest))
+        .collect()
+}
+
 pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
     let mut copies: Vec<plan::Copy> = Vec::new();
     // An `input` node's paths are consecutive.

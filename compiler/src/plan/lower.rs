@@ -7,7 +7,7 @@
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 pub use crate::middle::select::{Selection, needed_stages};
-use crate::plan::inputs::input_copies;
+use crate::plan::inputs::{in_place_copies, input_copies};
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
 use crate::plan::sources::keep_directory_names;
@@ -176,8 +176,13 @@ fn lower_item(
                     )
                 }
             };
-            // Among several sources, a directory keeps its name.
-            for (paths, dest) in keep_directory_names(&paths, &copy.to.value, |_| true) {
+            let copies = match (&copy.to, &copy.source) {
+                // Among several sources, a directory keeps its name.
+                (Some(to), _) => keep_directory_names(&paths, &to.value, |_| true),
+                (None, CopySourceDecl::Context(written)) => in_place_copies(written),
+                (None, _) => unreachable!("the decoder requires `to=` but for context paths"),
+            };
+            for (paths, dest) in copies {
                 push(Instruction::Copy(plan::Copy {
                     source: source.clone(),
                     paths,

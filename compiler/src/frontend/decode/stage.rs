@@ -370,11 +370,28 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
             return None;
         }
     };
-    let Some(to) = to else {
-        if !args.has("to") {
-            missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+    let to = match (to, &source) {
+        (Some(to), _) => to,
+        // Context paths without `to=` keep their place, like inputs.
+        (None, CopySourceDecl::Context(paths)) if !args.has("to") => {
+            for path in paths {
+                values::check_input_glob(path, d);
+            }
+            return Some(CopyDecl {
+                source,
+                to: None,
+                chown,
+                chmod,
+                link,
+                span: node.span(),
+            });
         }
-        return None;
+        (None, _) => {
+            if !args.has("to") {
+                missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+            }
+            return None;
+        }
     };
     values::check_destination(&to, d);
     let sources = match &source {
@@ -385,6 +402,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     if let CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } = &source {
         values::check_directory_globs(paths, sources, d);
     }
+    let to = Some(to);
     Some(CopyDecl {
         source,
         to,
