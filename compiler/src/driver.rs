@@ -188,14 +188,16 @@ impl Default for Target {
     }
 }
 
-fn emit_for(plan: &Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
+/// Emits a plan for a target; `file` is the output it goes to, relative to
+/// the build context, when there is one.
+fn emit_for(plan: &Plan, target: &Target, file: Option<&str>) -> Result<String, Vec<Diagnostic>> {
     match target {
         Target::Dockerfile(builder) => {
             let unsupported = builders::check(plan, *builder);
             if !unsupported.is_empty() {
                 return Err(unsupported);
             }
-            backend::dockerfile::emit(plan)
+            backend::dockerfile::emit_named(plan, file)
         }
         Target::Buildah(options) => backend::buildah::emit(plan, options),
     }
@@ -241,7 +243,7 @@ pub fn compile_with_report(
         .map(|id| (spec.stage(*id).name.value.clone(), kept.contains(id)))
         .collect();
     let planned = plan_with(source, spec, &selection, &options_for(options, target));
-    match emit_for(&planned.plan, target) {
+    match emit_for(&planned.plan, target, None) {
         Ok(text) => Ok(Warned {
             output: Compiled {
                 text,
@@ -326,7 +328,7 @@ fn outputs(
             ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
         };
         let plan = mapped_plan(source, spec, &selection, options, &target);
-        match emit_for(&plan, &target) {
+        match emit_for(&plan, &target, Some(&output.path.value)) {
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),
                 text,
@@ -346,7 +348,7 @@ fn outputs(
             let selection = select(spec, &options.images)?;
             let target = Target::default();
             let plan = mapped_plan(source, spec, &selection, options, &target);
-            if let Err(e) = emit_for(&plan, &target) {
+            if let Err(e) = emit_for(&plan, &target, None) {
                 errors.extend(e);
             }
         }
