@@ -414,7 +414,7 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 pub use crate::frontend::starter::{Starter, starter};
 
 mod outputs;
-pub use outputs::{PlacedOutput, place_outputs};
+pub use outputs::{PlacedOutput, place_outputs, refuse_hand_written};
 
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,11 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let Ok(placed) = placed.map_err(|diagnostics| reporter.report(&diagnostics)) else {
         return Ok(ExitCode::from(1));
     };
+    // What `write` (without --force) would refuse.
+    if let Err(diagnostics) = stowplan::refuse_hand_written(&source, &placed) {
+        reporter.report(&diagnostics);
+        return Ok(ExitCode::from(1));
+    }
     if !args.outputs {
         return Ok(ExitCode::SUCCESS);
     }
