@@ -169,7 +169,9 @@ impl Default for Target {
     }
 }
 
-fn emit_for(plan: &Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
+/// Emits a plan for a target; `file` is the output it goes to, relative to
+/// the build context, when there is one.
+fn emit_for(plan: &Plan, target: &Target, file: Option<&str>) -> Result<String, Vec<Diagnostic>> {
     // Both backends accept and refuse the same specs.
     let refused = backend::portable::check(plan);
     if !refused.is_empty() {
@@ -181,7 +183,7 @@ fn emit_for(plan: &Plan, target: &Target) -> Result<String, Vec<Diagnostic>> {
             if !unsupported.is_empty() {
                 return Err(unsupported);
             }
-            backend::dockerfile::emit(plan)
+            backend::dockerfile::emit_named(plan, file)
         }
         Target::Buildah(options) => backend::buildah::emit(plan, options),
     }
@@ -222,7 +224,7 @@ pub fn compile_with_report(
         .map(|id| (spec.stage(*id).name.value.clone(), kept.contains(id)))
         .collect();
     let planned = plan_with(source, spec, &selection, &options_for(options, target));
-    match emit_for(&planned.plan, target) {
+    match emit_for(&planned.plan, target, None) {
         Ok(text) => Ok(Warned {
             output: Compiled {
                 text,
@@ -307,7 +309,7 @@ fn outputs(
             ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
         };
         let plan = mapped_plan(source, spec, &selection, options, &target);
-        match emit_for(&plan, &target) {
+        match emit_for(&plan, &target, Some(&output.path.value)) {
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),
                 text,
@@ -327,7 +329,7 @@ fn outputs(
             let selection = select(spec, &options.images)?;
             let target = Target::default();
             let plan = mapped_plan(source, spec, &selection, options, &target);
-            if let Err(e) = emit_for(&plan, &target) {
+            if let Err(e) = emit_for(&plan, &target, None) {
                 errors.extend(e);
             }
         }
@@ -393,7 +395,7 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 pub use crate::frontend::starter::{Starter, starter};
 
 mod outputs;
-pub use outputs::{PlacedOutput, place_outputs};
+pub use outputs::{PlacedOutput, place_outputs, refuse_hand_written};
 
 #[cfg(test)]
 mod tests;

@@ -37,7 +37,7 @@ pub use cache::history::HistorySource;
 pub use driver::{
     Compiled, GraphFormat, Options, PlacedOutput, RenderedOutput, Starter, Target, compile,
     compile_with_report, explain_dockerfile, explain_spec, graph, place_outputs, preset_text,
-    presets_listing, render_outputs, starter, validate,
+    presets_listing, refuse_hand_written, render_outputs, starter, validate,
 };
 pub use plan::image_map::ImageMap;
 pub use plan::optimize::OrderOptions;

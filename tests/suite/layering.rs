@@ -252,7 +252,10 @@ fn only_known_places_touch_the_file_system() {
             "finds secret files a copy would carry from the context",
         ),
         ("cache/history.rs", "`--history` asks git"),
-        ("driver/outputs.rs", "where outputs land (metadata only)"),
+        (
+            "driver/outputs.rs",
+            "where outputs land (metadata), and whether stowplan generated a file it would replace (its first lines)",
+        ),
         ("testkit", "the suites' oracles"),
         ("cli", "the binary reads specs and writes outputs"),
     ];

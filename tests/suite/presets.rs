@@ -179,6 +179,79 @@ fn init_says_what_it_could_not_find() {
     assert!(!dir.path().join("stowplan.kdl").exists());
 }
 
+/// Beside a hand-written Dockerfile, `init` declares a free output, says
+/// so in the spec and on stderr, and keeps the Dockerfile out of
+/// `sources=`; `write` then leaves the Dockerfile alone, and the header
+/// names the file to build.
+#[test]
+fn init_writes_beside_a_hand_written_dockerfile() {
+    let hand = "FROM node:14\nCOPY . .\nCMD [\"node\", \"server.js\"]\n";
+    let (text, stderr) = init(
+        "node",
+        &[
+            ("Dockerfile", hand),
+            ("package.json", r#"{"main": "server.js"}"#),
+            ("package-lock.json", "{}"),
+            ("server.js", ""),
+            ("views/index.html", ""),
+        ],
+    );
+    assert!(
+        text.contains("\noutput \"Dockerfile.stowplan\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("// The `Dockerfile` here was not written by stowplan"),
+        "{text}"
+    );
+    assert_eq!(
+        last_line(&text),
+        r#"image "my-app" template="node" sources="package-lock.json package.json server.js views/""#
+    );
+    assert!(
+        stderr.contains("declares output \"Dockerfile.stowplan\" beside it")
+            && stderr.contains("docker build -f Dockerfile.stowplan ."),
+        "{stderr}"
+    );
+    // Again, in a folder of its own, to write.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), hand).unwrap();
+    std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("package-lock.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("server.js"), "").unwrap();
+    assert!(
+        stowplan(dir.path(), &["init", "--preset", "node"])
+            .status
+            .success()
+    );
+    let out = stowplan(dir.path(), &["write"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        hand
+    );
+    let written = std::fs::read_to_string(dir.path().join("Dockerfile.stowplan")).unwrap();
+    assert!(
+        written.contains("#   docker build -f Dockerfile.stowplan --target "),
+        "{written}"
+    );
+    // A Dockerfile stowplan wrote is its own: a second init declares it.
+    std::fs::remove_file(dir.path().join("stowplan.kdl")).unwrap();
+    std::fs::rename(
+        dir.path().join("Dockerfile.stowplan"),
+        dir.path().join("Dockerfile"),
+    )
+    .unwrap();
+    let out = stowplan(dir.path(), &["init", "--preset", "node"]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(dir.path().join("stowplan.kdl")).unwrap();
+    assert!(text.contains("\noutput \"Dockerfile\"\n"), "{text}");
+}
+
 /// Each seed tutorial's app, written with a preset, fits in ten lines.
 #[test]
 fn seeds_fit_in_ten_lines() {

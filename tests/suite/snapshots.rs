@@ -49,6 +49,7 @@ fn compile_case(
         .clone()
         .unwrap_or_else(|| common::root().join("tests/cases"));
     let placed = stowplan::place_outputs(source, &dir, validated.output)?;
+    stowplan::refuse_hand_written(source, &placed)?;
     Ok(stowplan::Warned {
         output: placed
             .iter()

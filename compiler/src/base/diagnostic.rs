@@ -82,6 +82,7 @@ codes! {
     Unrepresentable => "stowplan::emit::unrepresentable",
     Unsupported => "stowplan::emit::unsupported",
     OutputPath => "stowplan::write::output-path",
+    HandWritten => "stowplan::write::hand-written",
 }
 
 impl fmt::Display for Code {

@@ -2,6 +2,7 @@
 //! diagnostics, and the vocabulary of keywords the phases share.
 
 pub mod diagnostic;
+pub mod generated;
 pub mod keywords;
 pub mod source;
 pub(crate) mod text;

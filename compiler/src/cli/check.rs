@@ -58,6 +58,11 @@ fn check_one(spec: &Path, outputs: bool, reporter: &Reporter) -> Result<bool, Fa
     let Ok(placed) = placed.map_err(|diagnostics| reporter.report(&diagnostics)) else {
         return Ok(false);
     };
+    // What `write` (without --force) would refuse.
+    if let Err(diagnostics) = stowplan::refuse_hand_written(&source, &placed) {
+        reporter.report(&diagnostics);
+        return Ok(false);
+    }
     if !outputs {
         return Ok(true);
     }

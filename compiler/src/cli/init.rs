@@ -36,9 +36,22 @@ pub fn run(args: Args) -> Result<ExitCode, Fatal> {
     // Linking, not renaming: a stowplan.kdl that appeared meanwhile is kept.
     file.persist_noclobber(path).map_err(|e| fail(e.error))?;
     eprintln!("stowplan: wrote stowplan.kdl from preset `{preset}`");
+    if starter.output != "Dockerfile" {
+        eprintln!(
+            "stowplan: the Dockerfile here was not written by stowplan; the spec declares output \"{}\" beside it, not over it",
+            starter.output
+        );
+    }
     for note in &starter.notes {
         eprintln!("stowplan: note: {note}");
     }
-    eprintln!("stowplan: next: `stowplan write` writes the Dockerfile");
+    if starter.output == "Dockerfile" {
+        eprintln!("stowplan: next: `stowplan write` writes the Dockerfile");
+    } else {
+        eprintln!(
+            "stowplan: next: `stowplan write` writes {0}; build with `docker build -f {0} .`",
+            starter.output
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

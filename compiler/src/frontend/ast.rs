@@ -199,7 +199,9 @@ pub enum MountKind {
 #[derive(Clone, Debug)]
 pub struct CopyDecl {
     pub source: CopySourceDecl,
-    pub to: Spanned<String>,
+    /// `None`: context paths that keep their place relative to the working
+    /// directory, as a step's inputs do.
+    pub to: Option<Spanned<String>>,
     pub chown: Option<Spanned<String>>,
     pub chmod: Option<Spanned<String>>,
     pub link: Option<Spanned<bool>>,

@@ -8,12 +8,16 @@
 
 use std::path::Path;
 
+use crate::base::generated;
 use crate::frontend::presets;
 
 /// A starter spec and what the user should look at before building.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Starter {
     pub text: String,
+    /// The file the spec declares as its output: `Dockerfile`, or a free
+    /// name beside a `Dockerfile` that stowplan did not generate.
+    pub output: String,
     /// Things the folder did not say, to check by hand.
     pub notes: Vec<String>,
 }
@@ -28,21 +32,32 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
         ));
     }
     let folder = Folder { dir };
+    let output = folder.free_output();
     let mut params: Vec<(&str, Arg)> = Vec::new();
     let mut notes = Vec::new();
     match preset {
         "go" => go(&folder, &mut params, &mut notes),
-        "node" => node(&folder, &mut params, &mut notes),
-        "python" => python(&folder, &mut params, &mut notes),
+        "node" => node(&folder, &output, &mut params, &mut notes),
+        "python" => python(&folder, &output, &mut params, &mut notes),
         "rust" => rust(&folder, &mut params, &mut notes),
         "java" => java(&folder, &mut params, &mut notes),
         _ => static_site(&folder, &mut params, &mut notes),
     }
     let name = image_name(dir);
+    let beside = if output == "Dockerfile" {
+        String::new()
+    } else {
+        format!(
+            "// The `Dockerfile` here was not written by stowplan, so this spec writes\n\
+             // {output} beside it: `docker build -f {output} .` builds it.\n\
+             // (`stowplan write --force` would replace the hand-written file.)\n"
+        )
+    };
     let mut text = format!(
         "// Written by `stowplan init --preset {preset}`. `stowplan presets show {preset}`\n\
          // prints the template; spec/presets.md explains each parameter.\n\
-         stowplan 1\n\noutput \"Dockerfile\"\n\nimage {} template={}",
+         stowplan 1\n\n{beside}output {}\n\nimage {} template={}",
+        kdl_string(&output),
         kdl_string(&name),
         kdl_string(preset),
     );
@@ -54,7 +69,11 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
         text.push_str(&format!(" {key}={value}"));
     }
     text.push('\n');
-    Ok(Starter { text, notes })
+    Ok(Starter {
+        text,
+        output,
+        notes,
+    })
 }
 
 /// A KDL string, always quoted (the spec's own style), escaped as KDL v2 reads it.
@@ -104,6 +123,31 @@ impl Folder<'_> {
         std::fs::read_to_string(self.dir.join(path)).ok()
     }
 
+    /// `Dockerfile`, unless a file there is not stowplan's (see
+    /// [`generated`]): then `Dockerfile.stowplan`, or the first of
+    /// `Dockerfile.stowplan.2`, `.3`, ... that is free or stowplan's.
+    fn free_output(&self) -> String {
+        let ours = |name: &str| {
+            use std::io::Read;
+            match std::fs::File::open(self.dir.join(name)) {
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+                Ok(file) => {
+                    let mut head = Vec::new();
+                    file.take(generated::HEAD_BYTES)
+                        .read_to_end(&mut head)
+                        .is_ok()
+                        && generated::is_generated(&String::from_utf8_lossy(&head))
+                }
+            }
+        };
+        ["Dockerfile".to_owned(), "Dockerfile.stowplan".to_owned()]
+            .into_iter()
+            .chain((2..100).map(|n| format!("Dockerfile.stowplan.{n}")))
+            .find(|name| ours(name))
+            // A folder that cannot be read: `write` refuses what is not its own.
+            .unwrap_or_else(|| "Dockerfile.stowplan".to_owned())
+    }
+
     fn first<'p>(&self, paths: &[&'p str]) -> Option<&'p str> {
         paths.iter().copied().find(|p| self.has(p))
     }
@@ -122,6 +166,7 @@ impl Folder<'_> {
             ".idea",
             ".vscode",
             "Dockerfile",
+            "Dockerfile.stowplan",
             "stowplan.kdl",
             "node_modules",
             ".venv",
@@ -217,7 +262,12 @@ fn go(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String
     }
 }
 
-fn node(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String>) {
+fn node(
+    folder: &Folder<'_>,
+    output_file: &str,
+    params: &mut Vec<(&str, Arg)>,
+    notes: &mut Vec<String>,
+) {
     match folder.first(&["pnpm-lock.yaml", "yarn.lock", "package-lock.json"]) {
         Some("pnpm-lock.yaml") => params.push(("manager", string("pnpm"))),
         Some("yarn.lock") => params.push(("manager", string("yarn"))),
@@ -243,7 +293,7 @@ fn node(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<Stri
         if output != "dist" {
             params.push(("output", string(output)));
         }
-        params.push(("sources", string(folder.app_paths(&[output]))));
+        params.push(("sources", string(folder.app_paths(&[output, output_file]))));
         if !folder.has(output) {
             notes.push(format!(
                 "check output=: the folder `npm run build` writes (`{output}` does not exist yet)"
@@ -257,9 +307,9 @@ fn node(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<Stri
         if output != "dist" {
             params.push(("output", string(output)));
         }
-        params.push(("sources", string(folder.app_paths(&[output]))));
+        params.push(("sources", string(folder.app_paths(&[output, output_file]))));
     } else {
-        params.push(("sources", string(folder.app_paths(&[]))));
+        params.push(("sources", string(folder.app_paths(&[output_file]))));
     }
     match main {
         Some(main) if main != "server.js" => {
@@ -272,7 +322,12 @@ fn node(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<Stri
     }
 }
 
-fn python(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String>) {
+fn python(
+    folder: &Folder<'_>,
+    output_file: &str,
+    params: &mut Vec<(&str, Arg)>,
+    notes: &mut Vec<String>,
+) {
     match folder.first(&["uv.lock", "poetry.lock", "requirements.txt"]) {
         Some("uv.lock") => params.push(("manager", string("uv"))),
         Some("poetry.lock") => params.push(("manager", string("poetry"))),
@@ -281,7 +336,7 @@ fn python(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<St
             "no requirements.txt, uv.lock or poetry.lock here: the build needs one (pip freeze > requirements.txt)".into(),
         ),
     }
-    params.push(("sources", string(folder.app_paths(&[]))));
+    params.push(("sources", string(folder.app_paths(&[output_file]))));
     match folder.first(&["app.py", "main.py"]) {
         Some("app.py") => {}
         Some(main) => params.push(("command", string(format!("python {main}")))),

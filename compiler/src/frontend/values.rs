@@ -556,6 +556,37 @@ pub fn check_directory_destination(sources: usize, to: &Spanned<String>, d: &mut
     }
 }
 
+/// Among several sources each directory keeps its name (`DEST/NAME/`), so
+/// a directory glob (`pkg-*/`) there has no one name to keep: refused,
+/// rather than merged into `DEST` by the builder.
+pub fn check_directory_globs<'a>(
+    paths: impl IntoIterator<Item = &'a Spanned<String>>,
+    sources: usize,
+    d: &mut Diagnostics,
+) {
+    if sources < 2 {
+        return;
+    }
+    for path in paths {
+        let Some(dir) = path.value.strip_suffix('/') else {
+            continue;
+        };
+        let name = dir.rsplit('/').next().unwrap_or(dir);
+        if name.contains(['*', '?', '[']) {
+            invalid(
+                d,
+                path,
+                format!(
+                    "`{}` is a directory glob among {sources} sources",
+                    path.value.escape_debug()
+                ),
+                "matches directories that have no one name to keep",
+                "among several sources each directory keeps its name: list the directories by name, or copy the glob on its own (each match's contents go to the destination)",
+            );
+        }
+    }
+}
+
 /// Inputs keep their place relative to the working directory, so only the
 /// last component of an input may be a glob.
 pub fn check_input_glob(path: &Spanned<String>, d: &mut Diagnostics) {

@@ -223,20 +223,20 @@ fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
     for item in &stage.items {
         match &item.kind {
             ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value),
-            ItemKind::Copy(copy) if !copy.to.value.ends_with('/') => {
-                let target = absolute(&workdir, &copy.to.value);
+            ItemKind::Copy(CopyDecl { to: Some(to), .. }) if !to.value.ends_with('/') => {
+                let target = absolute(&workdir, &to.value);
                 if let Some(first) = seen.get(&target) {
                     d.push(
                         Diagnostic::error(
                             Code::SameDestination,
                             format!("two copies write `{target}` in image `{}`", stage.name.value),
                         )
-                        .primary(copy.to.span, "written again here")
+                        .primary(to.span, "written again here")
                         .secondary(first.span, "first written here")
                         .help("the second copy silently replaces the first; copy to different paths, or into a directory (end `to` with `/`)"),
                     );
                 } else {
-                    seen.insert(target, &copy.to);
+                    seen.insert(target, to);
                 }
             }
             _ => {}
@@ -612,7 +612,7 @@ fn no_match(spec: &Spec, context: &Path, d: &mut Diagnostics) {
                     .primary(path.span, "no such file or directory")
                     .help("check the spelling, or create it in the build context (the spec's folder)"),
             ),
-            Ok(meta) if meta.is_dir() && !path.value.ends_with('/') && path.value != "." => d.push(
+            Ok(meta) if meta.is_dir() && !(path.value.ends_with('/') || path.value == "." || path.value.ends_with("/.")) => d.push(
                 Diagnostic::warning(Code::NoMatch, format!("`{}` is a directory", path.value))
                     .primary(path.span, "a directory, written like a file")
                     .help(format!("write `{}/` so it is copied as a directory, not flattened with other files", path.value)),

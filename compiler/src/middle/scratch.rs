@@ -106,7 +106,11 @@ fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> File
                     files.shell = first.value.clone();
                 }
             }
-            ItemKind::Copy(copy) => files.brought.push(absolute(&files.workdir, &copy.to.value)),
+            ItemKind::Copy(copy) => {
+                // Without `to=`, everything lands below the working directory.
+                let to = copy.to.as_ref().map_or(".", |to| to.value.as_str());
+                files.brought.push(absolute(&files.workdir, to));
+            }
             ItemKind::Add(add) => files.brought.push(absolute(&files.workdir, &add.to.value)),
             ItemKind::Run(run) => no_program(&run.command, &files, d),
             ItemKind::Step(step) => {

@@ -7,9 +7,10 @@
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 pub use crate::middle::select::{Selection, needed_stages};
-use crate::plan::inputs::input_copies;
+use crate::plan::inputs::{in_place_copies, input_copies};
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
+use crate::plan::sources::keep_directory_names;
 
 #[cfg(test)]
 pub(crate) fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Plan {
@@ -176,22 +177,36 @@ fn lower_item(
                     )
                 }
             };
-            push(Instruction::Copy(plan::Copy {
-                source,
-                paths,
-                dest: copy.to.value.clone(),
-                chown: copy.chown.as_ref().map(|v| v.value.clone()),
-                chmod: copy.chmod.as_ref().map(|v| v.value.clone()),
-                link: copy.link.as_ref().is_some_and(|v| v.value),
-            }));
+            let copies = match (&copy.to, &copy.source) {
+                // Among several sources, a directory keeps its name.
+                (Some(to), _) => keep_directory_names(&paths, &to.value, |_| true),
+                (None, CopySourceDecl::Context(written)) => in_place_copies(written),
+                (None, _) => unreachable!("the decoder requires `to=` but for context paths"),
+            };
+            for (paths, dest) in copies {
+                push(Instruction::Copy(plan::Copy {
+                    source: source.clone(),
+                    paths,
+                    dest,
+                    chown: copy.chown.as_ref().map(|v| v.value.clone()),
+                    chmod: copy.chmod.as_ref().map(|v| v.value.clone()),
+                    link: copy.link.as_ref().is_some_and(|v| v.value),
+                }));
+            }
         }
-        ItemKind::Add(add) => push(Instruction::Add(plan::Add {
-            sources: strings(&add.sources),
-            dest: add.to.value.clone(),
-            chown: add.chown.as_ref().map(|v| v.value.clone()),
-            chmod: add.chmod.as_ref().map(|v| v.value.clone()),
-            checksum: add.checksum.as_ref().map(|v| v.value.clone()),
-        })),
+        ItemKind::Add(add) => {
+            let sources = strings(&add.sources);
+            let local = |s: &str| !crate::base::keywords::is_url(s);
+            for (sources, dest) in keep_directory_names(&sources, &add.to.value, local) {
+                push(Instruction::Add(plan::Add {
+                    sources,
+                    dest,
+                    chown: add.chown.as_ref().map(|v| v.value.clone()),
+                    chmod: add.chmod.as_ref().map(|v| v.value.clone()),
+                    checksum: add.checksum.as_ref().map(|v| v.value.clone()),
+                }));
+            }
+        }
         ItemKind::Step(step) => {
             for copy in input_copies(&step.inputs) {
                 push(Instruction::Copy(copy));

@@ -6,3 +6,4 @@ pub mod inputs;
 pub mod ir;
 pub mod lower;
 pub mod optimize;
+pub mod sources;

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use crate::backend::quote::bash::command_word;
 use crate::backend::quote::comment_string;
 use crate::backend::quote::dockerfile::{self as quote, Refusal};
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
@@ -17,9 +18,16 @@ use crate::plan::ir::{Base, Command, CopySource, Instruction, Mount, Plan, Stage
 pub(crate) const GENERATOR: &str = concat!("stowplan ", env!("CARGO_PKG_VERSION"));
 
 pub fn emit(plan: &Plan) -> Result<String, Vec<Diagnostic>> {
+    emit_named(plan, None)
+}
+
+/// The Dockerfile for a file `file` (relative to the build context): its
+/// header's build commands name it with `-f` unless it is `Dockerfile`,
+/// the file `docker build` reads by default.
+pub fn emit_named(plan: &Plan, file: Option<&str>) -> Result<String, Vec<Diagnostic>> {
     let mut out = String::new();
     let mut d = Diagnostics::default();
-    header(plan, &mut out);
+    header(plan, file, &mut out);
     for stage in &plan.stages {
         out.push('\n');
         emit_stage(stage, &mut out, &mut d);
@@ -30,7 +38,7 @@ pub fn emit(plan: &Plan) -> Result<String, Vec<Diagnostic>> {
     Ok(out)
 }
 
-fn header(plan: &Plan, out: &mut String) {
+fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
     let source = comment_string(&plan.source_name);
     let _ = writeln!(
         out,
@@ -45,7 +53,11 @@ fn header(plan: &Plan, out: &mut String) {
     if !images.is_empty() {
         out.push_str("#\n# Build an image with:\n");
         for image in images {
-            let mut line = format!("#   docker build --target {}", image.name);
+            let mut line = String::from("#   docker build");
+            if let Some(file) = file.filter(|f| !is_default_file(f)) {
+                let _ = write!(line, " -f {}", command_word(file));
+            }
+            let _ = write!(line, " --target {}", image.name);
             for tag in &image.tags {
                 let _ = write!(line, " -t {tag}");
             }
@@ -53,6 +65,13 @@ fn header(plan: &Plan, out: &mut String) {
             let _ = writeln!(out, "{line}");
         }
     }
+}
+
+/// Whether `docker build` reads this file without `-f`: `Dockerfile` in
+/// the context's root, however written (`./Dockerfile`).
+fn is_default_file(file: &str) -> bool {
+    let mut parts = file.split('/').filter(|p| !p.is_empty() && *p != ".");
+    parts.next() == Some("Dockerfile") && parts.next().is_none()
 }
 
 /// Collects refusals for one instruction and reports them at its spec node.

@@ -55,6 +55,21 @@ pub(crate) fn json_word(words: &[String]) -> String {
     bash_word(&json_array(words))
 }
 
+/// A word of a command shown in a comment, for a reader to paste into a
+/// shell: as is when it holds only `A-Z a-z 0-9 _ @ % + = : , . / -`,
+/// JSON-quoted when it holds a control character (which could end the
+/// comment), else single-quoted.
+pub(crate) fn command_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_owned()
+    } else if value.chars().any(char::is_control) {
+        comment_string(value)
+    } else {
+        bash_word(value)
+    }
+}
+
 /// A value for a comment: as is when it cannot end the comment, else JSON-quoted.
 pub(crate) fn comment_word(value: &str) -> String {
     if value.chars().any(char::is_control) {

@@ -373,11 +373,28 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
             return None;
         }
     };
-    let Some(to) = to else {
-        if !args.has("to") {
-            missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+    let to = match (to, &source) {
+        (Some(to), _) => to,
+        // Context paths without `to=` keep their place, like inputs.
+        (None, CopySourceDecl::Context(paths)) if !args.has("to") => {
+            for path in paths {
+                values::check_input_glob(path, d);
+            }
+            return Some(CopyDecl {
+                source,
+                to: None,
+                chown,
+                chmod,
+                link,
+                span: node.span(),
+            });
         }
-        return None;
+        (None, _) => {
+            if !args.has("to") {
+                missing_property(d, node, "to", "the destination, such as to=\"/app/\"");
+            }
+            return None;
+        }
     };
     values::check_destination(&to, d);
     let sources = match &source {
@@ -385,6 +402,10 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         CopySourceDecl::Artifact(_) => 1,
     };
     values::check_directory_destination(sources, &to, d);
+    if let CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } = &source {
+        values::check_directory_globs(paths, sources, d);
+    }
+    let to = Some(to);
     Some(CopyDecl {
         source,
         to,
@@ -423,6 +444,11 @@ fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
     };
     values::check_destination(&to, d);
     values::check_directory_destination(sources.len(), &to, d);
+    values::check_directory_globs(
+        sources.iter().filter(|s| !values::is_url(&s.value)),
+        sources.len(),
+        d,
+    );
     if let Some(checksum) = &checksum
         && let Some(local) = sources.iter().find(|s| !values::is_url(&s.value))
     {

@@ -32,6 +32,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                 if let Some(to) = &to {
                     values::check_destination(to, d);
                     values::check_directory_destination(paths.len(), to, d);
+                    values::check_directory_globs(&paths, paths.len(), d);
                 }
                 for path in paths {
                     values::check_context_path(&path, d);

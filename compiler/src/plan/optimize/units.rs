@@ -250,7 +250,20 @@ pub(super) fn describe(
                 ),
             };
             info.label = label;
-            info.writes = copy_writes(&sources, &copy.to.value, workdir);
+            info.writes = match (&copy.to, &copy.source) {
+                (Some(to), _) => copy_writes(&sources, &to.value, workdir),
+                (None, CopySourceDecl::Context(paths)) => {
+                    crate::plan::inputs::in_place_copies(paths)
+                        .iter()
+                        .flat_map(|(paths, dest)| {
+                            let sources: Vec<(&str, bool)> =
+                                paths.iter().map(|p| (p.as_str(), true)).collect();
+                            copy_writes(&sources, dest, workdir)
+                        })
+                        .collect()
+                }
+                (None, _) => Vec::new(),
+            };
         }
         ItemKind::Add(add) => {
             info.role = Role::Unit;
