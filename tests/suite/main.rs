@@ -9,5 +9,6 @@ mod cli;
 mod distribution;
 mod examples;
 mod layering;
+mod outputs;
 mod presets;
 mod snapshots;
