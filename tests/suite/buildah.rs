@@ -12,7 +12,7 @@
 //!
 //! The tests on plans built by hand (hostile values against a fake
 //! `buildah`, secrets, the prelude's files) are unit tests beside the
-//! backend, in compiler/src/backend/buildah/tests.rs.
+//! backend, in compiler/src/backend/buildah/tests/.
 
 use crate::common;
 
