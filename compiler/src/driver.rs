@@ -246,12 +246,14 @@ pub fn explain_spec(
     source: &SourceFile,
     options: &Options,
     change: &Change,
+    explain: &ExplainOptions,
 ) -> SourceResult<String> {
     let checked = check(source, options)?;
     let selection = select(&checked.output, &options.images)?;
     let planned = plan_with(source, &checked.output, &selection, options);
     let costs = optimize::cost_overrides(&checked.output);
-    let graph = crate::report::explain::from_plan(&planned.plan, &costs)?;
+    let mut graph = crate::report::explain::from_plan(&planned.plan, &costs)?;
+    explain.apply(&mut graph);
     let outcome = crate::cache::evaluate(&graph, change);
     Ok(Warned {
         output: crate::report::explain::render(&graph, &outcome, change),
@@ -370,7 +372,7 @@ pub enum GraphFormat {
 }
 
 /// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
-pub use crate::report::explain::explain_dockerfile;
+pub use crate::report::explain::{ExplainOptions, explain_dockerfile};
 
 /// `stowplan presets`: every built-in preset with its parameters.
 pub fn presets_listing() -> String {

@@ -6,6 +6,7 @@
 use kdl::{KdlDocument, KdlEntry, KdlIdentifier, KdlNode, KdlValue};
 
 use crate::base::diagnostic::Diagnostic;
+use crate::base::keywords::CacheBuilder;
 use crate::base::source::{SourceFile, SourceResult};
 use crate::cache::Change;
 use crate::report::render::{Style, render};
@@ -66,7 +67,12 @@ pub fn spec(data: &[u8]) {
     compile(crate::Target::Buildah(Default::default()));
     rendered(&crate::render_outputs(&source, &options));
     rendered(&crate::validate(&source, &options));
-    rendered(&crate::explain_spec(&source, &options, &Change::default()));
+    rendered(&crate::driver::explain_spec(
+        &source,
+        &options,
+        &Change::default(),
+        &Default::default(),
+    ));
 }
 
 /// `image_map`: any text as an `--image-map` file. Never panics; a map
@@ -100,23 +106,31 @@ pub fn explain_dockerfile(data: &[u8]) {
         None => (text.as_ref(), None),
     };
     let mut change = Change::default();
+    let mut options = crate::report::explain::ExplainOptions {
+        dockerignore: ignore.map(str::to_owned),
+        ..Default::default()
+    };
     for line in dockerfile.lines() {
         let line = line.trim_start_matches(['#', ' ']);
         let Some((key, values)) = line.split_once(':') else {
             continue;
         };
-        let values = values.split_whitespace().map(str::to_owned);
+        let mut values = values.split_whitespace().map(str::to_owned);
         match key {
             "changed" => change.paths.extend(values),
             "arg" => change.args.extend(values),
             "base" => change.images.extend(values),
+            "builder" => {
+                let builder = values.next_back().and_then(|b| CacheBuilder::parse(&b));
+                options.builder = builder.unwrap_or_default();
+            }
             _ => {}
         }
     }
     if change.paths.is_empty() && change.args.is_empty() && change.images.is_empty() {
         change.paths.push(".".to_owned());
     }
-    let _ = crate::report::explain::explain_dockerfile(dockerfile, ignore, &change);
+    let _ = crate::report::explain::explain_dockerfile(dockerfile, &options, &change);
 }
 
 /// `fastkdl`: whatever the fast parser accepts, the kdl crate accepts as

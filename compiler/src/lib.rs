@@ -30,14 +30,14 @@ pub mod fuzzing;
 
 pub use backend::buildah::BuildahOptions;
 pub use base::diagnostic::{Code, Diagnostic, Severity};
-pub use base::keywords::{Builder, Format, PullPolicy};
+pub use base::keywords::{Builder, CacheBuilder, Format, PullPolicy};
 pub use base::source::{SourceFile, SourceResult, Warned};
 pub use cache::Change;
 pub use cache::history::HistorySource;
 pub use driver::{
-    Compiled, GraphFormat, Options, PlacedOutput, RenderedOutput, Starter, Target, compile,
-    compile_with_report, explain_dockerfile, explain_spec, graph, place_outputs, preset_text,
-    presets_listing, refuse_hand_written, render_outputs, starter, validate,
+    Compiled, ExplainOptions, GraphFormat, Options, PlacedOutput, RenderedOutput, Starter, Target,
+    compile, compile_with_report, explain_dockerfile, explain_spec, graph, place_outputs,
+    preset_text, presets_listing, refuse_hand_written, render_outputs, starter, validate,
 };
 pub use plan::image_map::ImageMap;
 pub use plan::optimize::OrderOptions;

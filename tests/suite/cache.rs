@@ -2,9 +2,10 @@
 //!
 //! Every `tests/cases_cache/*.kdl` and `*.Dockerfile` is a case: its first
 //! comment lines say what changed (`changed: PATH...`, `arg: NAME...`,
-//! `base: IMAGE...`), and its snapshot holds what `explain` prints (for a
-//! spec, also the optimizer's report and the Dockerfile the lines refer
-//! to). A Dockerfile case may bring `NAME.Dockerfile.dockerignore`.
+//! `base: IMAGE...`) and whose cache rules apply (`builder: classic`; the
+//! default is BuildKit's), and its snapshot holds what `explain` prints
+//! (for a spec, also the optimizer's report and the Dockerfile the lines
+//! refer to). A case may bring `NAME.dockerignore`.
 
 use crate::common::{self, stowplan};
 
@@ -14,33 +15,39 @@ use std::process::Command;
 use stowplan::Change;
 use stowplan::SourceFile;
 
-/// The change a case's header comments describe.
-fn change(text: &str) -> Change {
+/// The change a case's header comments describe, and how to explain it.
+fn change(text: &str) -> (Change, stowplan::ExplainOptions) {
     let mut change = Change::default();
+    let mut options = stowplan::ExplainOptions::default();
     for line in text.lines() {
         let line = line.trim_start_matches(['/', '#', ' ']);
         let Some((key, values)) = line.split_once(':') else {
             continue;
         };
-        let values = values.split_whitespace().map(str::to_owned);
+        let mut values = values.split_whitespace().map(str::to_owned);
         match key {
             "changed" => change.paths.extend(values),
             "arg" => change.args.extend(values),
             "base" => change.images.extend(values),
+            "builder" => {
+                let name = values.next_back().unwrap_or_default();
+                options.builder = clap::ValueEnum::from_str(&name, false)
+                    .unwrap_or_else(|e| panic!("builder: {e}"));
+            }
             _ => {}
         }
     }
-    change
+    (change, options)
 }
 
 fn explain_case(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    let change = change(&text);
+    let (change, mut explain) = change(&text);
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    explain.dockerignore =
+        std::fs::read_to_string(path.with_file_name(format!("{name}.dockerignore"))).ok();
     if name.ends_with(".Dockerfile") {
-        let ignore =
-            std::fs::read_to_string(path.with_file_name(format!("{name}.dockerignore"))).ok();
-        return stowplan::explain_dockerfile(&text, ignore.as_deref(), &change)
+        return stowplan::explain_dockerfile(&text, &explain, &change)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     let source = SourceFile::new(name.clone(), text);
@@ -49,7 +56,7 @@ fn explain_case(path: &Path) -> String {
     let compiled = stowplan::compile_with_report(&source, &options, &Default::default())
         .unwrap_or_else(|d| panic!("{}", fail(&d)))
         .output;
-    let explained = stowplan::explain_spec(&source, &options, &change)
+    let explained = stowplan::explain_spec(&source, &options, &change, &explain)
         .unwrap_or_else(|d| panic!("{}", fail(&d)));
     let numbered: String = compiled
         .text
@@ -286,4 +293,40 @@ fn history_weighs_what_the_repository_changes() {
     std::fs::write(bare.path().join("stowplan.kdl"), SPEC).unwrap();
     let out = stowplan(bare.path(), &["compile", "--history"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// `explain --builder` follows that builder's rules: a changed LABEL keys
+/// the COPY after it for the classic builder, not for BuildKit.
+#[test]
+fn explain_follows_the_builders_rules() {
+    let dockerfile = common::root().join("tests/cases_cache/classic.Dockerfile");
+    let file = dockerfile.to_str().unwrap();
+    let verdict = |builder: &str| {
+        let out = stowplan(
+            &common::root(),
+            &[
+                "explain",
+                "--dockerfile",
+                file,
+                "--arg",
+                "VERSION",
+                "--builder",
+                builder,
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find(|l| l.contains("COPY . ."))
+            .unwrap_or_else(|| panic!("{text}"))
+            .contains("rebuilt")
+    };
+    assert!(!verdict("buildkit"));
+    assert!(verdict("classic"));
+    assert!(verdict("buildah"));
 }

@@ -130,6 +130,24 @@ keywords! {
 }
 
 keywords! {
+    /// Whose layer cache the cache model follows (`explain --builder`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub enum CacheBuilder {
+        /// BuildKit: only filesystem changes chain; config (ENV, USER,
+        /// SHELL, ARG) keys later RUNs only; labels and the like key nothing;
+        /// `COPY --link` does not depend on what came before it.
+        #[default]
+        BuildKit => "buildkit",
+        /// The classic builder (`DOCKER_BUILDKIT=0`): every instruction is
+        /// an image, and each keys everything after it.
+        Classic => "classic",
+        /// `buildah build --layers`: a layer per instruction, chained like
+        /// the classic builder.
+        Buildah => "buildah",
+    }
+}
+
+keywords! {
     /// A builder that reads the emitted Dockerfile (`output ... builder=`).
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub enum Builder {

@@ -141,9 +141,11 @@ fn read_instruction(
         Instruction::Copy(copy) => {
             let from = flag_value(&copy.options, "from");
             read_sources(&copy.src, from, names, false, &mut out);
+            out.link = linked(&copy.options);
         }
         Instruction::Add(add) => {
             read_sources(&add.src, None, names, true, &mut out);
+            out.link = linked(&add.options);
         }
         Instruction::Arg(arg) => {
             out.declares = arg
@@ -171,6 +173,13 @@ fn read_instruction(
         _ => {}
     }
     out
+}
+
+/// `--link` or `--link=true`.
+fn linked(flags: &[Flag<'_>]) -> bool {
+    flags.iter().any(|f| {
+        f.name.value == "link" && f.value.as_ref().is_none_or(|v| v.value.as_ref() == "true")
+    })
 }
 
 fn flag_value<'a>(flags: &'a [Flag<'_>], name: &str) -> Option<&'a str> {

@@ -2,9 +2,14 @@
 //!
 //! A builder keys every instruction on its parent, its own text, the
 //! content of what it copies and the build args it can see. That is the
-//! chain rule of the classic builder and of buildah's layer cache; BuildKit
-//! refines it (a LABEL does not key a later RUN there) but never rebuilds
-//! more, so the model is an upper bound for every builder stowplan targets.
+//! chain rule of the classic builder and of buildah's layer cache
+//! ([`CacheBuilder::Classic`], [`CacheBuilder::Buildah`]). BuildKit keys an
+//! operation on the filesystem it starts from and the config it runs with,
+//! not on a chain of images ([`CacheBuilder::BuildKit`], the default): a
+//! changed ENV rebuilds the RUNs after it but not a COPY, a changed LABEL
+//! rebuilds nothing, and `COPY --link` does not depend on what came before
+//! it. Every builder copies from a stage by content: a stage whose files
+//! did not change (only its config did) keeps the copies from it cached.
 //!
 //! Both stowplan's plans ([`from_plan`]) and hand-written Dockerfiles
 //! ([`crate::cache::dockerfile::read`]) become one [`CacheGraph`], so both are
@@ -14,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::base::keywords::CacheBuilder;
 use crate::cache::paths::{Ignore, normalize_context_path, source_touches};
 
 /// A build as the cache sees it: stages of instructions, in file order.
@@ -22,6 +28,8 @@ pub struct CacheGraph {
     pub stages: Vec<CacheStage>,
     /// `.dockerignore` of the build context: changes it excludes reach no COPY.
     pub ignore: Ignore,
+    /// Whose cache rules [`evaluate`] follows.
+    pub builder: CacheBuilder,
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +89,8 @@ pub struct CacheInstruction {
     pub expands: Vec<String>,
     /// Build args it declares (`ARG NAME[=default]...`).
     pub declares: Vec<String>,
+    /// `COPY --link` / `ADD --link`: BuildKit keys it on its sources alone.
+    pub link: bool,
     /// What rebuilding it costs, in seconds of a typical build.
     pub cost: f64,
 }
@@ -97,6 +107,7 @@ impl CacheInstruction {
             images: Vec::new(),
             expands: Vec::new(),
             declares: Vec::new(),
+            link: false,
             cost,
         }
     }
@@ -245,12 +256,37 @@ impl Status {
 pub struct StageOutcome {
     /// `statuses[0]` is the `FROM`, `statuses[i + 1]` the stage's instruction `i`.
     pub statuses: Vec<Status>,
+    /// The first rebuilt position that changed the stage's files (the
+    /// `FROM`, a RUN, COPY, ADD or WORKDIR), if any.
+    pub files: Option<usize>,
+    /// The first rebuilt position that changed the config later RUNs see
+    /// (ENV, USER, SHELL, ARG), if any.
+    pub config: Option<usize>,
 }
 
 impl StageOutcome {
     /// Whether the stage's final state differs from the cached one.
     pub fn rebuilt(&self) -> bool {
         self.statuses.iter().any(Status::rebuilt)
+    }
+
+    /// Whether what a copy from the stage reads may differ: builders copy
+    /// by content, so only a change of the stage's files counts.
+    pub fn files_changed(&self) -> bool {
+        self.files.is_some()
+    }
+}
+
+impl Kind {
+    /// Whether the instruction changes the filesystem (an operation in
+    /// BuildKit, a layer with content elsewhere).
+    fn changes_files(self) -> bool {
+        matches!(self, Kind::Run | Kind::Copy | Kind::Add | Kind::Workdir)
+    }
+
+    /// Whether it sets config that later RUNs run with.
+    fn sets_run_config(self) -> bool {
+        matches!(self, Kind::Env | Kind::User | Kind::Shell | Kind::Arg)
     }
 }
 
@@ -259,7 +295,7 @@ pub struct Outcome {
     pub stages: Vec<StageOutcome>,
 }
 
-/// Applies the chain rule to every stage in order.
+/// Applies the builder's rules to every stage in order.
 pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
     let paths: Vec<String> = change
         .paths
@@ -277,7 +313,12 @@ pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
                 .then(|| Why::BaseImage(reference.clone())),
             CacheBase::Stage(parent) => stages
                 .get(*parent)
-                .is_some_and(StageOutcome::rebuilt)
+                .is_some_and(|p| match graph.builder {
+                    // A stage built on another inherits its files and config.
+                    CacheBuilder::BuildKit => p.files.is_some() || p.config.is_some(),
+                    // Its last image, whatever changed it.
+                    CacheBuilder::Classic | CacheBuilder::Buildah => p.rebuilt(),
+                })
                 .then(|| Why::Stage(graph.stages[*parent].name.clone())),
             CacheBase::Scratch => None,
         }
@@ -292,25 +333,63 @@ pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
                 })
         });
         let mut statuses = Vec::with_capacity(stage.instructions.len() + 1);
-        let mut first_rebuilt = from.is_some().then_some(0);
+        // The first rebuilt position, and (for BuildKit) the first that
+        // changed the files and the first that changed the RUN config.
+        let mut first = from.is_some().then_some(0);
+        let mut files = first;
+        let mut config = match (&stage.base, graph.builder) {
+            (CacheBase::Stage(parent), CacheBuilder::BuildKit) => {
+                stages.get(*parent).and_then(|p| p.config).map(|_| 0)
+            }
+            _ => None,
+        };
         statuses.push(from.map_or(Status::Cached, Status::Rebuilt));
         let mut scope: Vec<&str> = Vec::new();
         for (i, instruction) in stage.instructions.iter().enumerate() {
             let own = own_reason(graph, &stages, instruction, &scope, &paths, change);
             scope.extend(instruction.declares.iter().map(String::as_str));
-            let status = match (own, first_rebuilt) {
+            let kind = instruction.kind;
+            let follows = match graph.builder {
+                CacheBuilder::Classic | CacheBuilder::Buildah => first,
+                CacheBuilder::BuildKit if instruction.link => None,
+                CacheBuilder::BuildKit => match kind {
+                    Kind::Run => earliest(files, config),
+                    _ if kind.changes_files() => files,
+                    // Config and metadata hold values, not results: only
+                    // their own reasons change them.
+                    _ => None,
+                },
+            };
+            let status = match (own, follows) {
                 (Some(why), _) => Status::Rebuilt(why),
                 (None, Some(k)) => Status::Rebuilt(Why::After(k)),
                 (None, None) => Status::Cached,
             };
-            if status.rebuilt() && first_rebuilt.is_none() {
-                first_rebuilt = Some(i + 1);
+            if status.rebuilt() {
+                let at = Some(i + 1);
+                first = first.or(at);
+                if kind.changes_files() {
+                    files = files.or(at);
+                } else if kind.sets_run_config() {
+                    config = config.or(at);
+                }
             }
             statuses.push(status);
         }
-        stages.push(StageOutcome { statuses });
+        stages.push(StageOutcome {
+            statuses,
+            files,
+            config,
+        });
     }
     Outcome { stages }
+}
+
+fn earliest(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// A reason of the instruction's own, regardless of what came before it.
@@ -331,7 +410,7 @@ fn own_reason(
         }
     }
     for producer in &instruction.stages {
-        if done.get(*producer).is_some_and(StageOutcome::rebuilt) {
+        if done.get(*producer).is_some_and(StageOutcome::files_changed) {
             return Some(Why::Stage(graph.stages[*producer].name.clone()));
         }
     }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use stowplan::CacheBuilder;
+
 use crate::common::{Fatal, OrderArgs, Reporter, history_read, load, options, print, spec_dir};
 
 #[derive(clap::Args, Debug)]
@@ -27,6 +29,9 @@ pub struct Args {
     /// Only this image and the stages it needs (repeatable).
     #[arg(long = "image", value_name = "NAME")]
     images: Vec<String>,
+    /// Whose layer cache to follow: BuildKit's, the classic builder's, or buildah's.
+    #[arg(long, value_enum, default_value_t = CacheBuilder::default())]
+    builder: CacheBuilder,
     #[command(flatten)]
     order: OrderArgs,
 }
@@ -44,10 +49,13 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             // BuildKit reads `NAME.dockerignore` beside the Dockerfile first.
             let mut own = path.clone().into_os_string();
             own.push(".dockerignore");
-            let ignore = [PathBuf::from(own), spec_dir(&path).join(".dockerignore")]
-                .iter()
-                .find_map(|p| std::fs::read_to_string(p).ok());
-            match stowplan::explain_dockerfile(&text, ignore.as_deref(), &change) {
+            let explain = stowplan::ExplainOptions {
+                builder: args.builder,
+                dockerignore: [PathBuf::from(own), spec_dir(&path).join(".dockerignore")]
+                    .iter()
+                    .find_map(|p| std::fs::read_to_string(p).ok()),
+            };
+            match stowplan::explain_dockerfile(&text, &explain, &change) {
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!("stowplan: {}: {e}", path.display());
@@ -59,7 +67,14 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let source = load(&args.spec)?;
             let mut options = options(&args.spec, args.images, reporter);
             options.order = args.order.options(&args.spec);
-            let explained = stowplan::explain_spec(&source, &options, &change);
+            // The spec's folder is the build context: its `.dockerignore`
+            // applies, as it does to `explain --dockerfile`.
+            let explain = stowplan::ExplainOptions {
+                builder: args.builder,
+                dockerignore: std::fs::read_to_string(spec_dir(&args.spec).join(".dockerignore"))
+                    .ok(),
+            };
+            let explained = stowplan::explain_spec(&source, &options, &change, &explain);
             history_read(&options)?;
             match reporter.accept(explained) {
                 Some(text) => text,

@@ -39,16 +39,32 @@ pub fn from_plan(plan: &Plan, costs: &cache::CostOverrides) -> Result<CacheGraph
     Ok(graph)
 }
 
-/// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
+/// How a change is evaluated: whose cache rules, and the build context's
+/// `.dockerignore` (changes it excludes reach no COPY).
+#[derive(Clone, Debug, Default)]
+pub struct ExplainOptions {
+    pub builder: crate::base::keywords::CacheBuilder,
+    pub dockerignore: Option<String>,
+}
+
+impl ExplainOptions {
+    /// Sets the graph up to be evaluated under these options.
+    pub fn apply(&self, graph: &mut CacheGraph) {
+        graph.builder = self.builder;
+        if let Some(ignore) = &self.dockerignore {
+            graph.ignore = cache::Ignore::parse(ignore);
+        }
+    }
+}
+
+/// Explains a change against a hand-written Dockerfile.
 pub fn explain_dockerfile(
     text: &str,
-    ignore: Option<&str>,
+    options: &ExplainOptions,
     change: &Change,
 ) -> Result<String, crate::cache::dockerfile::ReadError> {
     let mut graph = crate::cache::dockerfile::read(text)?;
-    if let Some(ignore) = ignore {
-        graph.ignore = cache::Ignore::parse(ignore);
-    }
+    options.apply(&mut graph);
     let outcome = cache::evaluate(&graph, change);
     Ok(render(&graph, &outcome, change))
 }
