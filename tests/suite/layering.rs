@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The phases in import order; a folder may use its own files and those
-/// of a lower rank. `syntax` and `cache` share a rank and never meet.
+/// of a lower rank. `syntax` and `cache` share a rank and never meet, as
+/// do `backend` and `policy` (rules on the resolved spec and the plan's
+/// image references).
 const LAYERS: &[(&str, u8)] = &[
     ("base", 0),
     ("syntax", 1),
@@ -18,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("middle", 3),
     ("plan", 4),
     ("backend", 5),
+    ("policy", 5),
     ("report", 6),
     ("driver", 7),
 ];

@@ -198,6 +198,7 @@ keywords! {
         Image => "image",
         Template => "template",
         Include => "include",
+        Allow => "allow",
     }
 }
 

@@ -51,7 +51,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         }),
     };
     let source = load(&args.spec)?;
-    let mut options = options(&args.spec, args.images, reporter);
+    let mut options = options(&args.spec, args.images, reporter)?;
     options.order = args.order.options(&args.spec);
     let compiled = stowplan::compile_with_report(&source, &options, &target);
     history_read(&options)?;

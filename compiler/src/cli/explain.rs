@@ -57,7 +57,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         }
         None => {
             let source = load(&args.spec)?;
-            let mut options = options(&args.spec, args.images, reporter);
+            let mut options = options(&args.spec, args.images, reporter)?;
             options.order = args.order.options(&args.spec);
             let explained = stowplan::explain_spec(&source, &options, &change);
             history_read(&options)?;
