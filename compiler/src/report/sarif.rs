@@ -51,12 +51,16 @@ pub fn to_sarif(diagnostics: &[Diagnostic], notifications: &[Notification], cwd:
                     format!("spec/diagnostics.md, `{}`", code.as_str()),
                 ),
             };
-            json!({
+            let mut rule = json!({
                 "id": rule_id(*code),
-                "name": code.as_str(),
                 "shortDescription": { "text": text },
                 "help": { "text": format!("See {help}.") },
-            })
+            });
+            // A policy rule's code is its name (SARIF wants a name unlike the id).
+            if code.rule().is_some() {
+                rule["name"] = json!(code.as_str());
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = diagnostics.iter().map(|d| result(d, cwd)).collect();
