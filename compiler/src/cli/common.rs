@@ -95,7 +95,7 @@ impl Reporter {
         let denied = warnings.iter().filter(|w| w.is_warning()).count();
         if self.deny_warnings && denied > 0 {
             self.note(
-                true,
+                false,
                 &format!("{denied} warning(s) denied by --deny warnings"),
             );
             return false;

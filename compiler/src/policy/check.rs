@@ -434,10 +434,7 @@ fn templates(spec: &Spec, context: &Context<'_>, allowed: &[String], found: &mut
                 format!("made from template `{name}`"),
                 "the template is not one the policy allows",
             ),
-            None => (
-                "written by hand".to_owned(),
-                "the image is not made from a template",
-            ),
+            None => ("written by hand".to_owned(), "it is written by hand"),
         };
         found.push(Found {
             stage: image,

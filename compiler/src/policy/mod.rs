@@ -9,7 +9,7 @@ use kdl::KdlNode;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Rule, Severity, Span};
 use crate::base::source::{SourceFile, SourceResult, Spanned, Warned, finish};
-use crate::frontend::entries::{NodeArgs, expect_no_children, missing_argument, unknown_node};
+use crate::frontend::entries::{NodeArgs, expect_no_children, unknown_node};
 
 pub mod check;
 
@@ -246,7 +246,17 @@ fn decode_params(node: &KdlNode, rule: Rule, d: &mut Diagnostics) -> Option<Para
         _ => templates.is_empty(),
     };
     if ok && empty {
-        missing_argument(d, node, &format!("a block of `{child}` nodes"));
+        d.push(
+            Diagnostic::error(
+                Code::MissingArgument,
+                format!("rule `{}` needs `{child}` nodes", rule.id),
+            )
+            .primary(node.name().span(), format!("no `{child}` in its block"))
+            .help(format!(
+                "write `rule \"{}\" {{ {child} \"...\" }}` (spec/policy.md)",
+                rule.id
+            )),
+        );
         return None;
     }
     if !ok {
