@@ -10,4 +10,5 @@ mod distribution;
 mod examples;
 mod layering;
 mod presets;
+mod sarif;
 mod snapshots;

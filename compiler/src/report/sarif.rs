@@ -79,17 +79,19 @@ pub fn to_sarif(diagnostics: &[Diagnostic], notifications: &[Notification], cwd:
     if !notes.is_empty() {
         invocation["toolExecutionNotifications"] = Value::Array(notes);
     }
+    let mut driver = json!({
+        "name": "stowplan",
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    if let Some(home) = Some(env!("CARGO_PKG_HOMEPAGE")).filter(|h| !h.is_empty()) {
+        driver["informationUri"] = json!(home);
+    }
     let log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "stowplan",
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                }
-            },
+            "tool": { "driver": driver },
             "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
             "results": results,
