@@ -260,7 +260,10 @@ fn only_known_places_touch_the_file_system() {
             "where outputs land (metadata), and whether stowplan generated a file it would replace (its first lines)",
         ),
         ("testkit", "the suites' oracles"),
-        ("cli", "the binary reads specs and writes outputs"),
+        (
+            "cli",
+            "the binary reads specs, image maps and policies (found up to the repository's root), and writes outputs",
+        ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
     let mut files = Vec::new();

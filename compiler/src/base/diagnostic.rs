@@ -190,7 +190,7 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A policy violation the spec waives (`allow RULE reason=...`): the
     /// reason, and where the waiver is. It is reported and never fails.
-    pub waived: Option<Waived>,
+    pub waived: Option<Box<Waived>>,
     source: Option<IndexedSource>,
 }
 
@@ -312,10 +312,10 @@ impl Diagnostic {
 
     /// Marks a policy violation as waived by the spec.
     pub fn waive(mut self, reason: impl Into<String>, span: Span) -> Self {
-        self.waived = Some(Waived {
+        self.waived = Some(Box::new(Waived {
             reason: reason.into(),
             span,
-        });
+        }));
         self
     }
 }

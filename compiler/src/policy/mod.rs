@@ -194,12 +194,9 @@ fn decode_params(node: &KdlNode, rule: Rule, d: &mut Diagnostics) -> Option<Para
         match rule.code {
             Code::PolicyBaseRegistry => {
                 for prefix in args.rest_strings(d, "a registry or repository prefix", 1) {
-                    match normalize_prefix(&prefix) {
-                        Ok(p) => registries.push(p),
-                        Err(diag) => {
-                            d.push(diag);
-                            ok = false;
-                        }
+                    match normalize_prefix(&prefix, d) {
+                        Some(p) => registries.push(p),
+                        None => ok = false,
                     }
                 }
             }
@@ -280,11 +277,11 @@ fn first_line(text: &str) -> String {
 
 /// An allowed prefix as references are normalized: it starts with a
 /// registry host (`docker.io`, `ghcr.io`, `localhost:5000`).
-fn normalize_prefix(prefix: &Spanned<String>) -> Result<String, Diagnostic> {
+fn normalize_prefix(prefix: &Spanned<String>, d: &mut Diagnostics) -> Option<String> {
     let text = prefix.value.trim_end_matches('/');
     let host = text.split('/').next().unwrap_or_default();
     if !is_host(host) {
-        return Err(Diagnostic::error(
+        d.push(Diagnostic::error(
             Code::InvalidValue,
             format!("`{}` does not start with a registry", prefix.value),
         )
@@ -292,13 +289,14 @@ fn normalize_prefix(prefix: &Spanned<String>) -> Result<String, Diagnostic> {
         .help(format!(
             "name the registry: `docker.io/library/{text}` for an official image, `docker.io/{text}` for another on Docker Hub"
         )));
+        return None;
     }
     let host = if host == "index.docker.io" {
         "docker.io"
     } else {
         host
     };
-    Ok(match text.split_once('/') {
+    Some(match text.split_once('/') {
         Some((_, rest)) => format!("{host}/{rest}"),
         None => host.to_owned(),
     })
