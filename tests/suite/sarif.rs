@@ -268,3 +268,36 @@ fn the_policy_is_found_up_the_tree_and_not_past_the_repository() {
     assert_eq!(line["severity"], "advice");
     assert_eq!(line["help"], "waived: binds port 80");
 }
+
+#[test]
+fn the_image_map_pins_what_the_policy_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("stowplan.policy.kdl"),
+        "rule \"policy.base.pinned\"\nrule \"policy.base.registry\" { allow \"mirror.acme.test\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("stowplan.kdl"),
+        "stowplan 1\nimage \"app\" {\n    from \"debian:12.6.0-slim\"\n    user \"10001\"\n    cmd \"/app\"\n}\n",
+    )
+    .unwrap();
+    let unmapped = common::stowplan(dir.path(), &["--color", "never", "check"]);
+    assert_eq!(unmapped.status.code(), Some(1));
+    let stderr = common::stderr(&unmapped);
+    assert!(
+        stderr.contains("[policy.base.pinned]") && stderr.contains("[policy.base.registry]"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.path().join("images.kdl"),
+        format!(
+            "map \"debian:12.6.0-slim\" \"mirror.acme.test/debian:12.6.0-slim@sha256:{}\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let mapped = common::stowplan(dir.path(), &["--image-map", "images.kdl", "check"]);
+    assert_eq!(mapped.status.code(), Some(0), "{}", common::stderr(&mapped));
+}

@@ -50,7 +50,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             match stowplan::explain_dockerfile(&text, ignore.as_deref(), &change) {
                 Ok(text) => text,
                 Err(e) => {
-                    eprintln!("stowplan: {}: {e}", path.display());
+                    reporter.note(false, &format!("{}: {e}", path.display()));
                     return Ok(ExitCode::from(1));
                 }
             }
