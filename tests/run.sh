@@ -12,8 +12,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 step() { printf '\n==> %s\n' "$*"; }
 
-step "oracle tools (BuildKit parser, hadolint)"
+step "oracle tools (BuildKit parser, hadolint, jsonschema)"
 bash tests/oracle/setup.sh
+
+step "SARIF validators (Microsoft's SARIF Multitool, the SARIF 2.1.0 schema)"
+bash tests/oracle/sarif-setup.sh
 
 if ! command -v shellcheck >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -62,6 +65,8 @@ cargo build --locked --quiet
 for spec in examples/*/stowplan.kdl; do
     target/debug/stowplan check --outputs "$spec" --color never
 done
+# Every runtime preset passes the reference policy (found beside the spec).
+target/debug/stowplan --deny warnings check examples/policy/presets.kdl --color never
 
 if [ -x tests/e2e/run.sh ]; then
     if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then

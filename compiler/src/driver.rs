@@ -25,6 +25,8 @@ pub struct Options {
     pub image_map: image_map::ImageMap,
     /// How the layer-order optimizer orders each stage (spec/cache.md).
     pub order: optimize::OrderOptions,
+    /// The policy the spec is checked against (spec/policy.md), if any.
+    pub policy: Option<std::sync::Arc<crate::policy::Policy>>,
 }
 
 /// Decodes, resolves and validates a spec: everything `stowplan check` does.
@@ -50,6 +52,13 @@ pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Sp
         };
         d.extend(flow::validate(spec, &flow_options));
         d.extend(scratch::validate(spec));
+        if let Some(policy) = &options.policy {
+            let context = crate::policy::check::Context {
+                expansions: &expansions,
+                image_map: &options.image_map,
+            };
+            d.extend(crate::policy::check::check(spec, policy, &context));
+        }
     }
     if let Some(spec) = &spec
         && spec.images().next().is_none()

@@ -20,6 +20,7 @@ mod driver;
 mod frontend;
 mod middle;
 mod plan;
+mod policy;
 mod report;
 mod syntax;
 
@@ -29,7 +30,7 @@ pub mod benching;
 pub mod fuzzing;
 
 pub use backend::buildah::BuildahOptions;
-pub use base::diagnostic::{Code, Diagnostic, Severity};
+pub use base::diagnostic::{Code, Diagnostic, RULES, Rule, Severity, Waived};
 pub use base::keywords::{Builder, CacheBuilder, Format, PullPolicy};
 pub use base::source::{SourceFile, SourceResult, Warned};
 pub use cache::Change;
@@ -41,7 +42,9 @@ pub use driver::{
 };
 pub use plan::image_map::ImageMap;
 pub use plan::optimize::OrderOptions;
+pub use policy::{FILE_NAME as POLICY_FILE_NAME, Policy};
 pub use report::render::{Style, render};
+pub use report::sarif::{Notification, to_sarif};
 
 #[cfg(test)]
 mod testkit;

@@ -3,7 +3,11 @@
 
 - a block whose first line is `// error: CODE` must fail with CODE;
 - a block starting with `stowplan 1` is compiled as is;
-- any other block is wrapped in `image "app" { from "debian:bookworm-slim" ... }`.
+- any other block is wrapped in `image "app" { from "debian:bookworm-slim" ... }`;
+- a block whose first line is `// stowplan.policy.kdl` is a policy
+  (spec/policy.md): it must read without error, and the blocks after it in
+  the same file are compiled with it beside them, as `stowplan.policy.kdl`
+  next to the spec, until the next policy block.
 A ```dockerfile block right after a successful kdl block must equal the
 output (full specs: without the header; wrapped: the lines after FROM).
 A ```text block right after an error block must equal the human rendering.
@@ -19,10 +23,16 @@ def blocks(text):
         out.append((m.group(1), m.group(2), m.start(), m.end()))
     return out
 
+POLICY = None
+
 def run(spec, args=()):
     d = tempfile.mkdtemp()
     p = os.path.join(d, "stowplan.kdl")
     open(p, "w").write(spec)
+    # A repository root here, so that the policy search stops in the folder.
+    os.mkdir(os.path.join(d, ".git"))
+    if POLICY is not None:
+        open(os.path.join(d, "stowplan.policy.kdl"), "w").write(POLICY)
     r = subprocess.run([BIN, "--color", "never", "compile", "stowplan.kdl", *args],
                        cwd=d, capture_output=True, text=True)
     rj = subprocess.run([BIN, "--message-format", "json", "compile", "stowplan.kdl", *args],
@@ -31,6 +41,8 @@ def run(spec, args=()):
 
 def main(path):
     import json
+    global POLICY
+    POLICY = None
     text = open(path).read()
     bs = blocks(text)
     fails = 0
@@ -44,6 +56,13 @@ def main(path):
         between = text[end:nxt[2]].strip() if nxt else ''
         adjacent = bool(nxt) and len(between) < 80
         first = body.splitlines()[0] if body else ""
+        if first.strip() == "// stowplan.policy.kdl":
+            POLICY = body
+            r, _ = run('stowplan 1\nimage "app" {\n    from "debian:bookworm-slim"\n}\n', ["--image", "app"])
+            if r.returncode == 2:
+                print(f"{path}:{line}: the policy does not read:\n{r.stderr}")
+                fails += 1
+            continue
         em = re.match(r"//\s*(error|warning):\s*(\S+)", first)
         full = body.lstrip().startswith("stowplan 1") or bool(em)
         spec = body if full else WRAP_HEAD + "".join("    " + l + "\n" if l else "\n" for l in body.splitlines()) + "}\n"

@@ -41,9 +41,10 @@ else
     "$python" -m pip --python "$venv/bin/python" "${pip_args[@]}" >&2
 fi
 
-# Smoke-check both tools before declaring the venv good.
+# Smoke-check the tools before declaring the venv good.
 "$venv/bin/python" -c 'import dockerfile; dockerfile.parse_string("FROM scratch\n")'
 "$venv/bin/hadolint" --version >/dev/null
+"$venv/bin/python" -c 'import jsonschema; jsonschema.Draft4Validator({})'
 
 echo "$want" > "$stamp"
 echo "$venv"

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The phases in import order; a folder may use its own files and those
-/// of a lower rank. `syntax` and `cache` share a rank and never meet.
+/// of a lower rank. `syntax` and `cache` share a rank and never meet, as
+/// do `backend` and `policy` (rules on the resolved spec and the plan's
+/// image references).
 const LAYERS: &[(&str, u8)] = &[
     ("base", 0),
     ("syntax", 1),
@@ -18,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("middle", 3),
     ("plan", 4),
     ("backend", 5),
+    ("policy", 5),
     ("report", 6),
     ("driver", 7),
 ];
@@ -257,7 +260,10 @@ fn only_known_places_touch_the_file_system() {
             "where outputs land (metadata), and whether stowplan generated a file it would replace (its first lines)",
         ),
         ("testkit", "the suites' oracles"),
-        ("cli", "the binary reads specs and writes outputs"),
+        (
+            "cli",
+            "the binary reads specs, image maps and policies (found up to the repository's root), and writes outputs",
+        ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
     let mut files = Vec::new();

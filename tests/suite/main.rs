@@ -11,4 +11,5 @@ mod examples;
 mod layering;
 mod outputs;
 mod presets;
+mod sarif;
 mod snapshots;

@@ -16,14 +16,26 @@ fn source(path: &Path) -> SourceFile {
     SourceFile::new(name, text)
 }
 
-/// A case may bring its build context as a sibling folder `NAME.context/`.
-fn options(path: &Path) -> stowplan::Options {
+/// A case may bring its build context as a sibling folder `NAME.context/`,
+/// and a policy as a sibling file `NAME.policy` (KDL; not `.kdl`, which
+/// would make it a case).
+fn options(path: &Path) -> Result<stowplan::Options, Vec<stowplan::Diagnostic>> {
     let context = path.with_extension("context");
-    stowplan::Options {
+    let policy = path.with_extension("policy");
+    let policy = if policy.is_file() {
+        let text = std::fs::read_to_string(&policy).expect("read policy");
+        let name = policy.file_name().unwrap().to_string_lossy().into_owned();
+        let parsed = stowplan::Policy::parse(&SourceFile::new(name, text))?;
+        Some(std::sync::Arc::new(parsed.output))
+    } else {
+        None
+    };
+    Ok(stowplan::Options {
         images: Vec::new(),
         context: context.is_dir().then_some(context),
+        policy,
         ..Default::default()
-    }
+    })
 }
 
 fn is_err_case(path: &Path) -> bool {
@@ -38,8 +50,9 @@ fn is_err_case(path: &Path) -> bool {
 /// `NAME.context/` when it has one); any other as `compile`.
 fn compile_case(
     source: &SourceFile,
-    options: &stowplan::Options,
+    options: &Result<stowplan::Options, Vec<stowplan::Diagnostic>>,
 ) -> stowplan::SourceResult<String> {
+    let options = options.as_ref().map_err(Clone::clone)?;
     let validated = stowplan::validate(source, options)?;
     if validated.output.is_empty() {
         return stowplan::compile(source, options, &Default::default());

@@ -83,6 +83,87 @@ codes! {
     Unsupported => "stowplan::emit::unsupported",
     OutputPath => "stowplan::write::output-path",
     HandWritten => "stowplan::write::hand-written",
+    PolicyBaseRegistry => "stowplan::policy::base-registry",
+    PolicyBasePinned => "stowplan::policy::base-pinned",
+    PolicyBaseFloating => "stowplan::policy::base-floating",
+    PolicyUser => "stowplan::policy::non-root",
+    PolicyLabel => "stowplan::policy::label",
+    PolicyAddChecksum => "stowplan::policy::add-checksum",
+    PolicyHealthcheck => "stowplan::policy::healthcheck",
+    PolicyTemplate => "stowplan::policy::template",
+    UnknownRule => "stowplan::policy::unknown-rule",
+    Waiver => "stowplan::policy::waiver",
+}
+
+/// A policy rule (spec/policy.md): its id, what it checks, and the code of
+/// the diagnostics it reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rule {
+    pub id: &'static str,
+    pub code: Code,
+    /// One sentence: what the rule requires.
+    pub summary: &'static str,
+}
+
+/// Every policy rule, in the order spec/policy.md documents them.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "policy.base.registry",
+        code: Code::PolicyBaseRegistry,
+        summary: "Base images come from the allowed registries and repositories.",
+    },
+    Rule {
+        id: "policy.base.pinned",
+        code: Code::PolicyBasePinned,
+        summary: "Base images are pinned by digest.",
+    },
+    Rule {
+        id: "policy.base.floating",
+        code: Code::PolicyBaseFloating,
+        summary: "Base images without a digest name a full version, not `latest` or a floating tag.",
+    },
+    Rule {
+        id: "policy.user.non-root",
+        code: Code::PolicyUser,
+        summary: "Every image sets a final user, and it is not root.",
+    },
+    Rule {
+        id: "policy.label.required",
+        code: Code::PolicyLabel,
+        summary: "Every image carries the required labels, with values that match their patterns.",
+    },
+    Rule {
+        id: "policy.add.checksum",
+        code: Code::PolicyAddChecksum,
+        summary: "An `add` from a URL carries a checksum.",
+    },
+    Rule {
+        id: "policy.healthcheck.exposed",
+        code: Code::PolicyHealthcheck,
+        summary: "An image that exposes a port has a health check.",
+    },
+    Rule {
+        id: "policy.image.template",
+        code: Code::PolicyTemplate,
+        summary: "Every image is made from one of the allowed templates (a preset or an included file).",
+    },
+];
+
+impl Rule {
+    pub fn find(id: &str) -> Option<Rule> {
+        RULES.iter().copied().find(|r| r.id == id)
+    }
+
+    pub fn ids() -> impl Iterator<Item = &'static str> + Clone {
+        RULES.iter().map(|r| r.id)
+    }
+}
+
+impl Code {
+    /// The policy rule whose violations carry this code.
+    pub fn rule(self) -> Option<Rule> {
+        RULES.iter().copied().find(|r| r.code == self)
+    }
 }
 
 impl fmt::Display for Code {
@@ -107,7 +188,17 @@ pub struct Diagnostic {
     pub message: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// A policy violation the spec waives (`allow RULE reason=...`): the
+    /// reason, and where the waiver is. It is reported and never fails.
+    pub waived: Option<Box<Waived>>,
     source: Option<IndexedSource>,
+}
+
+/// Why a policy violation is allowed, and where the spec says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waived {
+    pub reason: String,
+    pub span: Span,
 }
 
 impl Diagnostic {
@@ -118,6 +209,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            waived: None,
             source: None,
         }
     }
@@ -189,6 +281,11 @@ impl Diagnostic {
         self
     }
 
+    /// The text the diagnostic is placed in, once it is.
+    pub(crate) fn source(&self) -> Option<&IndexedSource> {
+        self.source.as_ref()
+    }
+
     /// The file the diagnostic is placed in, once it is.
     pub fn source_name(&self) -> Option<&str> {
         self.source.as_ref().map(|s| s.name())
@@ -203,8 +300,23 @@ impl Diagnostic {
             .map_or(0, |l| l.span.offset())
     }
 
+    /// An error that fails the run: not a waived policy violation.
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity == Severity::Error && self.waived.is_none()
+    }
+
+    /// A warning `--deny warnings` refuses: not a waived policy violation.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning && self.waived.is_none()
+    }
+
+    /// Marks a policy violation as waived by the spec.
+    pub fn waive(mut self, reason: impl Into<String>, span: Span) -> Self {
+        self.waived = Some(Box::new(Waived {
+            reason: reason.into(),
+            span,
+        }));
+        self
     }
 }
 
@@ -223,6 +335,7 @@ impl miette::Diagnostic for Diagnostic {
 
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
+            _ if self.waived.is_some() => miette::Severity::Advice,
             Severity::Warning => miette::Severity::Warning,
             Severity::Error => miette::Severity::Error,
         })

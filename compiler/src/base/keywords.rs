@@ -216,6 +216,7 @@ keywords! {
         Image => "image",
         Template => "template",
         Include => "include",
+        Allow => "allow",
     }
 }
 

@@ -44,6 +44,19 @@ impl IndexedSource {
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
+
+    /// The 1-based line and column (in characters) of a byte offset, as
+    /// SARIF counts them (`unicodeCodePoints`).
+    pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|start| *start <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, column + 1)
+    }
 }
 
 impl SourceCode for IndexedSource {

@@ -27,7 +27,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         let code = match check_one(spec, args.outputs, reporter) {
             Ok(clean) => u8::from(!clean),
             Err(Fatal(message)) => {
-                eprintln!("stowplan: error: {message}");
+                reporter.note(true, &message);
                 2
             }
         };
@@ -39,7 +39,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
 /// Whether one spec is clean (and, with `--outputs`, up to date).
 fn check_one(spec: &Path, outputs: bool, reporter: &Reporter) -> Result<bool, Fatal> {
     let source = load(spec)?;
-    let options = options(spec, Vec::new(), reporter);
+    let options = options(spec, Vec::new(), reporter)?;
     // Both forms check every declared output as `write` renders it; only
     // `--outputs` compares them with the disk.
     let rendered = if outputs {
@@ -80,12 +80,12 @@ fn check_one(spec: &Path, outputs: bool, reporter: &Reporter) -> Result<bool, Fa
             drifted = true;
             if current.replace("\r\n", "\n") == output.text {
                 // A checkout that turned LF into CRLF: say so, not the whole file.
-                eprintln!(
-                    "stowplan: {shown} differs only in line endings (CRLF on disk, LF from the spec); \
+                reporter.note(false, &format!(
+                    "{shown} differs only in line endings (CRLF on disk, LF from the spec); \
                      check it out with LF (`{} text eol=lf` in .gitattributes) or run `stowplan write {}`",
                     output.shown,
                     spec.display()
-                );
+                ));
                 continue;
             }
             let diff = similar::TextDiff::from_lines(&current, &output.text);
@@ -97,9 +97,12 @@ fn check_one(spec: &Path, outputs: bool, reporter: &Reporter) -> Result<bool, Fa
                 )
                 .to_string();
             let _ = write!(stdout, "{text}");
-            eprintln!(
-                "stowplan: {shown} is out of date; run `stowplan write {}`",
-                spec.display()
+            reporter.note(
+                false,
+                &format!(
+                    "{shown} is out of date; run `stowplan write {}`",
+                    spec.display()
+                ),
             );
         }
     }

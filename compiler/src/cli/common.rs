@@ -1,10 +1,13 @@
 //! What the commands share: loading a spec, the options every pipeline
 //! run takes, reporting diagnostics, and writing files.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use stowplan::{Diagnostic, SourceFile};
+use stowplan::{Diagnostic, Notification, Policy, SourceFile};
 use stowplan::{Style, render};
 
 /// A failure that is not about the spec: usage or I/O (exit 2).
@@ -12,13 +15,58 @@ pub struct Fatal(pub String);
 
 pub struct Reporter {
     pub style: Style,
+    /// `--message-format sarif`: everything the run reports, written as
+    /// one SARIF log when it ends ([`Reporter::finish`]).
+    pub sarif: Option<RefCell<SarifLog>>,
     pub deny_warnings: bool,
     pub verbose: bool,
     pub image_map: stowplan::ImageMap,
+    pub policy: PolicyChoice,
+}
+
+#[derive(Default)]
+pub struct SarifLog {
+    diagnostics: Vec<Diagnostic>,
+    notifications: Vec<Notification>,
+}
+
+/// Which policy a spec is checked against (spec/policy.md).
+pub enum PolicyChoice {
+    /// `--policy FILE`: this one, for every spec.
+    Given(Arc<Policy>),
+    /// `stowplan.policy.kdl` next to each spec or up the tree, read once per file.
+    Found(RefCell<BTreeMap<PathBuf, Arc<Policy>>>),
 }
 
 impl Reporter {
+    /// Says something about the run itself (not about a spec): on stderr,
+    /// or as a notification of the SARIF log.
+    pub fn note(&self, error: bool, text: &str) {
+        match &self.sarif {
+            Some(log) => log.borrow_mut().notifications.push(Notification {
+                error,
+                text: text.to_owned(),
+            }),
+            None if error => eprintln!("stowplan: error: {text}"),
+            None => eprintln!("stowplan: {text}"),
+        }
+    }
+
+    /// Writes the SARIF log, when the run reports in SARIF.
+    pub fn finish(&self) {
+        if let Some(log) = &self.sarif {
+            let log = log.borrow();
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let text = stowplan::to_sarif(&log.diagnostics, &log.notifications, &cwd);
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
+    }
+
     pub fn report(&self, diagnostics: &[Diagnostic]) {
+        if let Some(log) = &self.sarif {
+            log.borrow_mut().diagnostics.extend_from_slice(diagnostics);
+            return;
+        }
         let mut stderr = std::io::stderr().lock();
         for d in diagnostics {
             let _ = stderr.write_all(render(d, self.style).as_bytes());
@@ -43,10 +91,12 @@ impl Reporter {
     /// Reports warnings; false when `--deny warnings` makes them fatal.
     fn warnings_pass(&self, warnings: &[Diagnostic]) -> bool {
         self.report(warnings);
-        if self.deny_warnings && !warnings.is_empty() {
-            eprintln!(
-                "stowplan: {} warning(s) denied by --deny warnings",
-                warnings.len()
+        // A waived policy violation is reported, never denied.
+        let denied = warnings.iter().filter(|w| w.is_warning()).count();
+        if self.deny_warnings && denied > 0 {
+            self.note(
+                false,
+                &format!("{denied} warning(s) denied by --deny warnings"),
             );
             return false;
         }
@@ -97,13 +147,102 @@ pub fn load(path: &Path) -> Result<SourceFile, Fatal> {
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
-/// The build context is the spec's directory.
-pub fn options(spec: &Path, images: Vec<String>, reporter: &Reporter) -> stowplan::Options {
-    stowplan::Options {
+/// The build context is the spec's directory; the policy is `--policy`'s
+/// or the one found for the spec.
+pub fn options(
+    spec: &Path,
+    images: Vec<String>,
+    reporter: &Reporter,
+) -> Result<stowplan::Options, Fatal> {
+    let policy = match &reporter.policy {
+        PolicyChoice::Given(policy) => Some(policy.clone()),
+        PolicyChoice::Found(cache) => match find_policy(&spec_dir(spec)) {
+            None => None,
+            Some(path) => {
+                let cached = cache.borrow().get(&path).cloned();
+                match cached {
+                    Some(policy) => Some(policy),
+                    None => {
+                        let policy = read_policy(&path, reporter)?;
+                        cache.borrow_mut().insert(path, policy.clone());
+                        Some(policy)
+                    }
+                }
+            }
+        },
+    };
+    Ok(stowplan::Options {
         images,
         context: Some(spec_dir(spec)),
         image_map: reporter.image_map.clone(),
         order: Default::default(),
+        policy,
+    })
+}
+
+/// How many folders up from a spec a policy is looked for, at most.
+const POLICY_SEARCH_DEPTH: usize = 64;
+
+/// `stowplan.policy.kdl` in the spec's folder or the nearest folder above
+/// it, up to the repository's root (a folder with `.git`) or the file
+/// system's. The path is shown as found: relative when the spec's is.
+pub fn find_policy(dir: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(dir).ok()?;
+    let mut shown = dir.to_path_buf();
+    for folder in absolute.ancestors().take(POLICY_SEARCH_DEPTH) {
+        let candidate = folder.join(stowplan::POLICY_FILE_NAME);
+        if candidate.is_file() {
+            let relative = shown.join(stowplan::POLICY_FILE_NAME);
+            return Some(if dir.is_absolute() {
+                candidate
+            } else {
+                clean(&relative)
+            });
+        }
+        if folder.join(".git").exists() {
+            return None;
+        }
+        shown = shown.join("..");
+    }
+    None
+}
+
+/// `./a/../b` → `b`, for names people read (no symlink is resolved: only
+/// leading `.` parts and `x/..` pairs the search itself added).
+fn clean(path: &Path) -> PathBuf {
+    let mut out: Vec<std::path::Component> = Vec::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// Reads and checks a policy file; its errors are reported (exit 2).
+pub fn read_policy(path: &Path, reporter: &Reporter) -> Result<Arc<Policy>, Fatal> {
+    let source = load(path)?;
+    match Policy::parse(&source) {
+        Ok(done) => {
+            reporter.report(&done.warnings);
+            if reporter.verbose {
+                reporter.note(false, &format!("policy {}", path.display()));
+            }
+            Ok(Arc::new(done.output))
+        }
+        Err(diagnostics) => {
+            reporter.report(&diagnostics);
+            Err(Fatal(format!("the policy {} has errors", path.display())))
+        }
     }
 }
 

@@ -51,7 +51,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         }),
     };
     let source = load(&args.spec)?;
-    let mut options = options(&args.spec, args.images, reporter);
+    let mut options = options(&args.spec, args.images, reporter)?;
     options.order = args.order.options(&args.spec);
     let compiled = stowplan::compile_with_report(&source, &options, &target);
     history_read(&options)?;
@@ -59,14 +59,21 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         if reporter.verbose {
             for (name, kept) in &done.output.stages {
                 if *kept {
-                    eprintln!("stowplan: building `{name}`");
+                    reporter.note(false, &format!("building `{name}`"));
                 } else {
-                    eprintln!("stowplan: pruned `{name}`: no selected image needs it");
+                    reporter.note(
+                        false,
+                        &format!("pruned `{name}`: no selected image needs it"),
+                    );
                 }
             }
         }
         if args.explain_order {
-            eprint!("{}", done.output.order);
+            if reporter.sarif.is_some() {
+                reporter.note(false, done.output.order.trim_end());
+            } else {
+                eprint!("{}", done.output.order);
+            }
         }
     }
     let Some(compiled) = reporter.accept(compiled) else {

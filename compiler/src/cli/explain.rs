@@ -58,14 +58,14 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             match stowplan::explain_dockerfile(&text, &explain, &change) {
                 Ok(text) => text,
                 Err(e) => {
-                    eprintln!("stowplan: {}: {e}", path.display());
+                    reporter.note(false, &format!("{}: {e}", path.display()));
                     return Ok(ExitCode::from(1));
                 }
             }
         }
         None => {
             let source = load(&args.spec)?;
-            let mut options = options(&args.spec, args.images, reporter);
+            let mut options = options(&args.spec, args.images, reporter)?;
             options.order = args.order.options(&args.spec);
             // The spec's folder is the build context: its `.dockerignore`
             // applies, as it does to `explain --dockerfile`.

@@ -30,7 +30,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
         Format::Mermaid => GraphFormat::Mermaid,
         Format::Json => GraphFormat::Json,
     };
-    let drawn = stowplan::graph(&source, &options(&args.spec, Vec::new(), reporter), format);
+    let drawn = stowplan::graph(&source, &options(&args.spec, Vec::new(), reporter)?, format);
     let Some(text) = reporter.accept(drawn) else {
         return Ok(ExitCode::from(1));
     };

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use stowplan::Style;
 
-use crate::common::{Fatal, Reporter, load};
+use crate::common::{Fatal, PolicyChoice, Reporter, load, read_policy};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -54,6 +54,10 @@ struct Cli {
     /// (`map "golang:1.22" "mirror.local/golang:1.22"` per line).
     #[arg(long, global = true, value_name = "FILE")]
     image_map: Option<PathBuf>,
+    /// Check specs against this policy (spec/policy.md) instead of the
+    /// `stowplan.policy.kdl` found next to each spec or up to the repository's root.
+    #[arg(long, global = true, value_name = "FILE")]
+    policy: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,6 +73,8 @@ enum Color {
 enum MessageFormat {
     Human,
     Json,
+    /// One SARIF 2.1.0 log for the whole run, on stderr when it ends.
+    Sarif,
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,14 +154,22 @@ fn cli_main() -> ExitCode {
     };
     let style = match cli.message_format {
         MessageFormat::Human => Style::Human { color, width: 100 },
-        MessageFormat::Json => Style::Json,
+        MessageFormat::Json | MessageFormat::Sarif => Style::Json,
     };
     let mut reporter = Reporter {
         style,
+        sarif: matches!(cli.message_format, MessageFormat::Sarif).then(Default::default),
         deny_warnings: cli.deny.is_some(),
         verbose: cli.verbose,
         image_map: Default::default(),
+        policy: PolicyChoice::Found(Default::default()),
     };
+    let code = run(cli, &mut reporter);
+    reporter.finish();
+    code
+}
+
+fn run(cli: Cli, reporter: &mut Reporter) -> ExitCode {
     if let Some(path) = &cli.image_map {
         let loaded = load(path).map(|source| stowplan::ImageMap::parse(&source));
         match loaded {
@@ -165,17 +179,27 @@ fn cli_main() -> ExitCode {
                 return ExitCode::from(1);
             }
             Err(Fatal(message)) => {
-                eprintln!("stowplan: error: {message}");
+                reporter.note(true, &message);
                 return ExitCode::from(2);
             }
         }
     }
+    if let Some(path) = &cli.policy {
+        match read_policy(path, reporter) {
+            Ok(policy) => reporter.policy = PolicyChoice::Given(policy),
+            Err(Fatal(message)) => {
+                reporter.note(true, &message);
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let reporter = &*reporter;
     let ran = match cli.command {
-        Command::Compile(args) => compile::run(args, &reporter),
-        Command::Explain(args) => explain::run(args, &reporter),
-        Command::Check(args) => check::run(args, &reporter),
-        Command::Graph(args) => graph::run(args, &reporter),
-        Command::Write(args) => write::run(args, &reporter),
+        Command::Compile(args) => compile::run(args, reporter),
+        Command::Explain(args) => explain::run(args, reporter),
+        Command::Check(args) => check::run(args, reporter),
+        Command::Graph(args) => graph::run(args, reporter),
+        Command::Write(args) => write::run(args, reporter),
         Command::Presets(args) => presets::run(args),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),
@@ -184,7 +208,7 @@ fn cli_main() -> ExitCode {
     match ran {
         Ok(code) => code,
         Err(Fatal(message)) => {
-            eprintln!("stowplan: error: {message}");
+            reporter.note(true, &message);
             ExitCode::from(2)
         }
     }

@@ -19,7 +19,7 @@ pub struct Args {
 
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let source = load(&args.spec)?;
-    let rendered = stowplan::render_outputs(&source, &options(&args.spec, Vec::new(), reporter));
+    let rendered = stowplan::render_outputs(&source, &options(&args.spec, Vec::new(), reporter)?);
     let Some(rendered) = reporter.accept(rendered) else {
         return Ok(ExitCode::from(1));
     };

@@ -18,6 +18,19 @@ pub struct Ast {
     pub templates: Vec<crate::frontend::template::TemplateDecl>,
     pub includes: Vec<crate::frontend::template::IncludeDecl>,
     pub uses: Vec<crate::frontend::template::UseDecl>,
+    /// `allow RULE reason=...`: policy rules the spec waives.
+    pub waivers: Vec<WaiverDecl>,
+}
+
+/// `allow "policy.base.pinned" reason="..." [image="NAME"]`: a policy rule
+/// the spec waives, for every image or for one.
+#[derive(Clone, Debug)]
+pub struct WaiverDecl {
+    /// A rule id the decoder checked against the catalogue.
+    pub rule: Spanned<String>,
+    pub reason: Spanned<String>,
+    pub image: Option<Spanned<String>>,
+    pub span: Span,
 }
 
 /// A file that `stowplan write` produces and `check --outputs` compares.

@@ -22,6 +22,8 @@ pub struct StageId(pub usize);
 pub struct Spec {
     pub stages: Vec<StageDecl>,
     pub outputs: Vec<OutputDecl>,
+    /// Policy rules the spec waives; an `image=` names an image.
+    pub waivers: Vec<WaiverDecl>,
     /// Stages and images in build order: every stage after what it needs,
     /// ties broken by declaration order so output is stable.
     pub order: Vec<StageId>,
@@ -302,8 +304,14 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         refs.push(StageRefs { base, items });
     }
 
-    for output in &ast.outputs {
-        for image in &output.images {
+    // Outputs and waivers name images.
+    let named_images = ast
+        .outputs
+        .iter()
+        .flat_map(|o| &o.images)
+        .chain(ast.waivers.iter().filter_map(|w| w.image.as_ref()));
+    {
+        for image in named_images {
             match ids.get(&image.value) {
                 Some(id) if ast.stages[id.0].kind == StageKind::Image => {}
                 Some(id) => d.push(
@@ -313,7 +321,7 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
                     )
                     .primary(image.span, "not an image")
                     .secondary(ast.stages[id.0].name.span, "declared with `stage`")
-                    .help("outputs name images; declare it with `image` if it is a runtime target"),
+                    .help("outputs and waivers name images; declare it with `image` if it is a runtime target"),
                 ),
                 None => {
                     let images = ast
@@ -356,6 +364,7 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
     let spec = Spec {
         stages: ast.stages,
         outputs: ast.outputs,
+        waivers: ast.waivers,
         order: order.unwrap_or_default(),
         needs,
         refs,

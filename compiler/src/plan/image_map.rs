@@ -95,6 +95,11 @@ impl ImageMap {
         self.entries.insert(from.into(), to.into());
     }
 
+    /// What an image reference is replaced with, when the map replaces it.
+    pub(crate) fn mapped(&self, image: &str) -> Option<&str> {
+        self.entries.get(image).map(String::as_str)
+    }
+
     fn get<'a>(&'a self, image: &'a str) -> &'a str {
         self.entries.get(image).map_or(image, String::as_str)
     }

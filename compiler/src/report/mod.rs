@@ -4,3 +4,4 @@
 pub mod explain;
 pub mod graph;
 pub mod render;
+pub mod sarif;

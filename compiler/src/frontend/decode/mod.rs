@@ -7,7 +7,7 @@
 
 use kdl::{KdlDocument, KdlNode};
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Rule, Span};
 use crate::base::keywords::{Builder, Format, TopNode};
 use crate::frontend::ast::*;
 use crate::frontend::entries::*;
@@ -113,6 +113,7 @@ impl TopLevel {
             Some(TopNode::Include) => ast
                 .includes
                 .extend(crate::frontend::template::decode_include(node, d)),
+            Some(TopNode::Allow) => ast.waivers.extend(decode_waiver(node, d)),
             None => unknown_node(d, node, "at the top level", TopNode::names()),
         }
     }
@@ -128,6 +129,59 @@ impl TopLevel {
         }
         self.ast
     }
+}
+
+/// `allow RULE reason=... [image=NAME]`: the rule must be one stowplan
+/// knows, and the reason is required (it is reported with every result the
+/// waiver allows).
+fn decode_waiver(node: &KdlNode, d: &mut Diagnostics) -> Option<WaiverDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let rule = args.string(d, "the id of a policy rule");
+    let reason = args.prop_string(d, "reason");
+    let image = args.prop_string(d, "image");
+    args.finish(d);
+    expect_no_children(node, d);
+    let rule = rule?;
+    let mut ok = true;
+    if Rule::find(&rule.value).is_none() {
+        d.push(
+            Diagnostic::error(
+                Code::UnknownRule,
+                format!("there is no policy rule `{}`", rule.value),
+            )
+            .primary(rule.span, "not a policy rule")
+            .suggest(
+                &rule.value,
+                Rule::ids(),
+                format!(
+                    "the rules are: {}",
+                    Rule::ids().collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        );
+        ok = false;
+    }
+    let reason = match reason {
+        Some(reason) if !reason.value.trim().is_empty() => reason,
+        other => {
+            let span = other.map_or(node.name().span(), |r| r.span);
+            d.push(
+                Diagnostic::error(Code::Waiver, "a waiver must say why")
+                    .primary(span, "no reason given")
+                    .help(format!(
+                        "write `allow \"{}\" reason=\"...\"`: the reason is reported with every result it allows",
+                        rule.value
+                    )),
+            );
+            return None;
+        }
+    };
+    ok.then_some(WaiverDecl {
+        rule,
+        reason,
+        image,
+        span: node.span(),
+    })
 }
 
 fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {

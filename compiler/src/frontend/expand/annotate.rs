@@ -55,6 +55,17 @@ impl Expansions {
         });
     }
 
+    /// The template image `image` was made from, and whether that template
+    /// is written in the spec itself (rather than a preset or an included file).
+    pub fn template_of(&self, image: &str) -> Option<(&str, bool)> {
+        self.uses.iter().find(|u| u.image == image).map(|u| {
+            (
+                u.template.as_str(),
+                matches!(u.definition, Definition::Spec { .. }),
+            )
+        })
+    }
+
     /// Adds the template's side to diagnostics found in expanded stages:
     /// a label on each use of a template written in the spec, or where a
     /// template from another file is defined. Identical diagnostics (one

@@ -1,0 +1,3 @@
+module example.com/acme/api
+
+go 1.22
