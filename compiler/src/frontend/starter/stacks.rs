@@ -251,8 +251,10 @@ pub(crate) fn node(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
         .as_deref()
         .and_then(scan::procfile_web);
     let mut entry: Option<String> = None;
-    let node_command =
-        |c: &str| scan::plain_command(c, 0).filter(|c| c.starts_with("node ") && !c.contains("$"));
+    // `node FILE ...` in plain words (a variable would stay unexpanded).
+    let node_command = |c: &str| {
+        scan::plain_command(c, 0).filter(|plain| plain.starts_with("node ") && !c.contains('$'))
+    };
     if let Some(command) = procfile.as_deref().and_then(node_command) {
         d.found(format!("Procfile (web: {command})"));
         entry = command.split_whitespace().nth(1).map(str::to_owned);
