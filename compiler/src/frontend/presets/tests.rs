@@ -250,6 +250,36 @@ fn presets_take_what_real_apps_need() {
             );
         }
     }
+    // Builder environment: in every builder stage, never in the image.
+    for (use_, builders) in [
+        (
+            r#"image "x" template="node" build=#true build-env="CI=true NODE_OPTIONS=--max-old-space-size=4096""#,
+            2,
+        ),
+        (
+            r#"image "x" template="node" mode="static" build-env="CI=true""#,
+            1,
+        ),
+        (r#"image "x" template="python" build-env="CI=true""#, 1),
+        (r#"image "x" template="go" build-env="CI=true""#, 1),
+        (
+            r#"image "x" template="rust" binary="x" build-env="CI=true""#,
+            1,
+        ),
+        (
+            r#"image "x" template="java" main-class="A" build-tool="gradle" build-env="CI=true""#,
+            1,
+        ),
+    ] {
+        let (dockerfile, _) = compile(use_);
+        assert_eq!(
+            dockerfile.matches("\nENV CI=true\n").count(),
+            builders,
+            "{use_}\n{dockerfile}"
+        );
+        let image = dockerfile.rsplit_once("\nFROM ").unwrap().1;
+        assert!(!image.contains("CI=true"), "{use_}\n{dockerfile}");
+    }
     // A command-line tool: no port, so neither EXPOSE nor PORT.
     for use_ in [
         r#"image "tool" template="node" port=0 command="node cli.js""#,
