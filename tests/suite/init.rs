@@ -534,8 +534,9 @@ fn rust_binaries_come_from_bin_targets() {
     );
     assert_starter(
         &text,
-        r#"image "my-app" template="rust" binary="api""#,
+        r#"image "my-app" template="rust" binary="api" port=3000"#,
         &[
+            "// From src/api.rs: port 3000 (`fn main() { let addr = \"0.0.0.0:3000\"; }`).",
             "// TODO(stowplan init): more binaries here: migrate; one image per binary (copy the image line with binary=, and name it)",
         ],
     );
@@ -620,4 +621,42 @@ fn reads_are_bounded() {
     assert!(!image_line(&text).contains(" node="), "{text}");
     assert!(!image_line(&text).contains(" port="), "{text}");
     assert!(text.contains(NO_PORT), "{text}");
+}
+
+/// A registry's credentials become a build secret for the install, never
+/// a source; patches and a pnpm workspace file are install inputs.
+#[test]
+fn registry_config_is_a_secret_and_patches_are_install_inputs() {
+    let text = init(
+        "node",
+        &[
+            ("package.json", r#"{"main": "server.js"}"#),
+            LOCK,
+            ("server.js", "app.listen(3000)\n"),
+            (".npmrc", "//npm.pkg.github.com/:_authToken=${NPM_TOKEN}\n"),
+            ("patches/left-pad+1.3.0.patch", ""),
+        ],
+    );
+    assert_starter(
+        &text,
+        r#"image "my-app" template="node" npmrc="npmrc" install-inputs="patches/" sources="package-lock.json package.json patches/ server.js""#,
+        &[
+            "// From .npmrc: mounted as the build secret `npmrc` for the install, never copied (build with `docker build --secret id=npmrc,src=.npmrc`).",
+        ],
+    );
+    let text = init(
+        "python",
+        &[
+            ("requirements.txt", ""),
+            (
+                "pip.conf",
+                "[global]\nindex-url = https://user:secret@pypi.example.com/simple\n",
+            ),
+            ("app.py", "app.run(port=8000)\n"),
+        ],
+    );
+    assert_eq!(
+        image_line(&text),
+        r#"image "my-app" template="python" pip-conf="pip-conf" sources="app.py requirements.txt""#
+    );
 }

@@ -454,6 +454,7 @@ impl<'a> Folder<'a> {
             "coverage",
             ".npmrc",
             ".pypirc",
+            "pip.conf",
         ];
         let paths: Vec<String> = self
             .entries("")

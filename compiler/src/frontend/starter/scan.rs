@@ -206,23 +206,39 @@ pub(crate) fn toml_value(text: &str, section: &str, key: &str) -> Option<String>
     None
 }
 
-/// The names of `Cargo.toml`'s `[[bin]]` targets, in order.
-pub(crate) fn cargo_bins(text: &str) -> Vec<String> {
-    let mut bins = Vec::new();
+/// `Cargo.toml`'s `[[bin]]` targets, in order: each name and its `path`
+/// (`src/bin/NAME.rs` when it has none).
+pub(crate) fn cargo_bins(text: &str) -> Vec<(String, String)> {
+    let mut bins: Vec<(String, Option<String>)> = Vec::new();
     let mut in_bin = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             in_bin = line == "[[bin]]";
+            if in_bin {
+                bins.push((String::new(), None));
+            }
             continue;
         }
-        if in_bin
-            && let Some(rest) = line.strip_prefix("name")
-            && let Some(value) = rest.trim_start().strip_prefix('=')
-        {
-            bins.push(value.trim().trim_matches(['"', '\'']).to_owned());
+        let Some(bin) = bins.last_mut().filter(|_| in_bin) else {
+            continue;
+        };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim().trim_matches(['"', '\'']).to_owned();
+        match key.trim() {
+            "name" => bin.0 = value,
+            "path" => bin.1 = Some(value),
+            _ => {}
         }
     }
-    bins
+    bins.into_iter()
+        .filter(|(name, _)| !name.is_empty())
+        .map(|(name, path)| {
+            let path = path.unwrap_or_else(|| format!("src/bin/{name}.rs"));
+            (name, path)
+        })
+        .collect()
 }
 
 /// The Java release a pom compiles for: `maven.compiler.release`,

@@ -190,6 +190,26 @@ pub(crate) fn node(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
             );
         }
     }
+    // What the install reads besides package.json and the lockfile.
+    if folder.has(".npmrc") {
+        d.set("npmrc", string("npmrc"));
+        d.found(".npmrc: mounted as the build secret `npmrc` for the install, never copied (build with `docker build --secret id=npmrc,src=.npmrc`)");
+    }
+    let mut install_inputs: Vec<&str> = Vec::new();
+    if folder.has("pnpm-workspace.yaml") {
+        install_inputs.push("pnpm-workspace.yaml");
+        d.todo("a pnpm workspace: add each workspace package's package.json to install-inputs=");
+    }
+    if folder.is_dir("patches") {
+        install_inputs.push("patches/");
+    }
+    if !install_inputs.is_empty() {
+        let list = install_inputs.join(" ");
+        d.set("install-inputs", string(&list));
+        d.found(format!(
+            "the folder: install-inputs=\"{list}\" (read by the install)"
+        ));
+    }
     let Some(package) = package else {
         d.todo("no package.json here");
         d.port(None);
@@ -356,6 +376,10 @@ pub(crate) fn python(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
         ),
     }
     let pyproject = folder.read("pyproject.toml").unwrap_or_default();
+    if folder.has("pip.conf") && folder.first(&["uv.lock", "poetry.lock"]).is_none() {
+        d.set("pip-conf", string("pip-conf"));
+        d.found("pip.conf: mounted as the build secret `pip-conf` for pip, never copied (build with `docker build --secret id=pip-conf,src=pip.conf`)");
+    }
     // The Python version: .python-version, else requires-python.
     if let Some(want) = folder
         .read(".python-version")
@@ -499,29 +523,30 @@ pub(crate) fn python(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
 pub(crate) fn rust(folder: &Folder<'_>, d: &mut Draft) {
     let manifest = folder.read("Cargo.toml").unwrap_or_default();
     let package = scan::toml_value(&manifest, "package", "name");
-    let mut bins: Vec<String> = Vec::new();
+    // (name, main file): the package's own, `[[bin]]`s, `src/bin/*.rs`.
+    let mut bins: Vec<(String, String)> = Vec::new();
     if folder.has("src/main.rs")
         && let Some(name) = &package
     {
-        bins.push(name.clone());
+        bins.push((name.clone(), "src/main.rs".into()));
     }
     bins.extend(scan::cargo_bins(&manifest));
-    bins.extend(
-        folder
-            .entries("src/bin")
-            .into_iter()
-            .filter_map(|f| f.strip_suffix(".rs").map(str::to_owned)),
-    );
-    bins.dedup();
-    let binary = bins.first().cloned().or(package.clone());
+    bins.extend(folder.entries("src/bin").into_iter().filter_map(|f| {
+        let name = f.strip_suffix(".rs")?.to_owned();
+        Some((name, format!("src/bin/{f}")))
+    }));
+    let mut seen = std::collections::BTreeSet::new();
+    bins.retain(|(name, _)| seen.insert(name.clone()));
+    let names: Vec<String> = bins.iter().map(|(n, _)| n.clone()).collect();
+    let binary = names.first().cloned().or(package.clone());
     match &binary {
         Some(name) => {
             d.set("binary", string(name));
             d.found(format!("Cargo.toml: binary {name}"));
-            if bins.len() > 1 {
+            if names.len() > 1 {
                 d.todo(format!(
                     "more binaries here: {}; one image per binary (copy the image line with binary=, and name it)",
-                    bins[1..].join(", ")
+                    names[1..].join(", ")
                 ));
             }
         }
@@ -571,10 +596,10 @@ pub(crate) fn rust(folder: &Folder<'_>, d: &mut Draft) {
             2,
         );
     }
-    let mut files = vec!["src/main.rs".to_owned()];
-    if let Some(name) = &binary {
-        files.push(format!("src/bin/{name}.rs"));
-    }
+    let files: Vec<String> = match bins.first() {
+        Some((_, main)) => vec![main.clone()],
+        None => vec!["src/main.rs".to_owned()],
+    };
     d.port(folder.port_in(&files));
 }
 
