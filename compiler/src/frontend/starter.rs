@@ -414,7 +414,8 @@ impl<'a> Folder<'a> {
 
     /// The first port stated by one of `files` (those that exist, at most
     /// [`MAX_PORT_FILES`]), with the file and its words; then the hints a
-    /// hand-written Dockerfile (`EXPOSE`) or fly.toml (`internal_port`) give.
+    /// hand-written Dockerfile (`EXPOSE`; not one stowplan generated) or
+    /// fly.toml (`internal_port`) give.
     fn port_in(&self, files: &[String]) -> Option<(u16, String, String)> {
         let hints = ["Dockerfile".to_owned(), "fly.toml".to_owned()];
         files
@@ -424,6 +425,10 @@ impl<'a> Folder<'a> {
             .take(MAX_PORT_FILES)
             .find_map(|file| {
                 let text = self.read(file)?;
+                // A Dockerfile stowplan wrote says what a spec said, not the app.
+                if file == "Dockerfile" && generated::is_generated(&text) {
+                    return None;
+                }
                 scan::port(&text).map(|(port, words)| (port, file.clone(), words))
             })
     }
