@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod distribution;
 mod examples;
+mod init;
 mod layering;
 mod outputs;
 mod presets;

@@ -1,15 +1,33 @@
 //! `stowplan init --preset NAME`: a starter spec for the folder it runs in.
 //!
-//! The preset is chosen by the user; the folder only fills in what a
-//! lockfile or a manifest says (the package manager, the main package, the
-//! binary's name), so that the starter compiles as written. Reading the
-//! folder happens here, once: a spec's output never depends on files
-//! other than the spec.
+//! The preset is chosen by the user; the folder fills in what its files
+//! say (the package manager, versions, the entry point, the framework, the
+//! port, what `.dockerignore` leaves out), so that the starter compiles as
+//! written and says where each value came from. What the folder does not
+//! tell is asked in a `// TODO(stowplan init): ...` comment, never a silent
+//! default. Reading the folder happens here, once, and stays bounded: a
+//! few named files, each at most [`MAX_FILE`] bytes, folders listed one or
+//! two levels deep, no symlink followed out of the folder. A spec's output
+//! never depends on files other than the spec.
 
-use std::path::Path;
+mod scan;
+mod stacks;
+
+use std::path::{Path, PathBuf};
 
 use crate::base::generated;
+use crate::cache::Ignore;
 use crate::frontend::presets;
+use crate::frontend::template::Value;
+
+use scan::{Version, Want};
+
+/// The most `init` reads of one file; a larger one is not read.
+const MAX_FILE: u64 = 256 * 1024;
+/// The most entries `init` looks at in one folder.
+const MAX_ENTRIES: usize = 500;
+/// The most files `init` scans for a port.
+const MAX_PORT_FILES: usize = 12;
 
 /// A starter spec and what the user should look at before building.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,30 +36,30 @@ pub struct Starter {
     /// The file the spec declares as its output: `Dockerfile`, or a free
     /// name beside a `Dockerfile` that stowplan did not generate.
     pub output: String,
-    /// Things the folder did not say, to check by hand.
+    /// Things the folder did not say, to check by hand (each is also a
+    /// `TODO(stowplan init)` comment in the spec).
     pub notes: Vec<String>,
 }
 
 /// The starter spec for a preset in `dir`.
 pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
-    if presets::find(preset).is_none() {
+    let Some(found) = presets::find(preset) else {
         let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
         return Err(format!(
             "there is no preset `{preset}`; the presets are: {}",
             names.join(", ")
         ));
-    }
-    let folder = Folder { dir };
+    };
+    let folder = Folder::new(dir);
     let output = folder.free_output();
-    let mut params: Vec<(&str, Arg)> = Vec::new();
-    let mut notes = Vec::new();
+    let mut draft = Draft::new(found);
     match preset {
-        "go" => go(&folder, &mut params, &mut notes),
-        "node" => node(&folder, &output, &mut params, &mut notes),
-        "python" => python(&folder, &output, &mut params, &mut notes),
-        "rust" => rust(&folder, &mut params, &mut notes),
-        "java" => java(&folder, &mut params, &mut notes),
-        _ => static_site(&folder, &mut params, &mut notes),
+        "go" => stacks::go(&folder, &mut draft),
+        "node" => stacks::node(&folder, &output, &mut draft),
+        "python" => stacks::python(&folder, &output, &mut draft),
+        "rust" => stacks::rust(&folder, &mut draft),
+        "java" => stacks::java(&folder, &mut draft),
+        _ => stacks::static_site(&folder, &mut draft),
     }
     let name = image_name(dir);
     let beside = if output == "Dockerfile" {
@@ -56,15 +74,28 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
     let mut text = format!(
         "// Written by `stowplan init --preset {preset}`. `stowplan presets show {preset}`\n\
          // prints the template; spec/presets.md explains each parameter.\n\
-         stowplan 1\n\n{beside}output {}\n\nimage {} template={}",
+         stowplan 1\n\n{beside}output {}\n\n",
         kdl_string(&output),
-        kdl_string(&name),
-        kdl_string(preset),
     );
-    for (key, value) in params {
+    for line in &draft.read {
+        text.push_str(&comment(&format!("From {line}.")));
+    }
+    for line in &draft.comments {
+        text.push_str(&comment(line));
+    }
+    for line in &draft.todos {
+        text.push_str(&comment(&format!("TODO(stowplan init): {line}")));
+    }
+    text.push_str(&format!(
+        "image {} template={}",
+        kdl_string(&name),
+        kdl_string(preset)
+    ));
+    for (key, value) in draft.params {
         let value = match value {
             Arg::String(s) => kdl_string(&s),
             Arg::Bool(b) => format!("#{b}"),
+            Arg::Integer(n) => n.to_string(),
         };
         text.push_str(&format!(" {key}={value}"));
     }
@@ -72,8 +103,21 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
     Ok(Starter {
         text,
         output,
-        notes,
+        notes: draft.todos,
     })
+}
+
+/// A `//` comment, one line per line of `text`, without control characters.
+fn comment(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let clean: String = line
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            format!("// {}\n", clean.trim_end())
+        })
+        .collect()
 }
 
 /// A KDL string, always quoted (the spec's own style), escaped as KDL v2 reads it.
@@ -104,23 +148,239 @@ pub(crate) fn kdl_string(s: &str) -> String {
 enum Arg {
     String(String),
     Bool(bool),
+    Integer(u16),
 }
 
 fn string(s: impl Into<String>) -> Arg {
     Arg::String(s.into())
 }
 
-struct Folder<'a> {
-    dir: &'a Path,
+/// What `init` will write: parameters, where each came from, questions.
+struct Draft {
+    preset: &'static presets::Preset,
+    params: Vec<(&'static str, Arg)>,
+    /// `FILE: what it says`, one comment line each.
+    read: Vec<String>,
+    /// Remarks that are neither a finding nor a question.
+    comments: Vec<String>,
+    /// Questions for the user, in the spec and on stderr.
+    todos: Vec<String>,
 }
 
-impl Folder<'_> {
-    fn has(&self, path: &str) -> bool {
-        self.dir.join(path).exists()
+impl Draft {
+    fn new(preset: &'static presets::Preset) -> Draft {
+        Draft {
+            preset,
+            params: Vec::new(),
+            read: Vec::new(),
+            comments: Vec::new(),
+            todos: Vec::new(),
+        }
     }
 
+    fn set(&mut self, key: &'static str, value: Arg) {
+        self.params.retain(|(k, _)| *k != key);
+        self.params.push((key, value));
+    }
+
+    fn found(&mut self, what: impl Into<String>) {
+        self.read.push(what.into());
+    }
+
+    fn todo(&mut self, what: impl Into<String>) {
+        self.todos.push(what.into());
+    }
+
+    /// The preset's default for a parameter, from the preset itself.
+    fn default(&self, param: &str) -> Option<Value> {
+        let (template, _) = presets::load(self.preset).ok()?;
+        template
+            .params
+            .into_iter()
+            .find(|p| p.name.value == param)
+            .and_then(|p| p.default.map(|d| d.value))
+    }
+
+    fn default_string(&self, param: &str) -> String {
+        match self.default(param) {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        }
+    }
+
+    fn default_port(&self) -> u16 {
+        match self.default("port") {
+            Some(Value::Integer(n)) => u16::try_from(n).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Sets a version parameter from what the project asks for (`wants`,
+    /// said by `source`): nothing when the preset's default fits, the exact
+    /// release when the project names one, else the release line, with a
+    /// question to pin it. `line` is how many numbers name a line (node: 1).
+    fn version(&mut self, param: &'static str, wants: &[Want], source: &str, line: usize) {
+        let default = self.default_string(param);
+        let Some(current) = scan::version(&default) else {
+            return;
+        };
+        if wants.iter().any(|w| w.admits(&current)) {
+            self.found(format!("{source}: the default {param}=\"{default}\" fits"));
+            return;
+        }
+        let Some(want) = wants.last() else {
+            return;
+        };
+        let chosen: Version = match want {
+            Want::Exact(v) => {
+                self.set(param, string(scan::dotted(v)));
+                self.found(format!("{source}: {param}=\"{}\"", scan::dotted(v)));
+                return;
+            }
+            Want::Line(v) => v.clone(),
+            Want::Range(_) => match line_in(want, &current, line) {
+                Some(v) => v,
+                None => {
+                    self.todo(format!(
+                        "{source} admits no release line stowplan can name: set {param}= to a release it admits"
+                    ));
+                    return;
+                }
+            },
+        };
+        let tag = scan::dotted(&chosen);
+        self.set(param, string(&tag));
+        self.found(format!("{source}: {param}=\"{tag}\""));
+        self.todo(format!(
+            "pin {param}= to a patch release of {tag} (the tag `{tag}` follows the line)"
+        ));
+    }
+
+    /// Sets `port=` from what a file says, or asks.
+    fn port(&mut self, found: Option<(u16, String, String)>) {
+        let default = self.default_port();
+        match found {
+            Some((port, file, words)) => {
+                if port != default {
+                    self.set("port", Arg::Integer(port));
+                }
+                self.found(format!("{file}: port {port} (`{words}`)"));
+            }
+            None => self.todo(format!(
+                "which port does the app listen on? {default} is a guess (the preset's default): set port= (port=0 for a command-line tool: no EXPOSE, no PORT)"
+            )),
+        }
+    }
+}
+
+/// A release line that a range admits, near the default: the range's
+/// lower bound when it is above the default, else the lines below it.
+fn line_in(want: &Want, current: &[u64], numbers: usize) -> Option<Version> {
+    let Want::Range(cmps) = want else {
+        return None;
+    };
+    let width = numbers.min(current.len());
+    for (cmp, bound) in cmps {
+        if matches!(cmp, scan::Cmp::Ge | scan::Cmp::Gt) && scan::compare(bound, current).is_gt() {
+            let mut line: Version = bound.iter().copied().take(width).collect();
+            line.resize(width, 0);
+            if matches!(cmp, scan::Cmp::Gt) && bound.len() <= width {
+                *line.last_mut()? += 1;
+            }
+            return Some(line);
+        }
+    }
+    // Below the default: one line down at a time, the newest patch of each.
+    let mut line: Version = current[..width].to_vec();
+    for _ in 0..20 {
+        let last = line.last_mut()?;
+        if *last == 0 {
+            return None;
+        }
+        *last -= 1;
+        let mut newest = line.clone();
+        newest.resize(3, 999);
+        if want.admits(&newest) {
+            return Some(line);
+        }
+    }
+    None
+}
+
+/// The folder `init` reads, read only through these bounded functions.
+struct Folder<'a> {
+    dir: &'a Path,
+    /// The folder, resolved: nothing outside it is read.
+    root: Option<PathBuf>,
+    ignore: Ignore,
+}
+
+impl<'a> Folder<'a> {
+    fn new(dir: &'a Path) -> Folder<'a> {
+        let mut folder = Folder {
+            dir,
+            root: dir.canonicalize().ok(),
+            ignore: Ignore::default(),
+        };
+        if let Some(text) = folder.read(".dockerignore") {
+            folder.ignore = Ignore::parse(&text);
+        }
+        folder
+    }
+
+    /// The path, resolved, when it stays inside the folder: a symlink to
+    /// a file outside is not followed.
+    fn inside(&self, path: &str) -> Option<PathBuf> {
+        let real = self.dir.join(path).canonicalize().ok()?;
+        real.starts_with(self.root.as_ref()?).then_some(real)
+    }
+
+    fn has(&self, path: &str) -> bool {
+        self.inside(path).is_some()
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.inside(path).is_some_and(|p| p.is_dir())
+    }
+
+    /// A file's text: inside the folder, a file, at most [`MAX_FILE`] bytes.
     fn read(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.dir.join(path)).ok()
+        let real = self.inside(path)?;
+        let meta = std::fs::metadata(&real).ok()?;
+        if !meta.is_file() || meta.len() > MAX_FILE {
+            return None;
+        }
+        std::fs::read_to_string(real).ok()
+    }
+
+    /// A folder's entries (names, folders with a trailing `/`), sorted, at
+    /// most [`MAX_ENTRIES`], without those that lead outside the folder.
+    fn entries(&self, path: &str) -> Vec<String> {
+        let Some(real) = self.inside(path) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = std::fs::read_dir(real)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .take(MAX_ENTRIES)
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let relative = if path.is_empty() || path == "." {
+                    name.clone()
+                } else {
+                    format!("{}/{name}", path.trim_end_matches('/'))
+                };
+                let real = self.inside(&relative)?;
+                Some(if real.is_dir() {
+                    format!("{name}/")
+                } else {
+                    name
+                })
+            })
+            .collect();
+        names.sort();
+        names
     }
 
     /// `Dockerfile`, unless a file there is not stowplan's (see
@@ -152,10 +412,31 @@ impl Folder<'_> {
         paths.iter().copied().find(|p| self.has(p))
     }
 
+    /// The first port stated by one of `files` (those that exist, at most
+    /// [`MAX_PORT_FILES`]), with the file and its words; then the hints a
+    /// hand-written Dockerfile (`EXPOSE`; not one stowplan generated) or
+    /// fly.toml (`internal_port`) give.
+    fn port_in(&self, files: &[String]) -> Option<(u16, String, String)> {
+        let hints = ["Dockerfile".to_owned(), "fly.toml".to_owned()];
+        files
+            .iter()
+            .chain(&hints)
+            .filter(|f| self.has(f))
+            .take(MAX_PORT_FILES)
+            .find_map(|file| {
+                let text = self.read(file)?;
+                // A Dockerfile stowplan wrote says what a spec said, not the app.
+                if file == "Dockerfile" && generated::is_generated(&text) {
+                    return None;
+                }
+                scan::port(&text).map(|(port, words)| (port, file.clone(), words))
+            })
+    }
+
     /// The folder's top-level paths that belong in the image, directories
-    /// with a trailing `/`, for `sources=`. Without a `.dockerignore`
-    /// (stowplan does not write one yet), `sources="."` would also copy
-    /// installed dependencies, version control and `.env` files.
+    /// with a trailing `/`, for `sources=`: neither what `.dockerignore`
+    /// leaves out of the context nor, whatever it says, installed
+    /// dependencies, version control and `.env` files.
     fn app_paths(&self, also_skip: &[&str]) -> String {
         const SKIP: &[&str] = &[
             ".git",
@@ -178,29 +459,21 @@ impl Folder<'_> {
             "coverage",
             ".npmrc",
             ".pypirc",
+            "pip.conf",
         ];
-        let mut paths: Vec<String> = std::fs::read_dir(self.dir)
+        let paths: Vec<String> = self
+            .entries("")
             .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|entry| {
-                let name = entry.file_name().into_string().ok()?;
-                let skipped = SKIP.contains(&name.as_str())
-                    || also_skip.contains(&name.as_str())
+            .filter(|entry| {
+                let name = entry.trim_end_matches('/');
+                !(SKIP.contains(&name)
+                    || also_skip.contains(&name)
                     || name.starts_with(".env")
                     || name.ends_with(".log")
-                    || name.contains(char::is_whitespace);
-                if skipped {
-                    return None;
-                }
-                Some(if entry.path().is_dir() {
-                    format!("{name}/")
-                } else {
-                    name
-                })
+                    || name.contains(char::is_whitespace)
+                    || self.ignore.excludes(name))
             })
             .collect();
-        paths.sort();
         paths.join(" ")
     }
 }
@@ -231,166 +504,5 @@ fn image_name(dir: &Path) -> String {
         "app".to_owned()
     } else {
         name
-    }
-}
-
-fn go(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String>) {
-    match (folder.has("go.mod"), folder.has("go.sum")) {
-        (true, true) => {}
-        (true, false) => params.push(("deps", string("go.mod"))),
-        (false, _) => {
-            params.push(("deps", string("")));
-            notes.push(
-                "no go.mod here: run `go mod init` (the build runs `go build` on the folder)"
-                    .into(),
-            );
-        }
-    }
-    if !folder.has("main.go") {
-        let mains = std::fs::read_dir(folder.dir.join("cmd"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().join("main.go").exists())
-            .map(|e| e.file_name().to_string_lossy().into_owned());
-        match mains.min() {
-            Some(command) => params.push(("package", string(format!("./cmd/{command}")))),
-            None => {
-                notes.push("no main.go here or in cmd/*/: set package= to the main package".into())
-            }
-        }
-    }
-}
-
-fn node(
-    folder: &Folder<'_>,
-    output_file: &str,
-    params: &mut Vec<(&str, Arg)>,
-    notes: &mut Vec<String>,
-) {
-    match folder.first(&["pnpm-lock.yaml", "yarn.lock", "package-lock.json"]) {
-        Some("pnpm-lock.yaml") => params.push(("manager", string("pnpm"))),
-        Some("yarn.lock") => params.push(("manager", string("yarn"))),
-        Some(_) => {}
-        None => notes.push(
-            "no lockfile here: run `npm install` to write package-lock.json (the build installs exactly what it says)".into(),
-        ),
-    }
-    let package: Option<serde_json::Value> = folder
-        .read("package.json")
-        .and_then(|text| serde_json::from_str(&text).ok());
-    let Some(package) = package else {
-        notes.push("no package.json here".into());
-        return;
-    };
-    let scripts = &package["scripts"];
-    let builds = scripts["build"].is_string();
-    let main = package["main"].as_str();
-    if builds && main.is_none() && !scripts["start"].is_string() {
-        // A build and nothing to start: a site.
-        params.push(("mode", string("static")));
-        let output = folder.first(&["dist", "build", "out"]).unwrap_or("dist");
-        if output != "dist" {
-            params.push(("output", string(output)));
-        }
-        params.push(("sources", string(folder.app_paths(&[output, output_file]))));
-        if !folder.has(output) {
-            notes.push(format!(
-                "check output=: the folder `npm run build` writes (`{output}` does not exist yet)"
-            ));
-        }
-        return;
-    }
-    if builds {
-        params.push(("build", Arg::Bool(true)));
-        let output = folder.first(&["dist", "build", "out"]).unwrap_or("dist");
-        if output != "dist" {
-            params.push(("output", string(output)));
-        }
-        params.push(("sources", string(folder.app_paths(&[output, output_file]))));
-    } else {
-        params.push(("sources", string(folder.app_paths(&[output_file]))));
-    }
-    match main {
-        Some(main) if main != "server.js" => {
-            params.push(("command", string(format!("node {main}"))));
-        }
-        Some(_) => {}
-        None if folder.has("server.js") => {}
-        None => notes
-            .push("package.json names no `main`: set command= to what starts the server".into()),
-    }
-}
-
-fn python(
-    folder: &Folder<'_>,
-    output_file: &str,
-    params: &mut Vec<(&str, Arg)>,
-    notes: &mut Vec<String>,
-) {
-    match folder.first(&["uv.lock", "poetry.lock", "requirements.txt"]) {
-        Some("uv.lock") => params.push(("manager", string("uv"))),
-        Some("poetry.lock") => params.push(("manager", string("poetry"))),
-        Some(_) => {}
-        None => notes.push(
-            "no requirements.txt, uv.lock or poetry.lock here: the build needs one (pip freeze > requirements.txt)".into(),
-        ),
-    }
-    params.push(("sources", string(folder.app_paths(&[output_file]))));
-    match folder.first(&["app.py", "main.py"]) {
-        Some("app.py") => {}
-        Some(main) => params.push(("command", string(format!("python {main}")))),
-        None => notes.push("no app.py or main.py here: set command= to what starts the app".into()),
-    }
-}
-
-fn rust(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String>) {
-    let name = folder.read("Cargo.toml").and_then(|manifest| {
-        let mut in_package = false;
-        for line in manifest.lines().map(str::trim) {
-            if line.starts_with('[') {
-                in_package = line == "[package]";
-            } else if in_package && let Some(value) = line.strip_prefix("name") {
-                let value = value.trim_start().strip_prefix('=')?.trim();
-                return Some(value.trim_matches('"').to_owned());
-            }
-        }
-        None
-    });
-    match name {
-        Some(name) => params.push(("binary", string(name))),
-        None => {
-            params.push(("binary", string("app")));
-            notes.push("no package name in Cargo.toml: check binary=".into());
-        }
-    }
-    if !folder.has("Cargo.lock") {
-        notes.push(
-            "no Cargo.lock here: run `cargo generate-lockfile` (the build uses --locked)".into(),
-        );
-    }
-}
-
-fn java(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String>) {
-    if !folder.has("pom.xml")
-        && folder
-            .first(&["build.gradle", "build.gradle.kts"])
-            .is_some()
-    {
-        params.push(("build-tool", string("gradle")));
-    } else if !folder.has("pom.xml") {
-        notes.push("no pom.xml or build.gradle here".into());
-    }
-    params.push(("main-class", string("com.example.Main")));
-    notes.push("set main-class= to the class whose main() starts the app".into());
-}
-
-fn static_site(folder: &Folder<'_>, params: &mut Vec<(&str, Arg)>, notes: &mut Vec<String>) {
-    match folder.first(&["public", "dist", "site", "_site", "build", "www"]) {
-        Some("public") => {}
-        Some(dir) => params.push(("dir", string(format!("{dir}/")))),
-        None => {
-            notes.push("no public/, dist/ or site/ here: set dir= to the folder to serve".into())
-        }
     }
 }

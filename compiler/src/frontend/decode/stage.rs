@@ -89,6 +89,14 @@ pub(crate) fn decode_stage(
                     stage.artifacts.push(artifact);
                 }
             }
+            Some(BodyNode::Env) if is_env_pairs(child) => {
+                for kind in decode_env_pairs(child, d) {
+                    stage.items.push(Item {
+                        kind,
+                        span: child.span(),
+                    });
+                }
+            }
             _ => {
                 if let Some(kind) = decode_item(child, keyword, kind, d) {
                     stage.items.push(Item {
@@ -163,6 +171,54 @@ fn decode_artifact(node: &KdlNode, d: &mut Diagnostics) -> Option<ArtifactDecl> 
         is_static,
         span: node.span(),
     })
+}
+
+/// `env NAME=VALUE...`: the first argument is a string holding `=`,
+/// which no variable name does (a template's list expands so).
+fn is_env_pairs(node: &KdlNode) -> bool {
+    node.entries()
+        .iter()
+        .find(|e| e.name().is_none())
+        .and_then(|e| e.value().as_string())
+        .is_some_and(|s| s.contains('='))
+}
+
+/// `env NAME=VALUE...`: one variable per argument, split at its first `=`.
+fn decode_env_pairs(node: &KdlNode, d: &mut Diagnostics) -> Vec<ItemKind> {
+    let mut args = NodeArgs::new(node, d);
+    let pairs = args.rest_strings(d, "NAME=VALUE pairs", 1);
+    args.finish(d);
+    expect_no_children(node, d);
+    let mut items = Vec::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.value.split_once('=') else {
+            d.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!(
+                        "`{}` is not a NAME=VALUE pair",
+                        pair.value.escape_debug()
+                    ),
+                )
+                .primary(pair.span, "no `=`")
+                .help("after a first `NAME=VALUE`, every argument of `env` is one: `env \"A=1\" \"B=2\"`"),
+            );
+            continue;
+        };
+        let name = Spanned {
+            value: name.to_owned(),
+            span: pair.span,
+        };
+        values::check_variable_name(&name, d);
+        items.push(ItemKind::Env {
+            name,
+            value: Spanned {
+                value: value.to_owned(),
+                span: pair.span,
+            },
+        });
+    }
+    items
 }
 
 /// A body item; `keyword` is the node's name, when it is one.

@@ -166,3 +166,132 @@ fn every_preset_declares_docs_and_defaults_of_its_type() {
         }
     }
 }
+
+/// What real apps need besides the defaults (issue 11 §2): OS packages
+/// for the builder and the runtime (apt or apk, caches mounted), more
+/// install inputs, a registry secret for the install, a writable data
+/// folder for the non-root user, `PORT` beside `EXPOSE` and a command-line
+/// mode (`port=0`) with neither.
+#[test]
+fn presets_take_what_real_apps_need() {
+    const APT: &str = "--mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends";
+    // A use, then what its Dockerfile must hold.
+    let cases: &[(&str, &[&str])] = &[
+        (
+            r#"image "web" template="node" build=#true packages="python3 make g++" runtime-packages="libvips42" install-inputs="patches/ packages/a/package.json" npmrc="npmrc" data="/data""#,
+            &[
+                &format!("FROM web-base AS web-deps\nRUN {APT} python3 make g++\n"),
+                &format!("FROM web-base AS web-build\nRUN {APT} python3 make g++\n"),
+                "COPY packages/a/package.json ./packages/a/\nCOPY package.json package-lock.json ./\nCOPY patches/ ./patches/\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\\n    --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev",
+                "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\\n    --mount=type=cache,target=/root/.npm \\\n    npm ci --include=dev",
+                &format!(
+                    "FROM web-base AS web\nRUN {APT} libvips42\nRUN mkdir -p /data && chown 1000:1000 /data\n"
+                ),
+                // With a build, the server's own files still ship.
+                "COPY . ./\nCOPY --from=web-build /app/dist/ ./dist/\n",
+                "ENV PORT=3000\n",
+                "EXPOSE 3000\n",
+            ],
+        ),
+        (
+            r#"image "web" template="node" manager="pnpm" npmrc="npmrc" install-inputs="pnpm-workspace.yaml""#,
+            &[
+                "COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc",
+            ],
+        ),
+        (
+            r#"image "api" template="python" packages="build-essential libpq-dev" runtime-packages="libpq5" install-inputs="constraints.txt" pip-conf="pipconf" data="/var/lib/api""#,
+            &[
+                &format!("WORKDIR /build\nRUN {APT} build-essential libpq-dev\n"),
+                "COPY requirements.txt constraints.txt ./\nRUN --mount=type=secret,id=pipconf,target=/etc/pip.conf \\\n",
+                &format!(
+                    "RUN {APT} libpq5\nRUN mkdir -p /var/lib/api && chown 10001:10001 /var/lib/api\n"
+                ),
+                "ENV PORT=8000\n",
+            ],
+        ),
+        (
+            r#"image "api" template="python" variant="alpine3.20" packages="gcc musl-dev" runtime-packages="libpq""#,
+            &[
+                "RUN --mount=type=cache,target=/etc/apk/cache,sharing=locked \\\n    apk add gcc musl-dev\n",
+                "RUN --mount=type=cache,target=/etc/apk/cache,sharing=locked \\\n    apk add libpq\n",
+            ],
+        ),
+        (
+            r#"image "api" template="go" packages="libsqlite3-dev" cgo=#true runtime="distroless-base" data="/data""#,
+            &[
+                &format!("WORKDIR /src\nRUN {APT} libsqlite3-dev\n"),
+                "RUN mkdir -p /out/data\n",
+                "COPY --from=api-build --chown=65532:65532 /out/data/ /data/\n",
+                "ENV PORT=8080\nLABEL",
+            ],
+        ),
+        (
+            r#"image "api" template="rust" binary="api" packages="pkg-config libssl-dev" data="/data""#,
+            &[
+                &format!("WORKDIR /src\nRUN {APT} pkg-config libssl-dev\n"),
+                "COPY --from=api-build --chown=65532:65532 /out/data/ /data/\n",
+            ],
+        ),
+        (
+            r#"image "api" template="java" main-class="A" packages="git" runtime-packages="fontconfig" data="/data""#,
+            &[
+                &format!("WORKDIR /src\nRUN {APT} git\n"),
+                &format!("RUN {APT} fontconfig\nRUN mkdir -p /data && chown 10001:10001 /data\n"),
+            ],
+        ),
+    ];
+    for (use_, expected) in cases {
+        let (dockerfile, _) = compile(use_);
+        for part in *expected {
+            assert!(
+                dockerfile.contains(part),
+                "{use_}\nlacks\n{part}\nin\n{dockerfile}"
+            );
+        }
+    }
+    // Builder environment: in every builder stage, never in the image.
+    for (use_, builders) in [
+        (
+            r#"image "x" template="node" build=#true build-env="CI=true NODE_OPTIONS=--max-old-space-size=4096""#,
+            2,
+        ),
+        (
+            r#"image "x" template="node" mode="static" build-env="CI=true""#,
+            1,
+        ),
+        (r#"image "x" template="python" build-env="CI=true""#, 1),
+        (r#"image "x" template="go" build-env="CI=true""#, 1),
+        (
+            r#"image "x" template="rust" binary="x" build-env="CI=true""#,
+            1,
+        ),
+        (
+            r#"image "x" template="java" main-class="A" build-tool="gradle" build-env="CI=true""#,
+            1,
+        ),
+    ] {
+        let (dockerfile, _) = compile(use_);
+        assert_eq!(
+            dockerfile.matches("\nENV CI=true\n").count(),
+            builders,
+            "{use_}\n{dockerfile}"
+        );
+        let image = dockerfile.rsplit_once("\nFROM ").unwrap().1;
+        assert!(!image.contains("CI=true"), "{use_}\n{dockerfile}");
+    }
+    // A command-line tool: no port, so neither EXPOSE nor PORT.
+    for use_ in [
+        r#"image "tool" template="node" port=0 command="node cli.js""#,
+        r#"image "tool" template="python" port=0"#,
+        r#"image "tool" template="go" port=0"#,
+        r#"image "tool" template="rust" binary="tool" port=0"#,
+        r#"image "tool" template="java" main-class="A" port=0"#,
+    ] {
+        let (dockerfile, _) = compile(use_);
+        assert!(
+            !dockerfile.contains("EXPOSE") && !dockerfile.contains("PORT"),
+            "{use_}\n{dockerfile}"
+        );
+    }
+}
