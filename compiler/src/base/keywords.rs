@@ -198,6 +198,8 @@ keywords! {
         Image => "image",
         Template => "template",
         Include => "include",
+        /// A global build argument.
+        Arg => "arg",
     }
 }
 
@@ -207,6 +209,8 @@ keywords! {
     pub enum BodyNode {
         From => "from",
         Platform => "platform",
+        /// Images only.
+        Platforms => "platforms",
         /// Images only.
         Tag => "tag",
         Artifact => "artifact",

@@ -204,7 +204,7 @@ pub(crate) fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
                         name_help(&name.value, "ENV"),
                     )
                 } else {
-                    pem(d, value, &name.value)
+                    pem(d, &sketch(value), &name.value)
                 }
             }
             ItemKind::Arg { name, default } => {
@@ -230,7 +230,7 @@ pub(crate) fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
                         name_help(&key.value, "a label"),
                     )
                 } else {
-                    pem(d, value, &key.value)
+                    pem(d, &sketch(value), &key.value)
                 }
             }
             ItemKind::Copy(CopyDecl {
@@ -392,4 +392,10 @@ mod tests {
         assert!(secret_file("deploy/.docker/config.json"));
         assert!(!secret_file("config.json"));
     }
+}
+
+/// A value with its build-argument references written `${NAME}`: only its
+/// text can hold a key.
+fn sketch(value: &Spanned<Word>) -> Spanned<String> {
+    Spanned::new(value.value.sketch(), value.span)
 }

@@ -42,6 +42,7 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
         let image = match &stage.base {
             Base::Scratch => "scratch".to_owned(),
             Base::Image(i) | Base::Stage(i) => i.clone(),
+            Base::ImageArgs(i) => i.sketch(),
         };
         let flags: Vec<String> = stage
             .platform
@@ -51,12 +52,12 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
         out.push(json!({"cmd": "from", "image": image, "as": stage.name, "flags": flags}));
         for located in &stage.instructions {
             out.push(match &located.value {
-                Instruction::Workdir(v) => json!({"cmd": "workdir", "value": v}),
-                Instruction::User(v) => json!({"cmd": "user", "value": v}),
+                Instruction::Workdir(v) => json!({"cmd": "workdir", "value": v.sketch()}),
+                Instruction::User(v) => json!({"cmd": "user", "value": v.sketch()}),
                 Instruction::StopSignal(v) => json!({"cmd": "stopsignal", "value": v}),
-                Instruction::Env { name, value } => json!({"cmd": "env", "pairs": [[name, value]]}),
+                Instruction::Env { name, value } => json!({"cmd": "env", "pairs": [[name, value.sketch()]]}),
                 Instruction::Label { key, value } => {
-                    json!({"cmd": "label", "pairs": [[key, value]]})
+                    json!({"cmd": "label", "pairs": [[key, value.sketch()]]})
                 }
                 Instruction::Arg { name, default } => {
                     json!({"cmd": "arg", "args": [[name, default]]})
@@ -82,7 +83,7 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
                         CopySource::Context => None,
                         CopySource::Stage(s) | CopySource::Image(s) => Some(s.clone()),
                     };
-                    json!({"cmd": "copy", "sources": copy.paths, "dest": copy.dest, "from": from,
+                    json!({"cmd": "copy", "sources": copy.paths, "dest": copy.dest.sketch(), "from": from,
                            "chown": copy.chown, "chmod": copy.chmod, "link": copy.link})
                 }
                 Instruction::Add(add) => {

@@ -24,6 +24,7 @@ use crate::backend::buildah::script::SHELLCHECK_DISABLED;
 use crate::backend::buildah::{BuildahOptions, emit};
 use crate::base::diagnostic::Span;
 use crate::base::keywords::{Network, Port, Protocol, StageKind};
+use crate::plan::ir::Word;
 use crate::plan::ir::{
     Add, Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction, Located, Mount,
     Plan, Run, Stage,
@@ -132,23 +133,23 @@ fn hostile_plan(values: &[String]) -> Plan {
     let v = |i: usize| values[i % values.len()].clone();
     let shell = vec!["/bin/sh".to_owned(), "-c".to_owned()];
     let mut instructions = vec![
-        at(Instruction::Workdir(format!("/w{}", v(0)))),
+        at(Instruction::Workdir(Word::text(format!("/w{}", v(0))))),
         at(Instruction::Arg {
             name: "BUILD_ARG".into(),
             default: Some(v(1)),
         }),
         at(Instruction::Env {
             name: "VALUE".into(),
-            value: v(2),
+            value: Word::text(v(2)),
         }),
         at(Instruction::Label {
             key: "probe.value".into(),
-            value: v(3),
+            value: Word::text(v(3)),
         }),
         at(Instruction::Copy(Copy {
             source: CopySource::Context,
             paths: vec![format!("{}x", v(4)), v(5)],
-            dest: v(6),
+            dest: Word::text(v(6)),
             chown: Some(v(7)),
             chmod: Some(v(8)),
             link: false,
@@ -156,7 +157,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         at(Instruction::Copy(Copy {
             source: CopySource::Stage("first".into()),
             paths: vec![format!("/{}", v(9))],
-            dest: format!("/{}/", v(10)),
+            dest: Word::text(format!("/{}/", v(10))),
             chown: None,
             chmod: None,
             link: true,
@@ -185,7 +186,7 @@ fn hostile_plan(values: &[String]) -> Plan {
             start_interval: None,
             retries: Some(2),
         }))),
-        at(Instruction::User(v(7))),
+        at(Instruction::User(Word::text(v(7)))),
         // The decoder keeps `,` out of volume paths (buildah splits on it).
         at(Instruction::Volume(vec![format!(
             "/{}x",
@@ -218,6 +219,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         name: name.into(),
         kind: StageKind::Image,
         base,
+        platforms: Vec::new(),
         platform: None,
         tags,
         instructions,
@@ -225,6 +227,7 @@ fn hostile_plan(values: &[String]) -> Plan {
     };
     Plan {
         source_name: "hostile \"plan\"\n$(id).kdl".into(),
+        args: Vec::new(),
         stages: vec![
             stage("first", Base::Scratch, Vec::new(), Vec::new()),
             stage(
@@ -660,10 +663,12 @@ fn arbitrary_values_reach_buildah_whole() {
 fn secrets_stay_out_of_arguments() {
     let plan = Plan {
         source_name: "secret.kdl".into(),
+        args: Vec::new(),
         stages: vec![Stage {
             name: "app".into(),
             kind: StageKind::Image,
             base: Base::Image("busybox".into()),
+            platforms: Vec::new(),
             platform: None,
             tags: Vec::new(),
             instructions: vec![at(Instruction::Run(Run {
@@ -764,6 +769,7 @@ fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
         name: name.into(),
         kind,
         base: Base::Image("busybox".into()),
+        platforms: Vec::new(),
         platform: None,
         tags: Vec::new(),
         instructions,
@@ -771,6 +777,7 @@ fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
     };
     Plan {
         source_name: "mounts.kdl".into(),
+        args: Vec::new(),
         stages: vec![
             stage("first", StageKind::Stage, Vec::new()),
             stage("probe", StageKind::Image, instructions),

@@ -214,7 +214,7 @@ pub(super) fn describe(
                     let sources: Vec<(&str, bool)> =
                         copy.paths.iter().map(|p| (p.as_str(), true)).collect();
                     info.writes
-                        .extend(copy_writes(&sources, &copy.dest, workdir));
+                        .extend(copy_writes(&sources, &copy.dest.sketch(), workdir));
                 }
                 info.writes.extend(
                     step.order
@@ -251,7 +251,7 @@ pub(super) fn describe(
             };
             info.label = label;
             info.writes = match (&copy.to, &copy.source) {
-                (Some(to), _) => copy_writes(&sources, &to.value, workdir),
+                (Some(to), _) => copy_writes(&sources, &to.value.sketch(), workdir),
                 (None, CopySourceDecl::Context(paths)) => {
                     crate::plan::inputs::in_place_copies(paths)
                         .iter()
@@ -273,6 +273,14 @@ pub(super) fn describe(
             // Archives unpack and URLs name their own files: all of `to`.
             info.writes = vec![resolve_path(&add.to.value, workdir)];
         }
+    }
+    // A value naming a build argument keeps its place: no arg moves past
+    // it, and nothing is proven about where it writes.
+    if crate::middle::resolve::item_words(item)
+        .iter()
+        .any(|w| w.value.has_args())
+    {
+        info.role = Role::Barrier(ArgBarrier::All);
     }
     info
 }
