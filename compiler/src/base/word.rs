@@ -33,7 +33,7 @@ pub enum Piece {
 
 /// Text with build-argument references. A word without references is
 /// plain text; adjacent text pieces are always merged.
-#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Word {
     pieces: Vec<Piece>,
 }
@@ -116,5 +116,24 @@ impl std::fmt::Debug for Word {
             Some(text) => text.fmt(f),
             None => f.debug_list().entries(&self.pieces).finish(),
         }
+    }
+}
+
+/// A plain word serializes as its string; one with references as a list
+/// of its pieces (`["node:", {"Arg": "V"}]`).
+impl Serialize for Word {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        if let Some(text) = self.as_literal() {
+            return serializer.serialize_str(text);
+        }
+        let mut seq = serializer.serialize_seq(Some(self.pieces.len()))?;
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => seq.serialize_element(text)?,
+                Piece::Arg(_) => seq.serialize_element(piece)?,
+            }
+        }
+        seq.end()
     }
 }

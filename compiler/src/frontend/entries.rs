@@ -252,7 +252,7 @@ pub(crate) fn expect_string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spa
                 "this value cannot refer to build arguments",
             )
             .primary(ty.span(), "an `(arg)` string")
-            .help("`(arg)` strings go in `from`, `env` and `label` values, `workdir`, `user`, `expose` and a copy's `to=`; write the value without `(arg)`"),
+            .help("`(arg)` strings go in `from`, `env` and `label` values, `workdir`, `user` and a copy's `to=`; write the value without `(arg)`"),
         );
         return None;
     }

@@ -660,7 +660,6 @@ pub fn parse_arg_word(text: &Spanned<String>, d: &mut Diagnostics) -> Option<Spa
         let name = after
             .strip_prefix('{')
             .and_then(|inner| inner.split_once('}'))
-            .map(|(name, tail)| (name, tail))
             .filter(|(name, _)| is_variable_name(name));
         match name {
             Some((name, tail)) => {

@@ -346,6 +346,12 @@ pub(crate) fn context_leaks(spec: &Spec, context: &Path, d: &mut Diagnostics) {
     }
 }
 
+/// A value with its build-argument references written `${NAME}`: only its
+/// text can hold a key.
+fn sketch(value: &Spanned<Word>) -> Spanned<String> {
+    Spanned::new(value.value.sketch(), value.span)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,10 +398,4 @@ mod tests {
         assert!(secret_file("deploy/.docker/config.json"));
         assert!(!secret_file("config.json"));
     }
-}
-
-/// A value with its build-argument references written `${NAME}`: only its
-/// text can hold a key.
-fn sketch(value: &Spanned<Word>) -> Spanned<String> {
-    Spanned::new(value.value.sketch(), value.span)
 }

@@ -16,6 +16,7 @@ pub struct Plan {
     pub source_name: String,
     /// Global build arguments, declared before every stage: `from` can
     /// name them, and a stage that names one declares it again itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<GlobalArg>,
     /// Stages and images in build order.
     pub stages: Vec<Stage>,
@@ -37,6 +38,7 @@ pub struct Stage {
     pub platform: Option<String>,
     /// The platforms the image is built for: build options (a builder's
     /// `--platform`), not part of the Dockerfile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub platforms: Vec<String>,
     pub tags: Vec<String>,
     pub instructions: Vec<Located<Instruction>>,

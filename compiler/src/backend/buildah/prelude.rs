@@ -111,7 +111,12 @@ impl Emitter<'_> {
                 helper(out, WORD);
             }
             out.push('\n');
-            out.push_str("automatic_args\n");
+            match self.target_platform() {
+                Some(platform) => {
+                    let _ = writeln!(out, "automatic_args {}", bash_word(platform));
+                }
+                None => out.push_str("automatic_args\n"),
+            }
             for arg in &self.plan.args {
                 let mut line = format!("global_arg {}", bash_word(&arg.name));
                 if let Some(default) = &arg.default {

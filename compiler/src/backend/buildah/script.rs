@@ -88,6 +88,14 @@ impl<'a> Emitter<'a> {
         out.push_str("set -euo pipefail\n");
     }
 
+    /// The platform the script builds for, when the images list one (and
+    /// only that one); else the host's, and `None`.
+    pub(super) fn target_platform(&self) -> Option<&'a str> {
+        let mut listed = self.plan.stages.iter().flat_map(|s| &s.platforms);
+        let first = listed.next()?;
+        listed.all(|p| p == first).then_some(first.as_str())
+    }
+
     pub(super) fn main(&self, out: &mut String) {
         out.push('\n');
         for stage in &self.plan.stages {
@@ -192,9 +200,14 @@ impl<'a> Emitter<'a> {
                 from.push_str(" --pull=\"$pull\" --format docker");
                 // $BUILDPLATFORM and $TARGETPLATFORM are this host's platform:
                 // buildah's default, so they need no flag.
-                // One target platform (`platforms`) is the base's platform too.
-                let target = stage.platform.as_ref().or(stage.platforms.first());
-                if let Some(platform) = target.filter(|p| !p.starts_with('$')) {
+                // The one target platform, when the spec lists one, is every
+                // stage's platform but `$BUILDPLATFORM`'s (this host).
+                let target = match stage.platform.as_deref() {
+                    Some("$BUILDPLATFORM") => None,
+                    Some("$TARGETPLATFORM") | None => self.target_platform(),
+                    Some(platform) => Some(platform),
+                };
+                if let Some(platform) = target {
                     let _ = write!(from, " --platform {}", bash_word(platform));
                 }
                 match &stage.base {

@@ -81,7 +81,12 @@ pub(crate) fn copy_list(paths: &[String], dest: &Word) -> Result<String, Refusal
         .iter()
         .map(|p| word(p))
         .collect::<Result<Vec<_>, _>>()?;
-    words.push(arg_word(dest)?);
+    let dest = arg_word(dest)?;
+    let bare = !dest.starts_with('"') && words.iter().zip(paths).all(|(w, p)| w == p);
+    words.push(dest);
+    if bare {
+        return Ok(words.join(" "));
+    }
     Ok(json_array(&words))
 }
 

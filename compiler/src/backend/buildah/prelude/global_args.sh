@@ -1,6 +1,7 @@
 # global_arg NAME [DEFAULT]: a top-level ARG NAME[=DEFAULT], valued from STOWPLAN_ARG_NAME
-# when that is set. The automatic ones (TARGETOS, BUILDARCH, ...) are this host's platform:
-# the script builds for the machine it runs on.
+# when that is set. automatic_args [TARGET]: the automatic ones (TARGETOS, BUILDARCH, ...),
+# BUILD* from this host, TARGET* from the one target platform when the spec lists one, else
+# from this host too.
 global_arg() {
   local var=STOWPLAN_ARG_$1
   if [[ -v $var ]]; then
@@ -10,7 +11,7 @@ global_arg() {
   fi
 }
 automatic_args() {
-  local os arch variant='' name
+  local os arch variant='' name target=${1-} parts
   os=$(uname -s | tr '[:upper:]' '[:lower:]')
   case $(uname -m) in
     x86_64) arch=amd64 ;;
@@ -20,7 +21,11 @@ automatic_args() {
     i386 | i686) arch=386 ;;
     *) arch=$(uname -m) ;;
   esac
-  for name in TARGET BUILD; do
+  for name in BUILD TARGET; do
+    if [[ $name == TARGET && -n $target ]]; then
+      IFS=/ read -r -a parts <<<"$target"
+      os=${parts[0]} arch=${parts[1]} variant=${parts[2]-}
+    fi
     global_arg "${name}OS" "$os"
     global_arg "${name}ARCH" "$arch"
     global_arg "${name}VARIANT" "$variant"

@@ -2,7 +2,7 @@
 # of the build argument NAME in the stage of CTR (an ENV of that name wins, as in Docker);
 # with CTR empty, of the arguments declared before the stages. Never through eval.
 word() {
-  local ctr=$1 piece entry value i
+  local container=$1 piece entry value i
   shift
   w=''
   for piece in "$@"; do
@@ -11,13 +11,13 @@ word() {
       continue
     fi
     value=''
-    if [[ -z $ctr ]]; then
+    if [[ -z $container ]]; then
       [[ ! -v global_args[$piece] ]] || value=${global_args[$piece]}
     else
       for i in "${!build_args[@]}"; do
         [[ ${build_args[i]%%=*} != "$piece" ]] || value=${build_args[i]#*=}
       done
-      env_of "$ctr"
+      env_of "$container"
       while IFS= read -r -d '' entry; do
         [[ ${entry%%=*} != "$piece" ]] || value=${entry#*=}
       done <"$tmp/env"
