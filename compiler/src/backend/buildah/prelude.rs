@@ -115,7 +115,7 @@ impl Emitter<'_> {
                 Some(platform) => {
                     let _ = writeln!(out, "automatic_args {}", bash_word(platform));
                 }
-                None => out.push_str("automatic_args\n"),
+                None => out.push_str("automatic_args ''\n"),
             }
             for arg in &self.plan.args {
                 let mut line = format!("global_arg {}", bash_word(&arg.name));

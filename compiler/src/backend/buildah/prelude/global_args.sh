@@ -1,7 +1,7 @@
 # global_arg NAME [DEFAULT]: a top-level ARG NAME[=DEFAULT], valued from STOWPLAN_ARG_NAME
-# when that is set. automatic_args [TARGET]: the automatic ones (TARGETOS, BUILDARCH, ...),
-# BUILD* from this host, TARGET* from the one target platform when the spec lists one, else
-# from this host too.
+# when that is set. automatic_args TARGET: the automatic ones (TARGETOS, BUILDARCH, ...),
+# BUILD* from this host, TARGET* from TARGET (the one platform the spec lists) or, when it is
+# empty, from this host too.
 global_arg() {
   local var=STOWPLAN_ARG_$1
   if [[ -v $var ]]; then
@@ -11,7 +11,7 @@ global_arg() {
   fi
 }
 automatic_args() {
-  local os arch variant='' name target=${1-} parts
+  local os arch variant='' name target=$1 parts
   os=$(uname -s | tr '[:upper:]' '[:lower:]')
   case $(uname -m) in
     x86_64) arch=amd64 ;;
