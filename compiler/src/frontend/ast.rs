@@ -106,6 +106,8 @@ pub enum ItemKind {
         value: Spanned<Word>,
     },
     Expose(Vec<Spanned<Port>>),
+    /// `expose (arg)"${PORT}"`: ports named by build arguments.
+    ExposeArgs(Vec<Spanned<Word>>),
     User(Spanned<Word>),
     Volume(Vec<Spanned<String>>),
     Healthcheck(HealthcheckDecl),

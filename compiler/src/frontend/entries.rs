@@ -118,6 +118,28 @@ impl<'a> NodeArgs<'a> {
         out
     }
 
+    /// Whether any argument is an `(arg)` string.
+    pub(crate) fn any_arg_word(&self) -> bool {
+        self.args.iter().any(|e| is_arg_word(e))
+    }
+
+    /// The remaining arguments as `(arg)` strings (a plain one is refused).
+    pub(crate) fn rest_arg_words(&mut self, d: &mut Diagnostics) -> Vec<Spanned<Word>> {
+        let mut out = Vec::new();
+        while let Some(entry) = self.take_arg() {
+            if !is_arg_word(entry) {
+                d.push(
+                    Diagnostic::error(Code::Conflict, "an `expose` mixes ports and `(arg)` ports")
+                        .primary(entry.span(), "a port")
+                        .help("write the `(arg)` ports in an `expose` of their own"),
+                );
+                continue;
+            }
+            out.extend(expect_word(entry, d));
+        }
+        out
+    }
+
     pub(crate) fn rest_ports(&mut self, d: &mut Diagnostics) -> Vec<Spanned<Port>> {
         let mut out = Vec::new();
         let mut seen = false;
@@ -252,7 +274,7 @@ pub(crate) fn expect_string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spa
                 "this value cannot refer to build arguments",
             )
             .primary(ty.span(), "an `(arg)` string")
-            .help("`(arg)` strings go in `from`, `env` and `label` values, `workdir`, `user` and a copy's `to=`; write the value without `(arg)`"),
+            .help("`(arg)` strings go in `from`, `env` and `label` values, `workdir`, `user`, `expose` and a copy's `to=`; write the value without `(arg)`"),
         );
         return None;
     }

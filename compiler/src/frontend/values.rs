@@ -723,3 +723,21 @@ pub fn check_word(
     let text = word.value.expand(|_| "x".to_owned());
     check(&Spanned::new(text, word.span), d);
 }
+
+/// A port naming build arguments: with each as `80`, `NUMBER[/tcp|/udp]`.
+pub fn check_port_word(port: &Spanned<Word>, d: &mut Diagnostics) {
+    let text = port.value.expand(|_| "80".to_owned());
+    let (number, protocol) = text.split_once('/').unwrap_or((&text, "tcp"));
+    let ok = !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+        && matches!(protocol, "tcp" | "udp");
+    if !ok {
+        invalid(
+            d,
+            &Spanned::new(port.value.sketch(), port.span),
+            format!("`{}` is not a port", port.value.sketch().escape_debug()),
+            "not a port",
+            "write a port number, or a build argument, optionally with /tcp or /udp: (arg)\"${PORT}\", (arg)\"${PORT}/udp\"",
+        );
+    }
+}

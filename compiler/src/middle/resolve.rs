@@ -611,6 +611,7 @@ pub(crate) fn item_words(item: &Item) -> Vec<&Spanned<Word>> {
         ItemKind::Workdir(w) | ItemKind::User(w) => vec![w],
         ItemKind::Env { value, .. } | ItemKind::Label { value, .. } => vec![value],
         ItemKind::Copy(CopyDecl { to: Some(to), .. }) => vec![to],
+        ItemKind::ExposeArgs(ports) => ports.iter().collect(),
         _ => Vec::new(),
     }
 }

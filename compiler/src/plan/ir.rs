@@ -79,6 +79,8 @@ pub enum Instruction {
         value: Word,
     },
     Expose(Port),
+    /// A port named by build arguments: `8080`, `53/udp` once expanded.
+    ExposeArg(Word),
     User(Word),
     Volume(Vec<String>),
     Healthcheck(Option<Healthcheck>),
@@ -98,6 +100,7 @@ impl Instruction {
             Instruction::Workdir(w) | Instruction::User(w) => vec![w],
             Instruction::Env { value, .. } | Instruction::Label { value, .. } => vec![value],
             Instruction::Copy(copy) => vec![&copy.dest],
+            Instruction::ExposeArg(port) => vec![port],
             _ => Vec::new(),
         }
     }

@@ -208,6 +208,11 @@ fn lower_item(
                 push(Instruction::Expose(port.value));
             }
         }
+        ItemKind::ExposeArgs(ports) => {
+            for port in ports {
+                push(Instruction::ExposeArg(port.value.clone()));
+            }
+        }
         ItemKind::User(user) => push(Instruction::User(user.value.clone())),
         ItemKind::Volume(paths) => push(Instruction::Volume(strings(paths))),
         ItemKind::Healthcheck(HealthcheckDecl::None) => push(Instruction::Healthcheck(None)),

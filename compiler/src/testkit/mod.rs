@@ -84,6 +84,9 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
                 Instruction::Arg { name, default } => {
                     json!({"cmd": "arg", "args": [[name, default]]})
                 }
+                Instruction::ExposeArg(port) => {
+                    json!({"cmd": "expose", "ports": [port.sketch()]})
+                }
                 Instruction::Expose(port) => {
                     json!({"cmd": "expose", "ports": [port.to_dockerfile()]})
                 }

@@ -115,6 +115,19 @@ impl Emitter<'_> {
                 // Docker records `8080/tcp`; buildah would record a bare `8080`.
                 config(out, &format!("--port {}/{protocol}", port.number));
             }
+            Instruction::ExposeArg(port) => {
+                // Docker records `8080/tcp`; buildah would record a bare `8080`.
+                let port = match port.as_literal() {
+                    Some(text) if text.contains('/') => bash_word(text),
+                    Some(text) => bash_word(&format!("{text}/tcp")),
+                    None => {
+                        let port = self.word("\"$c\"", port, out);
+                        out.push_str("  [[ $w == */* ]] || w+=/tcp\n");
+                        port
+                    }
+                };
+                config(out, &format!("--port {port}"));
+            }
             Instruction::User(user) => {
                 let user = self.word("\"$c\"", user, out);
                 config(out, &format!("--user {user}"));

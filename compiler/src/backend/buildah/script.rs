@@ -88,12 +88,18 @@ impl<'a> Emitter<'a> {
         out.push_str("set -euo pipefail\n");
     }
 
-    /// The platform the script builds for, when the images list one (and
-    /// only that one); else the host's, and `None`.
+    /// The platform the script builds for, when every image lists that one
+    /// platform; else `None`: the host's.
     pub(super) fn target_platform(&self) -> Option<&'a str> {
-        let mut listed = self.plan.stages.iter().flat_map(|s| &s.platforms);
-        let first = listed.next()?;
-        listed.all(|p| p == first).then_some(first.as_str())
+        let mut images = self
+            .plan
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Image);
+        let first = images.next()?.platforms.first()?;
+        images
+            .all(|s| s.platforms.first() == Some(first))
+            .then_some(first.as_str())
     }
 
     pub(super) fn main(&self, out: &mut String) {
@@ -204,7 +210,9 @@ impl<'a> Emitter<'a> {
                 // stage's platform but `$BUILDPLATFORM`'s (this host).
                 let target = match stage.platform.as_deref() {
                     Some("$BUILDPLATFORM") => None,
-                    Some("$TARGETPLATFORM") | None => self.target_platform(),
+                    Some("$TARGETPLATFORM") | None => self
+                        .target_platform()
+                        .or(stage.platforms.first().map(String::as_str)),
                     Some(platform) => Some(platform),
                 };
                 if let Some(platform) = target {

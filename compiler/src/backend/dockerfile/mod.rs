@@ -184,6 +184,7 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             )
         }
         Instruction::Expose(port) => format!("EXPOSE {}", port.to_dockerfile()),
+        Instruction::ExposeArg(port) => format!("EXPOSE {}", w.arg_word(port, "this port")),
         Instruction::User(user) => format!("USER {}", w.arg_word(user, "the user")),
         Instruction::Volume(paths) => format!("VOLUME {}", w.paths(paths, "a volume path")),
         Instruction::Healthcheck(None) => "HEALTHCHECK NONE".to_owned(),

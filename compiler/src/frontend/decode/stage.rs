@@ -245,6 +245,13 @@ fn decode_item(
                 _ => None,
             }
         }
+        Some(BodyNode::Expose) if args.any_arg_word() => {
+            let ports = args.rest_arg_words(d);
+            for port in &ports {
+                values::check_port_word(port, d);
+            }
+            (!ports.is_empty()).then_some(ItemKind::ExposeArgs(ports))
+        }
         Some(BodyNode::Expose) => {
             let ports = args.rest_ports(d);
             (!ports.is_empty()).then_some(ItemKind::Expose(ports))

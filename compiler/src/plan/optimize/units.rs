@@ -149,13 +149,14 @@ pub(super) fn describe(
             info.label = format!("label \"{}\"", key.value);
         }
         ItemKind::Expose(_)
+        | ItemKind::ExposeArgs(_)
         | ItemKind::Cmd(_)
         | ItemKind::Entrypoint(_)
         | ItemKind::Healthcheck(_)
         | ItemKind::StopSignal(_) => {
             info.role = Role::Metadata;
             info.label = match &item.kind {
-                ItemKind::Expose(_) => "expose",
+                ItemKind::Expose(_) | ItemKind::ExposeArgs(_) => "expose",
                 ItemKind::Cmd(_) => "cmd",
                 ItemKind::Entrypoint(_) => "entrypoint",
                 ItemKind::Healthcheck(_) => "healthcheck",
