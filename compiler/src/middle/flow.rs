@@ -143,6 +143,7 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
         same_destination(spec, id, &mut d);
         no_command(spec, &chains, id, &mut d);
     }
+    secrets::global_secrets(&spec.args, &mut d);
     for (i, stage) in spec.stages.iter().enumerate() {
         carried_across_bases(spec, &chains, StageId(i), stage, &mut d);
         secrets::secrets(stage, &mut d);

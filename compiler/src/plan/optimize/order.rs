@@ -187,6 +187,7 @@ impl<'a> Optimizer<'a> {
                 *seen.entry(name.value.as_str()).or_default() += 1;
             }
         }
+        let stage_args: Vec<String> = seen.keys().map(|k| (*k).to_owned()).collect();
         let duplicate_args: Vec<String> = seen
             .into_iter()
             .filter(|(_, n)| *n > 1)
@@ -199,7 +200,13 @@ impl<'a> Optimizer<'a> {
                 workdir = Some(path.value.sketch());
             }
             let atoms = self.item_atoms(id, index);
-            infos.push(describe(item, atoms, workdir.as_deref(), &duplicate_args));
+            infos.push(describe(
+                item,
+                atoms,
+                workdir.as_deref(),
+                &duplicate_args,
+                &stage_args,
+            ));
         }
         let base = self.base_atoms(id);
         // Units see an arg when they name it and come after its declaration.

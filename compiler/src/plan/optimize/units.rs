@@ -132,6 +132,7 @@ pub(super) fn describe(
     atoms: Vec<usize>,
     workdir: Option<&str>,
     duplicate_args: &[String],
+    stage_args: &[String],
 ) -> ItemInfo {
     let mut info = ItemInfo {
         role: Role::Barrier(ArgBarrier::None),
@@ -275,12 +276,20 @@ pub(super) fn describe(
             info.writes = vec![resolve_path(&add.to.value, workdir)];
         }
     }
-    // A value naming a build argument keeps its place: no arg moves past
-    // it, and nothing is proven about where it writes.
-    if crate::middle::resolve::item_words(item)
+    // A value naming one of the stage's own build arguments keeps its
+    // place: no arg moves past it, and nothing is proven about where it
+    // writes. One naming only global or automatic arguments is declared
+    // by lowering just before it, wherever it lands, so metadata still
+    // goes last (a label with the commit's hash rebuilds nothing else);
+    // a path that names one is still unknown.
+    let words = crate::middle::resolve::item_words(item);
+    let names_stage_arg = words
         .iter()
-        .any(|w| w.value.has_args())
-    {
+        .flat_map(|w| w.value.args())
+        .any(|a| stage_args.iter().any(|s| s == a));
+    let names_path = matches!(item.kind, ItemKind::Copy(_) | ItemKind::Workdir(_))
+        && words.iter().any(|w| w.value.has_args());
+    if names_stage_arg || names_path {
         info.role = Role::Barrier(ArgBarrier::All);
     }
     info
