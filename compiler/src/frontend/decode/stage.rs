@@ -293,15 +293,16 @@ fn decode_item(
         }
         Some(BodyNode::Copy) => decode_copy(node, &mut args, d).map(ItemKind::Copy),
         Some(BodyNode::Add) => decode_add(node, &mut args, d).map(ItemKind::Add),
-        // Not a body node, or `tag` in a stage (`decode_stage` reads `from`,
-        // `platform`, `artifact` and an image's `tag` itself).
+        // Not a body node, or `tag` or `platforms` in a stage (`decode_stage`
+        // reads `from`, `platform`, `artifact` and an image's `tag` and
+        // `platforms` itself).
         _ => {
             let (candidates, place): (Vec<&str>, String) = match stage_kind {
                 StageKind::Image => (BodyNode::names().collect(), "in an image".into()),
                 StageKind::Stage => (
                     BodyNode::ALL
                         .iter()
-                        .filter(|n| **n != BodyNode::Tag)
+                        .filter(|n| !matches!(n, BodyNode::Tag | BodyNode::Platforms))
                         .map(|n| n.name())
                         .collect(),
                     "in a stage".into(),
@@ -312,6 +313,12 @@ fn decode_item(
                     Diagnostic::error(Code::UnknownNode, "`tag` is only for images")
                         .primary(node.name().span(), "a builder stage is never tagged")
                         .help("declare it with `image` instead of `stage` to make it an image"),
+                );
+            } else if keyword == Some(BodyNode::Platforms) {
+                d.push(
+                    Diagnostic::error(Code::UnknownNode, "`platforms` is only for images")
+                        .primary(node.name().span(), "a builder stage is built for its image's platforms")
+                        .help("list the platforms on the image; `platform \"$BUILDPLATFORM\"` runs a builder on the build machine"),
                 );
             } else {
                 unknown_node(d, node, &place, candidates.into_iter());
