@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh [EXAMPLE...] - stowplan's end-to-end test: both backends, for real.
 #
-# For every example (default: the four seed apps go-server python-flask node-server node-static and
+# For every example (default: the four seed apps go-server python-flask node-server node-static,
+# node-args (node-server with its base image and labels from build arguments) and
 # the preset examples preset-go preset-node preset-python preset-static preset-rust preset-java):
 #   compile-df    stowplan compile --image-map tests/e2e/images.kdl --builder buildah-1.28-docker
 #                   -> Dockerfile
@@ -36,7 +37,7 @@ ROOT=$(cd -- "$HERE/../.." && pwd)
 STOWPLAN=${STOWPLAN_BIN:-$ROOT/target/debug/stowplan}
 IMAGE_MAP=$HERE/images.kdl
 E2E_DIR=${STOWPLAN_E2E_DIR:-/var/tmp/stowplan-e2e}
-ALL_EXAMPLES=(go-server python-flask node-server node-static
+ALL_EXAMPLES=(go-server python-flask node-server node-static node-args
               preset-go preset-node preset-python preset-static preset-rust preset-java)
 EXAMPLES=("$@")
 ((${#EXAMPLES[@]})) || EXAMPLES=("${ALL_EXAMPLES[@]}")
@@ -222,7 +223,7 @@ port_of() {
   case $1 in
     go-server) echo 8080 ;;     # main.go: ":8080"
     python-flask) echo 5000 ;;  # stowplan.kdl: --port 5000
-    node-server) echo 3000 ;;   # server.js: PORT || 3000
+    node-server|node-args) echo 3000 ;;   # server.js: PORT || 3000
     node-static) echo 8080 ;;   # nginx-unprivileged
     preset-go|preset-rust|preset-java) echo 8080 ;;  # their sources: PORT || 8080
     preset-node) echo 3000 ;;   # server.js: PORT || 3000
@@ -260,7 +261,7 @@ behaviour() {
     python-flask)  # app.py
       http_expect / 200 exact $'Olá, Multistage Build com Python e stowplan!\n'
       http_expect /healthz 200 exact $'ok\n' ;;
-    node-server)  # server.js
+    node-server|node-args)  # server.js
       http_expect / 200 exact $'Olá, Multistage Build com Node e stowplan!\n'
       http_expect /healthz 200 exact $'ok\n'
       http_expect /nope 404 exact $'not found\n' ;;

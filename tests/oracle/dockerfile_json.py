@@ -51,6 +51,18 @@ def _go_isspace(ch):
     return ch.isspace() and not "\x1c" <= ch <= "\x1f"
 
 
+# The variables the lexer would expand in the instruction being described, in
+# order: `$NAME` / `${NAME...}` give NAME, a `$` before anything else "".
+# describe() resets it and reports it as "expands" when not empty.
+_EXPANDS = []
+
+
+def _record_expansion(word, i):
+    """Notes the variable an unescaped `$` at word[i - 1] names."""
+    m = re.match(r"\{?([A-Za-z_][A-Za-z0-9_]*)", word[i:])
+    _EXPANDS.append(m.group(1) if m else "")
+
+
 def lex(word, escape="\\", split=False, skip_quotes=False):
     """Unquote `word` like BuildKit's Lex.ProcessWord (no `$` expansion).
 
@@ -91,6 +103,7 @@ def lex(word, escape="\\", split=False, skip_quotes=False):
         ch = word[i]
         if ch == "$":
             dollar = True
+            _record_expansion(word, i + 1)
             out.append(ch)
             add_char(ch)
             i += 1
@@ -115,6 +128,7 @@ def lex(word, escape="\\", split=False, skip_quotes=False):
                     break
                 if c == "$":
                     dollar = True
+                    _record_expansion(word, i)
                 elif c == escape and i < n and word[i] in ('"', "$", escape):
                     c = word[i]
                     i += 1
@@ -193,6 +207,7 @@ def describe(c, escape):
         raise BadInstruction("unknown instruction: " + c.cmd)
     d = {"cmd": cmd, "line": c.start_line, "flags": list(c.flags)}
     dollar = False
+    _EXPANDS.clear()
 
     def w(word):                        # lex one word, tracking `$`
         nonlocal dollar
@@ -273,6 +288,8 @@ def describe(c, escape):
         d["trigger"] = (c.sub_cmd or "").lower()
         d["expression"] = re.sub(r"(?i)^\s*ONBUILD\s*", "", c.original)
     d["unescaped_dollar"] = dollar
+    if _EXPANDS:
+        d["expands"] = list(_EXPANDS)
     return d
 
 

@@ -12,6 +12,22 @@ use crate::plan::ir::{Instruction, Plan};
 /// lexes a word, in the order a reader meets them in the spec.
 pub(crate) fn check(plan: &Plan) -> Vec<Diagnostic> {
     let mut errors = Diagnostics::default();
+    for arg in &plan.args {
+        if arg
+            .default
+            .as_ref()
+            .is_some_and(|v| v.contains(['\n', '\r']))
+        {
+            errors.push(
+                Diagnostic::error(
+                    Code::Unrepresentable,
+                    "this ARG default cannot hold a line break",
+                )
+                .primary(arg.origin, "a line break ends a Dockerfile instruction")
+                .help("remove the line break: neither backend writes one here, so that both build the same image"),
+            );
+        }
+    }
     for instruction in plan.stages.iter().flat_map(|s| &s.instructions) {
         let refused = words(&instruction.value)
             .into_iter()
@@ -37,33 +53,34 @@ pub(crate) fn check(plan: &Plan) -> Vec<Diagnostic> {
 }
 
 /// The values the Dockerfile writes as lexer words, with what each is.
-fn words(instruction: &Instruction) -> Vec<(&'static str, &str)> {
+fn words(instruction: &Instruction) -> Vec<(&'static str, String)> {
     match instruction {
-        Instruction::Workdir(path) => vec![("the working directory", path)],
-        Instruction::Env { value, .. } => vec![("this ENV value", value)],
+        Instruction::Workdir(path) => vec![("the working directory", path.sketch())],
+        Instruction::Env { value, .. } => vec![("this ENV value", value.sketch())],
         Instruction::Arg {
             default: Some(default),
             ..
-        } => vec![("this ARG default", default)],
+        } => vec![("this ARG default", default.clone())],
         Instruction::Label { key, value } => {
-            vec![("this label key", key), ("this label value", value)]
+            vec![
+                ("this label key", key.clone()),
+                ("this label value", value.sketch()),
+            ]
         }
-        Instruction::User(user) => vec![("the user", user)],
-        Instruction::Volume(paths) => paths
-            .iter()
-            .map(|p| ("a volume path", p.as_str()))
-            .collect(),
+        Instruction::User(user) => vec![("the user", user.sketch())],
+        Instruction::Volume(paths) => paths.iter().map(|p| ("a volume path", p.clone())).collect(),
         Instruction::Copy(copy) => copy
             .paths
             .iter()
-            .chain([&copy.dest])
-            .map(|p| ("a copied path", p.as_str()))
+            .cloned()
+            .chain([copy.dest.sketch()])
+            .map(|p| ("a copied path", p))
             .collect(),
         Instruction::Add(add) => add
             .sources
             .iter()
             .chain([&add.dest])
-            .map(|p| ("an added path", p.as_str()))
+            .map(|p| ("an added path", p.clone()))
             .collect(),
         _ => Vec::new(),
     }

@@ -217,6 +217,8 @@ keywords! {
         Template => "template",
         Include => "include",
         Allow => "allow",
+        /// A global build argument.
+        Arg => "arg",
     }
 }
 
@@ -226,6 +228,8 @@ keywords! {
     pub enum BodyNode {
         From => "from",
         Platform => "platform",
+        /// Images only.
+        Platforms => "platforms",
         /// Images only.
         Tag => "tag",
         Artifact => "artifact",

@@ -6,3 +6,4 @@ pub mod generated;
 pub mod keywords;
 pub mod source;
 pub(crate) mod text;
+pub mod word;

@@ -32,13 +32,23 @@ pub fn read(text: &str) -> Result<CacheGraph, ReadError> {
     let starts: Vec<usize> = dockerfile.instructions.iter().map(keyword_start).collect();
     let mut graph = CacheGraph::default();
     let mut names: Vec<String> = Vec::new();
+    // ARGs before the first FROM: what a FROM line expands, with their defaults.
+    let mut globals: Vec<(String, Option<String>)> = Vec::new();
     for (index, instruction) in dockerfile.instructions.iter().enumerate() {
         let start = starts[index];
         let end = starts.get(index + 1).copied().unwrap_or(text.len());
         let raw = instruction_text(&text[start..end]);
         let line = Some(text[..start].matches('\n').count() + 1);
+        if let (Instruction::Arg(arg), true) = (instruction, graph.stages.is_empty()) {
+            globals.extend(global_args(&arg.arguments.value));
+            continue;
+        }
         if let Instruction::From(from) = instruction {
-            let image = from.image.value.as_ref();
+            let written = from.image.value.as_ref();
+            // The base as the global ARGs' defaults spell it: `--base
+            // node:22-alpine` matches `FROM node:${V}` with `ARG V=22-alpine`.
+            let spelled = expand_globals(written, &globals);
+            let image = spelled.as_str();
             let base = if image.eq_ignore_ascii_case("scratch") {
                 CacheBase::Scratch
             } else {
@@ -56,7 +66,7 @@ pub fn read(text: &str) -> Result<CacheGraph, ReadError> {
                 name,
                 target: true,
                 base,
-                from_expands: cache::expansions(image),
+                from_expands: cache::expansions(written),
                 from_text: raw,
                 from_line: line,
                 instructions: Vec::new(),
@@ -86,6 +96,72 @@ pub fn read(text: &str) -> Result<CacheGraph, ReadError> {
         stage.target = !used;
     }
     Ok(graph)
+}
+
+/// `ARG A=1 B` → `[(A, Some(1)), (B, None)]`; a default's quotes removed.
+fn global_args(arguments: &str) -> Vec<(String, Option<String>)> {
+    arguments
+        .split_whitespace()
+        .map(|a| match a.split_once('=') {
+            Some((name, value)) => {
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                    .unwrap_or(value);
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            None => (a.to_owned(), None),
+        })
+        .collect()
+}
+
+/// A FROM reference with `$NAME`, `${NAME}`, `${NAME:-WORD}` and
+/// `${NAME-WORD}` replaced by the global ARGs' defaults (empty when none,
+/// as BuildKit does without `--build-arg`).
+fn expand_globals(text: &str, globals: &[(String, Option<String>)]) -> String {
+    if !text.contains('$') {
+        return text.to_owned();
+    }
+    let value = |name: &str| -> Option<String> {
+        globals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+    };
+    let is_ident = |c: char| c == '_' || c.is_ascii_alphanumeric();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(inner) = after.strip_prefix('{')
+            && let Some(close) = inner.find('}')
+        {
+            let body = &inner[..close];
+            let name_end = body.find(|c: char| !is_ident(c)).unwrap_or(body.len());
+            let (name, op) = body.split_at(name_end);
+            let found = value(name).filter(|v| !(op.starts_with(":-") && v.is_empty()));
+            match (found, op) {
+                (Some(v), _) => out.push_str(&v),
+                (None, op) if op.starts_with(":-") => out.push_str(&op[2..]),
+                (None, op) if op.starts_with('-') => out.push_str(&op[1..]),
+                (None, _) => {}
+            }
+            rest = &inner[close + 1..];
+            continue;
+        }
+        let end = after.find(|c: char| !is_ident(c)).unwrap_or(after.len());
+        if end == 0 {
+            out.push('$');
+        } else if let Some(v) = value(&after[..end]) {
+            out.push_str(&v);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A stage defined so far, by name or by index (`--from=0`).

@@ -6,12 +6,16 @@
 use crate::base::diagnostic::Span;
 pub use crate::base::keywords::{Network, Port, Protocol, Sharing, StageKind};
 pub use crate::base::source::Spanned;
+pub use crate::base::word::Word;
 
 /// A whole spec file.
 #[derive(Clone, Debug, Default)]
 pub struct Ast {
     pub version: Option<Spanned<u32>>,
     pub outputs: Vec<OutputDecl>,
+    /// Global build arguments: `arg` at the top level, usable in `from`
+    /// (and, redeclared by the compiler, in every stage).
+    pub args: Vec<ArgDecl>,
     pub stages: Vec<StageDecl>,
     /// Templates, includes and template uses: `expand` turns the uses into
     /// stages and leaves these empty.
@@ -51,6 +55,14 @@ pub enum OutputFormat {
     Buildah,
 }
 
+/// A top-level `arg NAME [DEFAULT]`.
+#[derive(Clone, Debug)]
+pub struct ArgDecl {
+    pub name: Spanned<String>,
+    pub default: Option<Spanned<String>>,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug)]
 pub struct StageDecl {
     pub kind: StageKind,
@@ -58,6 +70,9 @@ pub struct StageDecl {
     pub span: Span,
     pub from: Option<FromDecl>,
     pub platform: Option<Spanned<String>>,
+    /// The platforms an image is built for (`platforms`): build options,
+    /// not part of the Dockerfile.
+    pub platforms: Vec<Spanned<String>>,
     pub tags: Vec<Spanned<String>>,
     pub artifacts: Vec<ArtifactDecl>,
     pub items: Vec<Item>,
@@ -67,6 +82,8 @@ pub struct StageDecl {
 pub enum FromDecl {
     /// An image reference such as `golang:1.22.5-bookworm`, or `scratch`.
     Image(Spanned<String>),
+    /// An image reference that names build arguments: `(arg)"node:${V}"`.
+    ImageArgs(Spanned<Word>),
     /// Another stage or image of this spec.
     Stage(Spanned<String>),
 }
@@ -88,10 +105,10 @@ pub struct Item {
 
 #[derive(Clone, Debug)]
 pub enum ItemKind {
-    Workdir(Spanned<String>),
+    Workdir(Spanned<Word>),
     Env {
         name: Spanned<String>,
-        value: Spanned<String>,
+        value: Spanned<Word>,
     },
     Arg {
         name: Spanned<String>,
@@ -99,10 +116,12 @@ pub enum ItemKind {
     },
     Label {
         key: Spanned<String>,
-        value: Spanned<String>,
+        value: Spanned<Word>,
     },
     Expose(Vec<Spanned<Port>>),
-    User(Spanned<String>),
+    /// `expose (arg)"${PORT}"`: ports named by build arguments.
+    ExposeArgs(Vec<Spanned<Word>>),
+    User(Spanned<Word>),
     Volume(Vec<Spanned<String>>),
     Healthcheck(HealthcheckDecl),
     Shell(Vec<Spanned<String>>),
@@ -214,7 +233,7 @@ pub struct CopyDecl {
     pub source: CopySourceDecl,
     /// `None`: context paths that keep their place relative to the working
     /// directory, as a step's inputs do.
-    pub to: Option<Spanned<String>>,
+    pub to: Option<Spanned<Word>>,
     pub chown: Option<Spanned<String>>,
     pub chmod: Option<Spanned<String>>,
     pub link: Option<Spanned<bool>>,

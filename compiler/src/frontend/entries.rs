@@ -3,6 +3,7 @@
 //! unknown, duplicate).
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::base::word::Word;
 use crate::frontend::ast::*;
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
@@ -21,11 +22,13 @@ impl<'a> NodeArgs<'a> {
         let mut args = Vec::new();
         let mut props: Vec<(&'a str, &'a KdlEntry)> = Vec::new();
         for entry in node.entries() {
-            if let Some(ty) = entry.ty() {
+            if let Some(ty) = entry.ty()
+                && !(ty.value() == ARG_ANNOTATION && matches!(entry.value(), KdlValue::String(_)))
+            {
                 d.push(
                     Diagnostic::error(Code::WrongType, "stowplan does not use type annotations")
                         .primary(ty.span(), "a type annotation")
-                        .help("remove the `(...)` before the value"),
+                        .help("remove the `(...)` before the value; only a string can be `(arg)`, to refer to build arguments"),
                 );
             }
             match entry.name() {
@@ -74,6 +77,25 @@ impl<'a> NodeArgs<'a> {
         }
     }
 
+    /// A string that may be written `(arg)"..."` to refer to build arguments.
+    pub(crate) fn word(&mut self, d: &mut Diagnostics, what: &str) -> Option<Spanned<Word>> {
+        match self.take_arg() {
+            Some(entry) => expect_word(entry, d),
+            None => {
+                missing_argument(d, self.node, what);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn prop_word(
+        &mut self,
+        d: &mut Diagnostics,
+        key: &'static str,
+    ) -> Option<Spanned<Word>> {
+        self.prop(key).and_then(|e| expect_word(e, d))
+    }
+
     pub(crate) fn opt_string(&mut self, d: &mut Diagnostics) -> Option<Spanned<String>> {
         self.take_arg().and_then(|e| expect_string(e, d))
     }
@@ -92,6 +114,28 @@ impl<'a> NodeArgs<'a> {
         }
         if seen < min {
             missing_argument(d, self.node, what);
+        }
+        out
+    }
+
+    /// Whether any argument is an `(arg)` string.
+    pub(crate) fn any_arg_word(&self) -> bool {
+        self.args.iter().any(|e| is_arg_word(e))
+    }
+
+    /// The remaining arguments as `(arg)` strings (a plain one is refused).
+    pub(crate) fn rest_arg_words(&mut self, d: &mut Diagnostics) -> Vec<Spanned<Word>> {
+        let mut out = Vec::new();
+        while let Some(entry) = self.take_arg() {
+            if !is_arg_word(entry) {
+                d.push(
+                    Diagnostic::error(Code::Conflict, "an `expose` mixes ports and `(arg)` ports")
+                        .primary(entry.span(), "a port")
+                        .help("write the `(arg)` ports in an `expose` of their own"),
+                );
+                continue;
+            }
+            out.extend(expect_word(entry, d));
         }
         out
     }
@@ -205,7 +249,39 @@ impl<'a> NodeArgs<'a> {
     }
 }
 
+/// The type annotation that marks a string with build-argument references.
+pub(crate) const ARG_ANNOTATION: &str = "arg";
+
+fn is_arg_word(entry: &KdlEntry) -> bool {
+    entry.ty().is_some_and(|t| t.value() == ARG_ANNOTATION)
+}
+
+/// A string, or an `(arg)` string with its `${NAME}` references.
+pub(crate) fn expect_word(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Word>> {
+    let text = string_value(entry, d)?;
+    if is_arg_word(entry) {
+        crate::frontend::values::parse_arg_word(&text, d)
+    } else {
+        Some(Spanned::new(Word::text(text.value), text.span))
+    }
+}
+
 pub(crate) fn expect_string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    if let Some(ty) = entry.ty().filter(|_| is_arg_word(entry)) {
+        d.push(
+            Diagnostic::error(
+                Code::WrongType,
+                "this value cannot refer to build arguments",
+            )
+            .primary(ty.span(), "an `(arg)` string")
+            .help("`(arg)` strings go in `from`, `env` and `label` values, `workdir`, `user`, `expose` and a copy's `to=`; write the value without `(arg)`"),
+        );
+        return None;
+    }
+    string_value(entry, d)
+}
+
+fn string_value(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     match entry.value() {
         // Argv, environment and paths are C strings in a container: NUL ends them.
         KdlValue::String(s) if s.contains('\0') => {

@@ -6,6 +6,7 @@
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 pub use crate::base::keywords::is_url;
+use crate::base::word::Word;
 use crate::frontend::ast::Spanned;
 use crate::frontend::reference;
 
@@ -326,6 +327,25 @@ pub fn check_platform(platform: &Spanned<String>, d: &mut Diagnostics) {
     }
 }
 
+/// A platform an image is built for (`platforms`): `os/arch[/variant]`,
+/// never a variable.
+pub fn check_target_platform(platform: &Spanned<String>, d: &mut Diagnostics) {
+    if platform.value.starts_with('$') {
+        invalid(
+            d,
+            platform,
+            format!(
+                "`{}` is not a target platform",
+                platform.value.escape_debug()
+            ),
+            "a variable",
+            "`platforms` lists what to build, such as \"linux/amd64\" \"linux/arm64\"; `$BUILDPLATFORM` belongs in `platform`",
+        );
+        return;
+    }
+    check_platform(platform, d);
+}
+
 /// Paths inside an image: absolute, one line.
 pub fn check_absolute_path(path: &Spanned<String>, d: &mut Diagnostics) {
     if !path.value.starts_with('/') || has_control(&path.value) {
@@ -522,6 +542,20 @@ pub fn check_image_ref(image: &Spanned<String>, d: &mut Diagnostics) {
     );
 }
 
+/// An image reference naming build arguments: it must be a reference
+/// with every argument as a tag-like word, or as a digest's hex.
+pub fn check_image_ref_word(image: &Spanned<Word>, d: &mut Diagnostics) {
+    let fits = |placeholder: &str| {
+        let text = image.value.expand(|_| placeholder.to_owned());
+        reference::is_reference(&text)
+    };
+    if fits("x") || fits(&"0".repeat(64)) {
+        return;
+    }
+    let text = Spanned::new(image.value.expand(|_| "x".to_owned()), image.span);
+    check_image_ref(&text, d);
+}
+
 /// A name to tag a built image with: a reference without a digest.
 pub fn check_tag(tag: &Spanned<String>, d: &mut Diagnostics) {
     check_image_ref(tag, d);
@@ -603,6 +637,107 @@ pub fn check_input_glob(path: &Spanned<String>, d: &mut Diagnostics) {
             ),
             "glob before the last `/`",
             "list the directories, or copy the parent directory with a trailing `/`",
+        );
+    }
+}
+
+/// An `(arg)` string: `${NAME}` refers to the build argument `NAME`, `$$`
+/// is a dollar sign, and any other `$` is an error, so that no text is
+/// ever read as a reference by accident.
+pub fn parse_arg_word(text: &Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<Word>> {
+    let s = text.as_str();
+    let mut word = Word::default();
+    let mut rest = s;
+    let mut ok = true;
+    while let Some(at) = rest.find('$') {
+        word.push_text(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            word.push_text("$");
+            rest = tail;
+            continue;
+        }
+        let name = after
+            .strip_prefix('{')
+            .and_then(|inner| inner.split_once('}'))
+            .filter(|(name, _)| is_variable_name(name));
+        match name {
+            Some((name, tail)) => {
+                word.push_arg(name);
+                rest = tail;
+            }
+            None => {
+                let written: String = after.chars().take(24).collect();
+                let bare: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let help = if is_variable_name(&bare) {
+                    format!(
+                        "write `${{{bare}}}` to refer to the build argument `{bare}`, or `$$` for a dollar sign"
+                    )
+                } else {
+                    "in an `(arg)` string, write `${NAME}` to refer to a build argument and `$$` for a dollar sign".to_owned()
+                };
+                invalid(
+                    d,
+                    text,
+                    format!(
+                        "`${}` is not a reference to a build argument",
+                        written.escape_debug()
+                    ),
+                    "a `$` that is neither `${NAME}` nor `$$`",
+                    &help,
+                );
+                ok = false;
+                break;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    word.push_text(rest);
+    Some(Spanned::new(word, text.span))
+}
+
+fn is_variable_name(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A check on a string, applied to an `(arg)` string: to its text with
+/// each reference as `placeholder`, unless it starts with a reference and
+/// the check is about its start (`skip_if_leading`).
+pub fn check_word(
+    word: &Spanned<Word>,
+    skip_if_leading: bool,
+    d: &mut Diagnostics,
+    check: impl FnOnce(&Spanned<String>, &mut Diagnostics),
+) {
+    if skip_if_leading && word.value.starts_with_arg() {
+        return;
+    }
+    let text = word.value.expand(|_| "x".to_owned());
+    check(&Spanned::new(text, word.span), d);
+}
+
+/// A port naming build arguments: with each as `80`, `NUMBER[/tcp|/udp]`.
+pub fn check_port_word(port: &Spanned<Word>, d: &mut Diagnostics) {
+    let text = port.value.expand(|_| "80".to_owned());
+    let (number, protocol) = text.split_once('/').unwrap_or((&text, "tcp"));
+    let ok = !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+        && matches!(protocol, "tcp" | "udp");
+    if !ok {
+        invalid(
+            d,
+            &Spanned::new(port.value.sketch(), port.span),
+            format!("`{}` is not a port", port.value.sketch().escape_debug()),
+            "not a port",
+            "write a port number, or a build argument, optionally with /tcp or /udp: (arg)\"${PORT}\", (arg)\"${PORT}/udp\"",
         );
     }
 }

@@ -143,6 +143,7 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
         same_destination(spec, id, &mut d);
         no_command(spec, &chains, id, &mut d);
     }
+    secrets::global_secrets(&spec.args, &mut d);
     for (i, stage) in spec.stages.iter().enumerate() {
         carried_across_bases(spec, &chains, StageId(i), stage, &mut d);
         secrets::secrets(stage, &mut d);
@@ -219,12 +220,15 @@ pub(crate) fn absolute(workdir: &str, to: &str) -> String {
 fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
     let stage = spec.stage(id);
     let mut workdir = "/".to_owned();
-    let mut seen: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
+    let mut seen: BTreeMap<String, &Spanned<Word>> = BTreeMap::new();
     for item in &stage.items {
         match &item.kind {
-            ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value),
-            ItemKind::Copy(CopyDecl { to: Some(to), .. }) if !to.value.ends_with('/') => {
-                let target = absolute(&workdir, &to.value);
+            // Where a build argument points is known only at build time.
+            ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value.sketch()),
+            ItemKind::Copy(CopyDecl { to: Some(to), .. })
+                if !to.value.has_args() && !to.value.sketch().ends_with('/') =>
+            {
+                let target = absolute(&workdir, &to.value.sketch());
                 if let Some(first) = seen.get(&target) {
                     d.push(
                         Diagnostic::error(
@@ -530,7 +534,7 @@ fn mounted_artifacts(stage: &StageDecl, d: &mut Diagnostics) {
     let mut steps: Vec<(&StepDecl, Vec<String>)> = Vec::new();
     for item in &stage.items {
         match &item.kind {
-            ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value),
+            ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value.sketch()),
             ItemKind::Step(step) if !step.runs.is_empty() => {
                 let writes = step
                     .order

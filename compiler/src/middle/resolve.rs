@@ -24,6 +24,8 @@ pub struct Spec {
     pub outputs: Vec<OutputDecl>,
     /// Policy rules the spec waives; an `image=` names an image.
     pub waivers: Vec<WaiverDecl>,
+    /// Global build arguments (`arg` at the top level), in written order.
+    pub args: Vec<ArgDecl>,
     /// Stages and images in build order: every stage after what it needs,
     /// ties broken by declaration order so output is stable.
     pub order: Vec<StageId>,
@@ -157,8 +159,12 @@ pub(crate) struct ArtifactRef {
 /// decoder has checked the reference's syntax.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ImageRef {
-    /// As written, which is what the output names.
+    /// As written, which is what the output names; for a reference that
+    /// names build arguments, as their defaults spell it (what the rules
+    /// and the cache model read).
     pub(crate) written: Spanned<String>,
+    /// The reference with its build arguments, when it names any.
+    pub(crate) word: Option<Word>,
     /// Without the tag and the digest: `gcr.io/distroless/static-debian12`.
     pub(crate) name: String,
     /// The tag, when the reference has one.
@@ -175,9 +181,18 @@ impl ImageRef {
         };
         ImageRef {
             written: written.clone(),
+            word: None,
             name: name.to_owned(),
             tag,
         }
+    }
+
+    /// A reference naming build arguments, read with their defaults.
+    fn parse_word(word: &Spanned<Word>, args: &[ArgDecl]) -> ImageRef {
+        let text = word.value.expand(|name| default_of(args, name));
+        let mut image = ImageRef::parse(&Spanned::new(text, word.span));
+        image.word = Some(word.value.clone());
+        image
     }
 
     /// `scratch`: the empty image, no base at all.
@@ -268,8 +283,13 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         let base = match &stage.from {
             Some(FromDecl::Stage(base)) => use_stage(&mut d, base, "built on").map(BaseRef::Stage),
             Some(FromDecl::Image(image)) => Some(BaseRef::Image(ImageRef::parse(image))),
+            Some(FromDecl::ImageArgs(image)) => {
+                check_from_args(&mut d, &ast, stage, image);
+                Some(BaseRef::Image(ImageRef::parse_word(image, &ast.args)))
+            }
             None => None,
         };
+        check_stage_args(&mut d, &ast.args, stage);
         let mut items = Vec::with_capacity(stage.items.len());
         for item in &stage.items {
             items.push(match &item.kind {
@@ -351,6 +371,12 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         "the spec",
     );
 
+    check_unique(
+        &mut d,
+        ast.args.iter().map(|a| &a.name),
+        "global build argument",
+        "the spec",
+    );
     let order = build_order(&ast, &references, &mut d);
     if d.has_errors() {
         return (None, d);
@@ -365,6 +391,7 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
         stages: ast.stages,
         outputs: ast.outputs,
         waivers: ast.waivers,
+        args: ast.args,
         order: order.unwrap_or_default(),
         needs,
         refs,
@@ -576,4 +603,121 @@ fn build_order(ast: &Ast, references: &[Reference], d: &mut Diagnostics) -> Opti
         d.push(diag.help("a stage must be built before what uses it; break one of these edges"));
     }
     None
+}
+
+/// The default a global argument spells a reference with: its default, or
+/// for an automatic argument or one without a default, a placeholder.
+fn default_of(args: &[ArgDecl], name: &str) -> String {
+    args.iter()
+        .find(|a| a.name.value == name)
+        .and_then(|a| a.default.as_ref())
+        .map_or_else(|| format!("${{{name}}}"), |d| d.value.clone())
+}
+
+/// The build arguments a body item refers to, with where.
+pub(crate) fn item_words(item: &Item) -> Vec<&Spanned<Word>> {
+    match &item.kind {
+        ItemKind::Workdir(w) | ItemKind::User(w) => vec![w],
+        ItemKind::Env { value, .. } | ItemKind::Label { value, .. } => vec![value],
+        ItemKind::Copy(CopyDecl { to: Some(to), .. }) => vec![to],
+        ItemKind::ExposeArgs(ports) => ports.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn unknown_arg(
+    d: &mut Diagnostics,
+    name: &str,
+    at: &Spanned<Word>,
+    candidates: &[&str],
+    otherwise: String,
+) {
+    d.push(
+        Diagnostic::error(
+            Code::UnknownArg,
+            format!("no build argument is named `{name}`"),
+        )
+        .primary(at.span, format!("refers to `${{{name}}}`"))
+        .suggest(name, candidates.iter().copied(), otherwise),
+    );
+}
+
+/// `from` sees the global arguments and the automatic ones, never a stage's.
+fn check_from_args(d: &mut Diagnostics, ast: &Ast, stage: &StageDecl, image: &Spanned<Word>) {
+    let mut candidates: Vec<&str> = ast.args.iter().map(|a| a.name.value.as_str()).collect();
+    candidates.extend(crate::base::word::AUTOMATIC_ARGS);
+    for name in image.value.args() {
+        if candidates.contains(&name) {
+            continue;
+        }
+        let in_stage = stage
+            .items
+            .iter()
+            .any(|i| matches!(&i.kind, ItemKind::Arg { name: n, .. } if n.value == name));
+        let otherwise = if in_stage {
+            format!(
+                "`from` is read before the stage's own `arg`s: declare `arg \"{name}\"` at the top level, before the stages"
+            )
+        } else {
+            format!("declare it at the top level: `arg \"{name}\" \"DEFAULT\"`")
+        };
+        unknown_arg(d, name, image, &candidates, otherwise);
+    }
+    // With every argument's default, the reference must be one.
+    let all_defaults = image.value.args().all(|name| {
+        ast.args
+            .iter()
+            .any(|a| a.name.value == name && a.default.is_some())
+    });
+    if all_defaults {
+        let text = image.value.expand(|name| default_of(&ast.args, name));
+        let mut found = Diagnostics::default();
+        crate::frontend::values::check_image_ref(
+            &Spanned::new(text.clone(), image.span),
+            &mut found,
+        );
+        if found.has_errors() {
+            d.push(
+                Diagnostic::error(
+                    Code::ImageRef,
+                    format!("with its arguments' defaults, `from` names `{}`, which is not an image reference", text.escape_debug()),
+                )
+                .primary(image.span, "not a reference with the defaults")
+                .help("change the defaults of the top-level `arg`s it names, or the reference"),
+            );
+        }
+    }
+}
+
+/// A stage's items see its own `arg`s written before them, the global
+/// arguments and the automatic ones.
+fn check_stage_args(d: &mut Diagnostics, globals: &[ArgDecl], stage: &StageDecl) {
+    let mut visible: Vec<&str> = globals.iter().map(|a| a.name.value.as_str()).collect();
+    visible.extend(crate::base::word::AUTOMATIC_ARGS);
+    for (index, item) in stage.items.iter().enumerate() {
+        if let ItemKind::Arg { name, .. } = &item.kind {
+            visible.push(&name.value);
+        }
+        for word in item_words(item) {
+            for name in word.value.args() {
+                if visible.contains(&name) {
+                    continue;
+                }
+                let later = stage.items[index..]
+                    .iter()
+                    .any(|i| matches!(&i.kind, ItemKind::Arg { name: n, .. } if n.value == name));
+                let otherwise = if later {
+                    format!(
+                        "`arg \"{name}\"` is declared later in `{}`: move it before this",
+                        stage.name.value
+                    )
+                } else {
+                    format!(
+                        "declare it with `arg \"{name}\"` before this, in the stage or at the top level"
+                    )
+                };
+                unknown_arg(d, name, word, &visible, otherwise);
+            }
+        }
+    }
 }

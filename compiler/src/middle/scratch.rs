@@ -97,10 +97,12 @@ pub fn validate(spec: &Spec) -> Diagnostics {
 fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> Files {
     // Checked at the end: the container sees every file of the image.
     let mut at_run_time: Vec<(&CommandDecl, String)> = Vec::new();
-    let mut users: Vec<&Spanned<String>> = Vec::new();
+    let mut users: Vec<Spanned<String>> = Vec::new();
     for item in &stage.items {
         match &item.kind {
-            ItemKind::Workdir(dir) => files.workdir = absolute(&files.workdir, &dir.value),
+            ItemKind::Workdir(dir) => {
+                files.workdir = absolute(&files.workdir, &dir.value.sketch());
+            }
             ItemKind::Shell(words) => {
                 if let Some(first) = words.first() {
                     files.shell = first.value.clone();
@@ -108,8 +110,11 @@ fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> File
             }
             ItemKind::Copy(copy) => {
                 // Without `to=`, everything lands below the working directory.
-                let to = copy.to.as_ref().map_or(".", |to| to.value.as_str());
-                files.brought.push(absolute(&files.workdir, to));
+                let to = copy
+                    .to
+                    .as_ref()
+                    .map_or(".".to_owned(), |to| to.value.sketch());
+                files.brought.push(absolute(&files.workdir, &to));
             }
             ItemKind::Add(add) => files.brought.push(absolute(&files.workdir, &add.to.value)),
             ItemKind::Run(run) => no_program(&run.command, &files, d),
@@ -133,7 +138,12 @@ fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> File
                     no_program(&run.command, &mounted, d);
                 }
             }
-            ItemKind::User(user) => users.push(user),
+            // A user named by a build argument is known only at build time.
+            ItemKind::User(user) => {
+                if let Some(name) = user.value.as_literal() {
+                    users.push(Spanned::new(name.to_owned(), user.span));
+                }
+            }
             ItemKind::Cmd(command) | ItemKind::Entrypoint(command) if command.shell => {
                 at_run_time.push((command, files.shell.clone()));
             }
@@ -151,7 +161,7 @@ fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> File
         no_program(command, &files, d);
     }
     for user in users {
-        named_user(user, &files, d);
+        named_user(&user, &files, d);
     }
     files
 }

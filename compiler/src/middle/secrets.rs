@@ -157,6 +157,26 @@ fn file_help(path: &str) -> String {
 }
 
 pub(crate) fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
+    secrets_in(&stage.items, d);
+}
+
+/// Global build arguments, as a stage's `arg`s: recorded in the history
+/// of every image whose stages name them.
+pub(crate) fn global_secrets(args: &[ArgDecl], d: &mut Diagnostics) {
+    let items: Vec<Item> = args
+        .iter()
+        .map(|a| Item {
+            kind: ItemKind::Arg {
+                name: a.name.clone(),
+                default: a.default.clone(),
+            },
+            span: a.span,
+        })
+        .collect();
+    secrets_in(&items, d);
+}
+
+fn secrets_in(items: &[Item], d: &mut Diagnostics) {
     let leak = |d: &mut Diagnostics, span, what: &str, label: &str, help: String| {
         d.push(
             Diagnostic::error(
@@ -192,7 +212,7 @@ pub(crate) fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
             );
         }
     };
-    for item in &stage.items {
+    for item in items {
         match &item.kind {
             ItemKind::Env { name, value } => {
                 if secret_name(&name.value) {
@@ -204,7 +224,7 @@ pub(crate) fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
                         name_help(&name.value, "ENV"),
                     )
                 } else {
-                    pem(d, value, &name.value)
+                    pem(d, &sketch(value), &name.value)
                 }
             }
             ItemKind::Arg { name, default } => {
@@ -230,7 +250,7 @@ pub(crate) fn secrets(stage: &StageDecl, d: &mut Diagnostics) {
                         name_help(&key.value, "a label"),
                     )
                 } else {
-                    pem(d, value, &key.value)
+                    pem(d, &sketch(value), &key.value)
                 }
             }
             ItemKind::Copy(CopyDecl {
@@ -344,6 +364,12 @@ pub(crate) fn context_leaks(spec: &Spec, context: &Path, d: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// A value with its build-argument references written `${NAME}`: only its
+/// text can hold a key.
+fn sketch(value: &Spanned<Word>) -> Spanned<String> {
+    Spanned::new(value.value.sketch(), value.span)
 }
 
 #[cfg(test)]

@@ -113,6 +113,31 @@ impl ImageMap {
             if let Base::Image(image) = &mut stage.base {
                 *image = self.get(image).to_owned();
             }
+            // A reference naming arguments is mapped by what its defaults
+            // spell; the mapped image then replaces it (spec/language.md).
+            if let Base::ImageArgs(word) = &stage.base {
+                let defaults: Option<Vec<&str>> = word
+                    .args()
+                    .map(|name| {
+                        plan.args
+                            .iter()
+                            .find(|a| a.name == name)
+                            .and_then(|a| a.default.as_deref())
+                    })
+                    .collect();
+                if defaults.is_some() {
+                    let spelled = word.expand(|name| {
+                        plan.args
+                            .iter()
+                            .find(|a| a.name == name)
+                            .and_then(|a| a.default.clone())
+                            .unwrap_or_default()
+                    });
+                    if let Some(mapped) = self.entries.get(&spelled) {
+                        stage.base = Base::Image(mapped.clone());
+                    }
+                }
+            }
             for instruction in &mut stage.instructions {
                 if let Instruction::Copy(copy) = &mut instruction.value
                     && let CopySource::Image(image) = &mut copy.source

@@ -30,7 +30,7 @@ pub fn in_place_copies(paths: &[Spanned<String>]) -> Vec<(Vec<String>, String)> 
         .collect();
     input_copies(&inputs)
         .into_iter()
-        .map(|copy| (copy.paths, copy.dest))
+        .map(|copy| (copy.paths, copy.dest.sketch()))
         .collect()
 }
 
@@ -64,7 +64,7 @@ pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
         // Only the copy just before may take it: grouping never reorders inputs.
         if groupable
             && let Some(existing) = copies.last_mut().filter(|c| {
-                c.dest == dest
+                c.dest.as_literal() == Some(dest.as_str())
                     && c.paths
                         .last()
                         .is_some_and(|p| !p.ends_with('/') && p != ".")
@@ -76,7 +76,7 @@ pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
         copies.push(plan::Copy {
             source: plan::CopySource::Context,
             paths: vec![path.to_owned()],
-            dest,
+            dest: plan::Word::text(dest),
             chown: None,
             chmod: None,
             link: false,

@@ -8,13 +8,26 @@ use serde::Serialize;
 
 use crate::base::diagnostic::Span;
 use crate::base::keywords::{Network, Port, Protocol, Sharing, StageKind};
+pub use crate::base::word::Word;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
     /// The spec's file name, for headers. Never an absolute path.
     pub source_name: String,
+    /// Global build arguments, declared before every stage: `from` can
+    /// name them, and a stage that names one declares it again itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<GlobalArg>,
     /// Stages and images in build order.
     pub stages: Vec<Stage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GlobalArg {
+    pub name: String,
+    pub default: Option<String>,
+    #[serde(skip)]
+    pub origin: Span,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -23,6 +36,10 @@ pub struct Stage {
     pub kind: StageKind,
     pub base: Base,
     pub platform: Option<String>,
+    /// The platforms the image is built for: build options (a builder's
+    /// `--platform`), not part of the Dockerfile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<String>,
     pub tags: Vec<String>,
     pub instructions: Vec<Located<Instruction>>,
     #[serde(skip)]
@@ -33,6 +50,8 @@ pub struct Stage {
 pub enum Base {
     Scratch,
     Image(String),
+    /// An image reference that names build arguments.
+    ImageArgs(Word),
     Stage(String),
 }
 
@@ -46,10 +65,10 @@ pub struct Located<T> {
 
 #[derive(Clone, Debug, Serialize)]
 pub enum Instruction {
-    Workdir(String),
+    Workdir(Word),
     Env {
         name: String,
-        value: String,
+        value: Word,
     },
     Arg {
         name: String,
@@ -57,10 +76,12 @@ pub enum Instruction {
     },
     Label {
         key: String,
-        value: String,
+        value: Word,
     },
     Expose(Port),
-    User(String),
+    /// A port named by build arguments: `8080`, `53/udp` once expanded.
+    ExposeArg(Word),
+    User(Word),
     Volume(Vec<String>),
     Healthcheck(Option<Healthcheck>),
     Shell(Vec<String>),
@@ -70,6 +91,19 @@ pub enum Instruction {
     Copy(Copy),
     Add(Add),
     Run(Run),
+}
+
+impl Instruction {
+    /// The values that may name build arguments.
+    pub fn words(&self) -> Vec<&Word> {
+        match self {
+            Instruction::Workdir(w) | Instruction::User(w) => vec![w],
+            Instruction::Env { value, .. } | Instruction::Label { value, .. } => vec![value],
+            Instruction::Copy(copy) => vec![&copy.dest],
+            Instruction::ExposeArg(port) => vec![port],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A command as the image runs it.
@@ -116,7 +150,7 @@ pub enum CopySource {
 pub struct Copy {
     pub source: CopySource,
     pub paths: Vec<String>,
-    pub dest: String,
+    pub dest: Word,
     pub chown: Option<String>,
     pub chmod: Option<String>,
     pub link: bool,

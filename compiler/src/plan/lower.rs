@@ -38,7 +38,10 @@ pub(crate) fn lower_ordered(
                 (Base::Scratch, plan::default_shell())
             }
             Some(BaseRef::Image(image)) => (
-                Base::Image(image.written.value.clone()),
+                match &image.word {
+                    Some(word) => Base::ImageArgs(word.clone()),
+                    None => Base::Image(image.written.value.clone()),
+                },
                 plan::default_shell(),
             ),
             Some(BaseRef::Stage(parent)) => {
@@ -74,12 +77,14 @@ pub(crate) fn lower_ordered(
                 instructions.splice(start..start, reordered);
             }
         }
+        redeclare_args(spec, &mut instructions);
         final_shells[id.0] = Some(shell);
         planned.push(plan::Stage {
             name: decl.name.value.clone(),
             kind: decl.kind,
             base,
             platform: decl.platform.as_ref().map(|p| p.value.clone()),
+            platforms: strings(&decl.platforms),
             tags: decl.tags.iter().map(|t| t.value.clone()).collect(),
             instructions,
             origin: decl.span,
@@ -87,9 +92,70 @@ pub(crate) fn lower_ordered(
     }
     let plan = Plan {
         source_name: source_name.to_owned(),
+        args: spec
+            .args
+            .iter()
+            .map(|a| plan::GlobalArg {
+                name: a.name.value.clone(),
+                default: a.default.as_ref().map(|d| d.value.clone()),
+                origin: a.span,
+            })
+            .collect(),
         stages: planned,
     };
     (plan, report)
+}
+
+/// A global or automatic build argument is not in a stage's scope until
+/// the stage declares it again (Dockerfile semantics): `ARG NAME`, without
+/// a default, just before the first instruction that names it.
+fn redeclare_args(spec: &Spec, instructions: &mut Vec<Located<Instruction>>) {
+    let mut declared: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(instructions.len());
+    for instruction in instructions.drain(..) {
+        if let Instruction::Arg { name, .. } = &instruction.value {
+            declared.push(name.clone());
+        }
+        let mut named: Vec<String> = Vec::new();
+        for word in instruction.value.words() {
+            for name in word.args() {
+                if !declared.iter().any(|d| d == name) && !named.iter().any(|n| n == name) {
+                    named.push(name.to_owned());
+                }
+            }
+        }
+        for name in named {
+            debug_assert!(
+                spec.args.iter().any(|a| a.name.value == name)
+                    || crate::base::word::is_automatic(&name),
+                "the resolver checked every reference"
+            );
+            out.push(Located {
+                value: Instruction::Arg {
+                    name: name.clone(),
+                    default: None,
+                },
+                origin: instruction.origin,
+            });
+            declared.push(name);
+        }
+        out.push(instruction);
+    }
+    *instructions = out;
+}
+
+/// `to`, with a directory's name after it when several sources split
+/// (as [`keep_directory_names`] does for text).
+fn word_destinations(paths: &[String], to: &Word) -> Vec<(Vec<String>, Word)> {
+    let sketch = to.sketch();
+    keep_directory_names(paths, &sketch, |_| true)
+        .into_iter()
+        .map(|(paths, dest)| {
+            let mut word = to.clone();
+            word.push_text(dest.strip_prefix(sketch.as_str()).unwrap_or(""));
+            (paths, word)
+        })
+        .collect()
 }
 
 fn strings(values: &[Spanned<String>]) -> Vec<String> {
@@ -142,6 +208,11 @@ fn lower_item(
                 push(Instruction::Expose(port.value));
             }
         }
+        ItemKind::ExposeArgs(ports) => {
+            for port in ports {
+                push(Instruction::ExposeArg(port.value.clone()));
+            }
+        }
         ItemKind::User(user) => push(Instruction::User(user.value.clone())),
         ItemKind::Volume(paths) => push(Instruction::Volume(strings(paths))),
         ItemKind::Healthcheck(HealthcheckDecl::None) => push(Instruction::Healthcheck(None)),
@@ -179,8 +250,11 @@ fn lower_item(
             };
             let copies = match (&copy.to, &copy.source) {
                 // Among several sources, a directory keeps its name.
-                (Some(to), _) => keep_directory_names(&paths, &to.value, |_| true),
-                (None, CopySourceDecl::Context(written)) => in_place_copies(written),
+                (Some(to), _) => word_destinations(&paths, &to.value),
+                (None, CopySourceDecl::Context(written)) => in_place_copies(written)
+                    .into_iter()
+                    .map(|(paths, dest)| (paths, plan::Word::text(dest)))
+                    .collect(),
                 (None, _) => unreachable!("the decoder requires `to=` but for context paths"),
             };
             for (paths, dest) in copies {

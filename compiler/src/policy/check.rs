@@ -271,18 +271,32 @@ fn non_root(spec: &Spec, found: &mut Vec<Found>) {
             _ => None,
         });
         let diagnostic = match user {
-            Some(user) => {
-                let name = user.value.split(':').next().unwrap_or_default();
-                if name != "root" && name != "0" {
-                    continue;
+            Some(user) => match user.value.as_literal() {
+                Some(literal) => {
+                    let name = literal.split(':').next().unwrap_or_default();
+                    if name != "root" && name != "0" {
+                        continue;
+                    }
+                    violation(
+                        Code::PolicyUser,
+                        format!("image `{}` runs as root", decl.name.value),
+                    )
+                    .primary(user.span, "the final user is root")
+                    .help("end the image with a user that is not root, such as `user \"65532:65532\"`")
                 }
-                violation(
+                // A build argument may name root at build time: the policy
+                // cannot vouch for it.
+                None => violation(
                     Code::PolicyUser,
-                    format!("image `{}` runs as root", decl.name.value),
+                    format!(
+                        "image `{}` runs as `{}`, a build argument's value",
+                        decl.name.value,
+                        user.value.sketch()
+                    ),
                 )
-                .primary(user.span, "the final user is root")
-                .help("end the image with a user that is not root, such as `user \"65532:65532\"`")
-            }
+                .primary(user.span, "the policy cannot check a user a build argument sets")
+                .help("write the user as plain text, such as `user \"65532:65532\"`, or waive the rule with a reason"),
+            },
             None => {
                 let scratch = matches!(
                     spec.base(*chain.last().unwrap_or(&image)),
@@ -330,7 +344,9 @@ fn labels(spec: &Spec, setting: &Setting, found: &mut Vec<Found>) {
                 )
                 .primary(decl.name.span, "the label is missing")
                 .help(format!("add `label \"{}\" \"...\"`", requirement.key)),
-                (Some(value), Some((text, pattern))) if !pattern.is_match(&value.value) => {
+                // A value with build arguments is checked as written
+                // (`${NAME}` in place of each reference).
+                (Some(value), Some((text, pattern))) if !pattern.is_match(&value.value.sketch()) => {
                     violation(
                         Code::PolicyLabel,
                         format!(

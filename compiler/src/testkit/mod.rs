@@ -38,28 +38,54 @@ pub(crate) fn render_all(diagnostics: &[crate::Diagnostic]) -> String {
 pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
     use serde_json::json;
     let mut out = Vec::new();
+    for arg in &plan.args {
+        out.push(json!({"cmd": "arg", "args": [[arg.name, arg.default]]}));
+    }
     for stage in &plan.stages {
         let image = match &stage.base {
             Base::Scratch => "scratch".to_owned(),
             Base::Image(i) | Base::Stage(i) => i.clone(),
+            Base::ImageArgs(i) => i.sketch(),
         };
         let flags: Vec<String> = stage
             .platform
             .iter()
             .map(|p| format!("--platform={p}"))
             .collect();
-        out.push(json!({"cmd": "from", "image": image, "as": stage.name, "flags": flags}));
+        let mut from = json!({"cmd": "from", "image": image, "as": stage.name, "flags": flags});
+        // BuildKit expands `--platform=$BUILDPLATFORM`, then the image.
+        let mut expands: Vec<&str> = stage
+            .platform
+            .iter()
+            .filter_map(|p| p.strip_prefix('$'))
+            .collect();
+        if let Base::ImageArgs(word) = &stage.base {
+            expands.extend(word.args());
+        }
+        if !expands.is_empty() {
+            from["expands"] = json!(expands);
+        }
+        out.push(from);
         for located in &stage.instructions {
+            let expands: Vec<&str> = located
+                .value
+                .words()
+                .into_iter()
+                .flat_map(|w| w.args())
+                .collect();
             out.push(match &located.value {
-                Instruction::Workdir(v) => json!({"cmd": "workdir", "value": v}),
-                Instruction::User(v) => json!({"cmd": "user", "value": v}),
+                Instruction::Workdir(v) => json!({"cmd": "workdir", "value": v.sketch()}),
+                Instruction::User(v) => json!({"cmd": "user", "value": v.sketch()}),
                 Instruction::StopSignal(v) => json!({"cmd": "stopsignal", "value": v}),
-                Instruction::Env { name, value } => json!({"cmd": "env", "pairs": [[name, value]]}),
+                Instruction::Env { name, value } => json!({"cmd": "env", "pairs": [[name, value.sketch()]]}),
                 Instruction::Label { key, value } => {
-                    json!({"cmd": "label", "pairs": [[key, value]]})
+                    json!({"cmd": "label", "pairs": [[key, value.sketch()]]})
                 }
                 Instruction::Arg { name, default } => {
                     json!({"cmd": "arg", "args": [[name, default]]})
+                }
+                Instruction::ExposeArg(port) => {
+                    json!({"cmd": "expose", "ports": [port.sketch()]})
                 }
                 Instruction::Expose(port) => {
                     json!({"cmd": "expose", "ports": [port.to_dockerfile()]})
@@ -82,7 +108,7 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
                         CopySource::Context => None,
                         CopySource::Stage(s) | CopySource::Image(s) => Some(s.clone()),
                     };
-                    json!({"cmd": "copy", "sources": copy.paths, "dest": copy.dest, "from": from,
+                    json!({"cmd": "copy", "sources": copy.paths, "dest": copy.dest.sketch(), "from": from,
                            "chown": copy.chown, "chmod": copy.chmod, "link": copy.link})
                 }
                 Instruction::Add(add) => {
@@ -90,6 +116,11 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
                            "chown": add.chown, "chmod": add.chmod, "checksum": add.checksum})
                 }
             });
+            if !expands.is_empty()
+                && let Some(last) = out.last_mut()
+            {
+                last["expands"] = json!(expands);
+            }
         }
     }
     out
@@ -129,6 +160,14 @@ fn mount_fields(mount: &Mount) -> Value {
 
 /// The oracle's view of one instruction, normalised to `expected_readback`'s shape.
 pub(crate) fn observed_readback(instruction: &Value, shells: &mut ShellTracker) -> Value {
+    let mut observed = observed_fields(instruction, shells);
+    if let (Some(expands), Some(fields)) = (instruction.get("expands"), observed.as_object_mut()) {
+        fields.insert("expands".to_owned(), expands.clone());
+    }
+    observed
+}
+
+fn observed_fields(instruction: &Value, shells: &mut ShellTracker) -> Value {
     use serde_json::json;
     let cmd = instruction["cmd"].as_str().unwrap_or_default();
     let flags: Vec<String> = instruction["flags"]
@@ -268,8 +307,10 @@ pub(crate) fn assert_reads_back(plan: &Plan, parsed: &Value, what: &str) {
                 f.iter()
                     .any(|f| f.as_str().is_some_and(|f| f.starts_with("--platform=$")))
             });
+            // A build argument the plan names is expanded: which ones is
+            // compared with the plan below (`expands`).
             assert!(
-                i["unescaped_dollar"] == false || is_platform_flag,
+                i["unescaped_dollar"] == false || is_platform_flag || i.get("expands").is_some(),
                 "{what}: BuildKit would expand a variable in {i}"
             );
             observed_readback(i, &mut shells)

@@ -6,7 +6,8 @@ use crate::backend::buildah::{Emitter, StageState, docker_reference, refuse, ref
 use crate::backend::quote::bash::{bash_word, json_word, shellwords_line};
 use crate::base::diagnostic::{Diagnostics, Span};
 use crate::base::keywords::Network;
-use crate::plan::ir::{Add, Copy, CopySource, Healthcheck, Instruction, Run};
+use crate::base::word::Piece;
+use crate::plan::ir::{Add, Copy, CopySource, Healthcheck, Instruction, Run, Word};
 
 /// The helper variable `set_env` spells `$` with; see `prelude/set_env.sh`.
 const DOLLAR_VARIABLE: &str = "STOWPLAN_DOLLAR";
@@ -25,7 +26,9 @@ impl Emitter<'_> {
             let _ = writeln!(out, "  buildah config {flags} \"$c\"");
         };
         match instruction {
-            Instruction::Workdir(path) if !path.starts_with('/') => {
+            Instruction::Workdir(path)
+                if !path.starts_with_arg() && !path.sketch().starts_with('/') =>
+            {
                 refuse(
                     d,
                     origin,
@@ -37,7 +40,8 @@ impl Emitter<'_> {
             }
             Instruction::Workdir(path) => {
                 self.uses.workdir = true;
-                let _ = writeln!(out, "  set_workdir \"$c\" {}", bash_word(path));
+                let path = self.word("\"$c\"", path, out);
+                let _ = writeln!(out, "  set_workdir \"$c\" {path}");
             }
             Instruction::Env { name, value } => {
                 if !is_identifier(name) {
@@ -61,12 +65,8 @@ impl Emitter<'_> {
                     return false;
                 }
                 self.uses.env = true;
-                let _ = writeln!(
-                    out,
-                    "  set_env \"$c\" {} {}",
-                    bash_word(name),
-                    bash_word(value)
-                );
+                let value = self.word("\"$c\"", value, out);
+                let _ = writeln!(out, "  set_env \"$c\" {} {value}", bash_word(name));
             }
             Instruction::Arg { name, default } => {
                 if !is_identifier(name) {
@@ -81,6 +81,15 @@ impl Emitter<'_> {
                 }
                 self.uses.args = true;
                 self.arg_names.insert(name.clone());
+                let global = default.is_none()
+                    && (self.plan.args.iter().any(|a| &a.name == name)
+                        || crate::base::word::is_automatic(name));
+                if global {
+                    // Declared before the stages: the stage's ARG takes its value.
+                    self.uses.global_args = true;
+                    let _ = writeln!(out, "  set_global_arg \"$c\" {}", bash_word(name));
+                    return true;
+                }
                 let mut line = format!("  set_arg \"$c\" {}", bash_word(name));
                 if let Some(default) = default {
                     let _ = write!(line, " {}", bash_word(default));
@@ -88,10 +97,15 @@ impl Emitter<'_> {
                 let _ = writeln!(out, "{line}");
             }
             Instruction::Label { key, value } => {
-                config(
-                    out,
-                    &format!("--label {}", bash_word(&format!("{key}={value}"))),
-                );
+                let mut entry = Word::text(format!("{key}="));
+                for piece in value.pieces() {
+                    match piece {
+                        Piece::Text(text) => entry.push_text(text),
+                        Piece::Arg(name) => entry.push_arg(name),
+                    }
+                }
+                let entry = self.word("\"$c\"", &entry, out);
+                config(out, &format!("--label {entry}"));
             }
             Instruction::Expose(port) => {
                 let protocol = match port.protocol {
@@ -101,7 +115,23 @@ impl Emitter<'_> {
                 // Docker records `8080/tcp`; buildah would record a bare `8080`.
                 config(out, &format!("--port {}/{protocol}", port.number));
             }
-            Instruction::User(user) => config(out, &format!("--user {}", bash_word(user))),
+            Instruction::ExposeArg(port) => {
+                // Docker records `8080/tcp`; buildah would record a bare `8080`.
+                let port = match port.as_literal() {
+                    Some(text) if text.contains('/') => bash_word(text),
+                    Some(text) => bash_word(&format!("{text}/tcp")),
+                    None => {
+                        let port = self.word("\"$c\"", port, out);
+                        out.push_str("  [[ $w == */* ]] || w+=/tcp\n");
+                        port
+                    }
+                };
+                config(out, &format!("--port {port}"));
+            }
+            Instruction::User(user) => {
+                let user = self.word("\"$c\"", user, out);
+                config(out, &format!("--user {user}"));
+            }
             Instruction::Volume(paths) => {
                 // The decoder refuses these for both backends; a plan made
                 // by hand must not reach buildah with them either.
@@ -210,12 +240,25 @@ impl Emitter<'_> {
             }
         };
         owner_and_mode(&mut line, copy.chown.as_deref(), copy.chmod.as_deref());
-        let _ = write!(
-            line,
-            " \"$c\" {} {}",
-            sources.join(" "),
-            bash_word(&destination(&copy.dest))
-        );
+        let dest = match copy.dest.as_literal() {
+            Some(dest) => bash_word(&destination(dest)),
+            None => {
+                let mut dest = copy.dest.clone();
+                if let Some(Piece::Text(first)) = copy.dest.pieces().first()
+                    && first.starts_with('-')
+                {
+                    dest = Word::text("./");
+                    for piece in copy.dest.pieces() {
+                        match piece {
+                            Piece::Text(text) => dest.push_text(text),
+                            Piece::Arg(name) => dest.push_arg(name),
+                        }
+                    }
+                }
+                self.word("\"$c\"", &dest, out)
+            }
+        };
+        let _ = write!(line, " \"$c\" {} {dest}", sources.join(" "));
         let _ = writeln!(out, "{line}");
         true
     }
@@ -343,6 +386,32 @@ impl Emitter<'_> {
         out.push_str(&lines);
         let _ = writeln!(out, "{line}");
         true
+    }
+}
+
+impl Emitter<'_> {
+    /// A value as one bash word: single-quoted when it names no build
+    /// argument; else `"$w"`, after a line that calls the `word` helper
+    /// with its pieces (`=TEXT`, or an argument's name) for the stage of
+    /// container `ctr` (`''`: the arguments declared before the stages).
+    pub(super) fn word(&mut self, ctr: &str, value: &Word, out: &mut String) -> String {
+        if let Some(text) = value.as_literal() {
+            return bash_word(text);
+        }
+        self.uses.words = true;
+        let mut line = format!("  word {ctr}");
+        for piece in value.pieces() {
+            match piece {
+                Piece::Text(text) => {
+                    let _ = write!(line, " {}", bash_word(&format!("={text}")));
+                }
+                Piece::Arg(name) => {
+                    let _ = write!(line, " {}", bash_word(name));
+                }
+            }
+        }
+        let _ = writeln!(out, "{line}");
+        "\"$w\"".to_owned()
     }
 }
 

@@ -161,6 +161,10 @@ struct Uses {
     intermediates: bool,
     images: bool,
     external: bool,
+    /// Values naming build arguments: the `word` helper.
+    words: bool,
+    /// Stages declare arguments declared before them (`set_global_arg`).
+    global_args: bool,
 }
 
 struct Emitter<'a> {
@@ -235,7 +239,7 @@ impl<'a> Emitter<'a> {
                 matches!(
                     i.value,
                     Instruction::Run(_) | Instruction::Arg { .. } | Instruction::Env { .. }
-                )
+                ) || i.value.words().iter().any(|w| w.has_args())
             }),
         }
     }

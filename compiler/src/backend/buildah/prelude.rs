@@ -41,8 +41,12 @@ impl Emitter<'_> {
         if u.images {
             out.push_str("declare -A image=()\n");
         }
-        if self.has_build_args {
+        if self.has_build_args || u.words {
             out.push_str("build_args=()\n");
+        }
+        let global_args = u.global_args || u.words;
+        if global_args {
+            out.push_str("declare -A global_args=()\n");
         }
         if u.run {
             out.push_str("mounts=()\n");
@@ -64,7 +68,7 @@ impl Emitter<'_> {
         if u.workdir {
             helper(out, SET_WORKDIR);
         }
-        if u.env || u.args {
+        if u.env || u.args || u.words {
             helper(out, ENV_OF);
         }
         if u.env {
@@ -101,6 +105,26 @@ impl Emitter<'_> {
         if u.download {
             helper(out, DOWNLOAD);
         }
+        if global_args {
+            helper(out, GLOBAL_ARGS);
+            if u.words {
+                helper(out, WORD);
+            }
+            out.push('\n');
+            match self.target_platform() {
+                Some(platform) => {
+                    let _ = writeln!(out, "automatic_args {}", bash_word(platform));
+                }
+                None => out.push_str("automatic_args ''\n"),
+            }
+            for arg in &self.plan.args {
+                let mut line = format!("global_arg {}", bash_word(&arg.name));
+                if let Some(default) = &arg.default {
+                    let _ = write!(line, " {}", bash_word(default));
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
     }
 }
 
@@ -128,6 +152,10 @@ const ENV_OF: &str = include_str!("prelude/env_of.sh");
 /// ENV; see `DOLLAR_VARIABLE` in `instructions.rs`.
 const SET_ENV: &str = include_str!("prelude/set_env.sh");
 const SET_ARG: &str = include_str!("prelude/set_arg.sh");
+/// Top-level ARGs, the automatic ones, and a stage's ARG of one of them.
+const GLOBAL_ARGS: &str = include_str!("prelude/global_args.sh");
+/// A value naming build arguments, and an image reference qualified at run time.
+const WORD: &str = include_str!("prelude/word.sh");
 const DROP_BUILD_ARG: &str = include_str!("prelude/drop_build_arg.sh");
 const CLEAR_CMD: &str = include_str!("prelude/clear_cmd.sh");
 /// `run_in` and the `new_paths` it uses.

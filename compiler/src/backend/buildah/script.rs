@@ -88,6 +88,20 @@ impl<'a> Emitter<'a> {
         out.push_str("set -euo pipefail\n");
     }
 
+    /// The platform the script builds for, when every image lists that one
+    /// platform; else `None`: the host's.
+    pub(super) fn target_platform(&self) -> Option<&'a str> {
+        let mut images = self
+            .plan
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Image);
+        let first = images.next()?.platforms.first()?;
+        images
+            .all(|s| s.platforms.first() == Some(first))
+            .then_some(first.as_str())
+    }
+
     pub(super) fn main(&self, out: &mut String) {
         out.push('\n');
         for stage in &self.plan.stages {
@@ -154,6 +168,21 @@ impl<'a> Emitter<'a> {
             );
             return;
         }
+        if stage.platforms.len() > 1 {
+            d.push(
+                Diagnostic::error(
+                    Code::Unsupported,
+                    format!(
+                        "the Buildah script builds one platform per image; `{}` lists {}",
+                        stage.name,
+                        stage.platforms.len()
+                    ),
+                )
+                .primary(stage.origin, "several platforms")
+                .help("build a multi-platform image from the Dockerfile (`docker buildx build --platform ...`), or list one platform for the script"),
+            );
+            return;
+        }
         if let Base::Stage(name) = &stage.base
             && !self.done.contains(name.as_str())
         {
@@ -162,21 +191,39 @@ impl<'a> Emitter<'a> {
         }
         let _ = writeln!(out, "stage_{}() {{", stage.name);
         out.push_str("  local c\n");
+        let mut base = String::new();
+        if let Base::ImageArgs(image) = &stage.base {
+            let word = self.word("''", image, out);
+            out.push_str("  qualify\n");
+            base = word;
+        }
         let mut from = String::from("  c=$(buildah from");
         match &stage.base {
             Base::Stage(name) => {
                 let _ = write!(from, " --pull=never --format docker \"${{image[{name}]}}\"");
             }
-            Base::Scratch | Base::Image(_) => {
+            Base::Scratch | Base::Image(_) | Base::ImageArgs(_) => {
                 from.push_str(" --pull=\"$pull\" --format docker");
                 // $BUILDPLATFORM and $TARGETPLATFORM are this host's platform:
                 // buildah's default, so they need no flag.
-                if let Some(platform) = stage.platform.as_ref().filter(|p| !p.starts_with('$')) {
+                // The one target platform, when the spec lists one, is every
+                // stage's platform but `$BUILDPLATFORM`'s (this host).
+                let target = match stage.platform.as_deref() {
+                    Some("$BUILDPLATFORM") => None,
+                    Some("$TARGETPLATFORM") | None => self
+                        .target_platform()
+                        .or(stage.platforms.first().map(String::as_str)),
+                    Some(platform) => Some(platform),
+                };
+                if let Some(platform) = target {
                     let _ = write!(from, " --platform {}", bash_word(platform));
                 }
                 match &stage.base {
                     Base::Image(image) => {
                         let _ = write!(from, " {}", bash_word(&docker_reference(image)));
+                    }
+                    Base::ImageArgs(_) => {
+                        let _ = write!(from, " {base}");
                     }
                     _ => from.push_str(" scratch"),
                 }

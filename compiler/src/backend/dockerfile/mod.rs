@@ -12,7 +12,7 @@ use crate::backend::quote::comment_string;
 use crate::backend::quote::dockerfile::{self as quote, Refusal};
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::{Network, Sharing};
-use crate::plan::ir::{Base, Command, CopySource, Instruction, Mount, Plan, Stage};
+use crate::plan::ir::{Base, Command, CopySource, Instruction, Mount, Plan, Stage, Word};
 
 /// The name and version written in every header.
 pub(crate) const GENERATOR: &str = concat!("stowplan ", env!("CARGO_PKG_VERSION"));
@@ -28,6 +28,24 @@ pub fn emit_named(plan: &Plan, file: Option<&str>) -> Result<String, Vec<Diagnos
     let mut out = String::new();
     let mut d = Diagnostics::default();
     header(plan, file, &mut out);
+    if !plan.args.is_empty() {
+        out.push('\n');
+        for arg in &plan.args {
+            let mut w = Words {
+                d: &mut d,
+                origin: arg.origin,
+                failed: false,
+            };
+            let line = match &arg.default {
+                Some(default) => {
+                    format!("ARG {}={}", arg.name, w.word(default, "this ARG default"))
+                }
+                None => format!("ARG {}", arg.name),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
     for stage in &plan.stages {
         out.push('\n');
         emit_stage(stage, &mut out, &mut d);
@@ -58,6 +76,9 @@ fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
                 let _ = write!(line, " -f {}", command_word(file));
             }
             let _ = write!(line, " --target {}", image.name);
+            if !image.platforms.is_empty() {
+                let _ = write!(line, " --platform {}", image.platforms.join(","));
+            }
             for tag in &image.tags {
                 let _ = write!(line, " -t {tag}");
             }
@@ -87,6 +108,11 @@ impl Words<'_> {
         self.accept(quoted, what)
     }
 
+    fn arg_word(&mut self, value: &Word, what: &str) -> String {
+        let quoted = quote::arg_word(value);
+        self.accept(quoted, what)
+    }
+
     fn paths(&mut self, paths: &[String], what: &str) -> String {
         let quoted = quote::path_list(paths);
         self.accept(quoted, what)
@@ -112,10 +138,12 @@ impl Words<'_> {
 }
 
 fn emit_stage(stage: &Stage, out: &mut String, d: &mut Diagnostics) {
+    // An image reference's text is never quoted: the decoder checked it.
     let base = match &stage.base {
-        Base::Scratch => "scratch",
-        Base::Image(image) => image.as_str(),
-        Base::Stage(name) => name.as_str(),
+        Base::Scratch => "scratch".to_owned(),
+        Base::Image(image) => image.clone(),
+        Base::ImageArgs(image) => image.sketch(),
+        Base::Stage(name) => name.clone(),
     };
     out.push_str("FROM ");
     if let Some(platform) = &stage.platform {
@@ -138,9 +166,11 @@ fn emit_stage(stage: &Stage, out: &mut String, d: &mut Diagnostics) {
 
 fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
     match instruction {
-        Instruction::Workdir(path) => format!("WORKDIR {}", w.word(path, "the working directory")),
+        Instruction::Workdir(path) => {
+            format!("WORKDIR {}", w.arg_word(path, "the working directory"))
+        }
         Instruction::Env { name, value } => {
-            format!("ENV {name}={}", w.word(value, "this ENV value"))
+            format!("ENV {name}={}", w.arg_word(value, "this ENV value"))
         }
         Instruction::Arg { name, default } => match default {
             Some(default) => format!("ARG {name}={}", w.word(default, "this ARG default")),
@@ -150,11 +180,12 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             format!(
                 "LABEL {}={}",
                 w.word(key, "this label key"),
-                w.word(value, "this label value")
+                w.arg_word(value, "this label value")
             )
         }
         Instruction::Expose(port) => format!("EXPOSE {}", port.to_dockerfile()),
-        Instruction::User(user) => format!("USER {}", w.word(user, "the user")),
+        Instruction::ExposeArg(port) => format!("EXPOSE {}", w.arg_word(port, "this port")),
+        Instruction::User(user) => format!("USER {}", w.arg_word(user, "the user")),
         Instruction::Volume(paths) => format!("VOLUME {}", w.paths(paths, "a volume path")),
         Instruction::Healthcheck(None) => "HEALTHCHECK NONE".to_owned(),
         Instruction::Healthcheck(Some(check)) => {
@@ -198,9 +229,8 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             if copy.link {
                 line.push_str(" --link");
             }
-            let mut words = copy.paths.clone();
-            words.push(copy.dest.clone());
-            let _ = write!(line, " {}", w.paths(&words, "a copied path"));
+            let quoted = quote::copy_list(&copy.paths, &copy.dest);
+            let _ = write!(line, " {}", w.accept(quoted, "a copied path"));
             line
         }
         Instruction::Add(add) => {

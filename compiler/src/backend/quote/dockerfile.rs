@@ -6,6 +6,8 @@
 //! Each function here produces text that BuildKit reads back as exactly the
 //! given value, or refuses.
 
+use crate::base::word::{Piece, Word};
+
 /// Why a value cannot be written at its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal(pub(crate) &'static str);
@@ -66,6 +68,28 @@ pub(crate) fn path_list(paths: &[String]) -> Result<String, Refusal> {
     Ok(json_array(&words))
 }
 
+/// Paths then a destination that may name build arguments: as
+/// [`path_list`] when it names none, else in JSON form (BuildKit expands
+/// `${NAME}` in JSON-form paths too).
+pub(crate) fn copy_list(paths: &[String], dest: &Word) -> Result<String, Refusal> {
+    if let Some(dest) = dest.as_literal() {
+        let mut all = paths.to_vec();
+        all.push(dest.to_owned());
+        return path_list(&all);
+    }
+    let mut words = paths
+        .iter()
+        .map(|p| word(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dest = arg_word(dest)?;
+    let bare = !dest.starts_with('"') && words.iter().zip(paths).all(|(w, p)| w == p);
+    words.push(dest);
+    if bare {
+        return Ok(words.join(" "));
+    }
+    Ok(json_array(&words))
+}
+
 /// Whether a script can be written as shell form on one line and read back
 /// unchanged: BuildKit trims it, joins lines ending in `\`, reads `<<` as a
 /// heredoc, a leading `[` as JSON and a leading `--` as a flag.
@@ -79,4 +103,56 @@ pub(crate) fn shell_form_ok(script: &str) -> bool {
         && !script.starts_with('[')
         && !script.starts_with("--")
         && !script.starts_with('#')
+}
+
+/// A word that may name build arguments: as [`word`] when it names none,
+/// else double-quoted with its text escaped as [`word`] escapes it and
+/// each reference written `${NAME}`, the one thing BuildKit expands.
+pub(crate) fn arg_word(value: &Word) -> Result<String, Refusal> {
+    if let Some(text) = value.as_literal() {
+        return word(text);
+    }
+    let safe = |c: char| {
+        !c.is_whitespace() && !c.is_control() && !matches!(c, '"' | '\'' | '\\' | '$' | '`')
+    };
+    let bare = value
+        .pieces()
+        .iter()
+        .enumerate()
+        .all(|(i, piece)| match piece {
+            Piece::Text(text) => {
+                text.chars().all(safe)
+                    && !text.contains("<<")
+                    && !(i == 0 && text.starts_with(['-', '[', '#', '\u{feff}']))
+            }
+            Piece::Arg(_) => true,
+        });
+    if bare {
+        return Ok(value.sketch());
+    }
+    let mut out = String::from("\"");
+    for piece in value.pieces() {
+        match piece {
+            Piece::Text(text) => {
+                if text.contains(['\n', '\r']) {
+                    return Err(Refusal(
+                        "a line break cannot be written in a Dockerfile word",
+                    ));
+                }
+                for c in text.chars() {
+                    if matches!(c, '\\' | '"' | '$') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            }
+            Piece::Arg(name) => {
+                out.push_str("${");
+                out.push_str(name);
+                out.push('}');
+            }
+        }
+    }
+    out.push('"');
+    Ok(out)
 }

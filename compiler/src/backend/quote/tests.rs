@@ -81,12 +81,26 @@ fn dockerfile_values() -> impl Strategy<Value = String> {
     prop::collection::vec(atom, 1..6).prop_map(|parts| parts.concat())
 }
 
+/// `(arg)"TEXT${V}AFTER"`: the value as text (each `$` doubled), then a
+/// reference to the build argument `V`.
+fn kdl_arg(text: &str, after: &str) -> String {
+    format!(
+        "(arg){}",
+        kdl(&format!("{}${{V}}{after}", text.replace('$', "$$")))
+    )
+}
+
 fn spec(values: &[String; 7]) -> String {
     let [env, label, run, cmd_word, shell_cmd, path, dir] = values;
     format!(
-        "stowplan 1\nimage \"probe\" {{\n    from \"busybox:1.36.1\"\n    workdir {workdir}\n    env \"VALUE\" {env}\n    label \"probe.value\" {label}\n    copy {path} to={dest}\n    run {run}\n    volume {volume}\n    entrypoint \"/bin/echo\" {cmd_word}\n    cmd {shell_cmd} shell=#true\n}}\n",
+        "stowplan 1\narg \"V\" \"1\"\nimage \"probe\" {{\n    from (arg)\"busybox:1.36.${{V}}\"\n    workdir {workdir}\n    env \"VALUE\" {env}\n    env \"ARGVALUE\" {env_arg}\n    label \"probe.value\" {label}\n    label \"probe.arg\" {label_arg}\n    copy {path} to={dest}\n    copy {path} to={dest_arg}\n    workdir {workdir_arg}\n    user {user_arg}\n    run {run}\n    volume {volume}\n    entrypoint \"/bin/echo\" {cmd_word}\n    cmd {shell_cmd} shell=#true\n}}\n",
         workdir = kdl(&format!("/{dir}")),
         env = kdl(env),
+        env_arg = kdl_arg(env, ""),
+        label_arg = kdl_arg(label, ""),
+        dest_arg = kdl_arg(&format!("/{dir}/"), "/"),
+        workdir_arg = kdl_arg(&format!("/{dir}/"), ""),
+        user_arg = kdl_arg(cmd_word, ""),
         label = kdl(label),
         path = kdl(path),
         dest = kdl(&format!("/{dir}/")),

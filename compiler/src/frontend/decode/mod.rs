@@ -114,6 +114,7 @@ impl TopLevel {
                 .includes
                 .extend(crate::frontend::template::decode_include(node, d)),
             Some(TopNode::Allow) => ast.waivers.extend(decode_waiver(node, d)),
+            Some(TopNode::Arg) => ast.args.extend(decode_global_arg(node, d)),
             None => unknown_node(d, node, "at the top level", TopNode::names()),
         }
     }
@@ -180,6 +181,23 @@ fn decode_waiver(node: &KdlNode, d: &mut Diagnostics) -> Option<WaiverDecl> {
         rule,
         reason,
         image,
+        span: node.span(),
+    })
+}
+
+/// A top-level `arg NAME [DEFAULT]`: a build argument declared before
+/// every stage, which `from` can name.
+fn decode_global_arg(node: &KdlNode, d: &mut Diagnostics) -> Option<ArgDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let name = args.string(d, "the build argument's name");
+    let default = args.opt_string(d);
+    args.finish(d);
+    expect_no_children(node, d);
+    let name = name?;
+    values::check_variable_name(&name, d);
+    Some(ArgDecl {
+        name,
+        default,
         span: node.span(),
     })
 }

@@ -33,6 +33,7 @@ pub(crate) fn decode_stage(
         span: node.span(),
         from: None,
         platform: None,
+        platforms: Vec::new(),
         tags: Vec::new(),
         artifacts: Vec::new(),
         items: Vec::new(),
@@ -72,6 +73,29 @@ pub(crate) fn decode_stage(
                 if let Some(value) = value {
                     values::check_platform(&value, d);
                     stage.platform = Some(value);
+                }
+            }
+            Some(BodyNode::Platforms) if kind == StageKind::Image => {
+                let mut args = NodeArgs::new(child, d);
+                let platforms = args.rest_strings(d, "a platform such as `linux/amd64`", 1);
+                args.finish(d);
+                expect_no_children(child, d);
+                for platform in platforms {
+                    values::check_target_platform(&platform, d);
+                    if let Some(first) = stage.platforms.iter().find(|p| p.value == platform.value)
+                    {
+                        d.push(
+                            Diagnostic::error(
+                                Code::DuplicateName,
+                                format!("the platform `{}` is listed twice", platform.value),
+                            )
+                            .primary(platform.span, "listed again here")
+                            .secondary(first.span, "first listed here")
+                            .help("list each platform once"),
+                        );
+                        continue;
+                    }
+                    stage.platforms.push(platform);
                 }
             }
             Some(BodyNode::Tag) if kind == StageKind::Image => {
@@ -124,15 +148,22 @@ pub(crate) fn decode_stage(
 
 fn decode_from(node: &KdlNode, d: &mut Diagnostics) -> Option<FromDecl> {
     let mut args = NodeArgs::new(node, d);
-    let image = args.opt_string(d);
+    let image = args.take_arg().and_then(|entry| expect_word(entry, d));
     let stage = args.prop_string(d, "stage");
     args.finish(d);
     expect_no_children(node, d);
     match (image, stage) {
-        (Some(image), None) => {
-            values::check_image_ref(&image, d);
-            Some(FromDecl::Image(image))
-        }
+        (Some(image), None) => match image.value.as_literal() {
+            Some(text) => {
+                let image = Spanned::new(text.to_owned(), image.span);
+                values::check_image_ref(&image, d);
+                Some(FromDecl::Image(image))
+            }
+            None => {
+                values::check_image_ref_word(&image, d);
+                Some(FromDecl::ImageArgs(image))
+            }
+        },
         (None, Some(stage)) => Some(FromDecl::Stage(stage)),
         (Some(image), Some(stage)) => {
             d.push(
@@ -213,7 +244,7 @@ fn decode_env_pairs(node: &KdlNode, d: &mut Diagnostics) -> Vec<ItemKind> {
         items.push(ItemKind::Env {
             name,
             value: Spanned {
-                value: value.to_owned(),
+                value: Word::text(value),
                 span: pair.span,
             },
         });
@@ -236,13 +267,13 @@ fn decode_item(
     }
     let mut args = NodeArgs::new(node, d);
     let item = match keyword {
-        Some(BodyNode::Workdir) => args.string(d, "an absolute directory").map(|path| {
-            values::check_absolute_path(&path, d);
+        Some(BodyNode::Workdir) => args.word(d, "an absolute directory").map(|path| {
+            values::check_word(&path, true, d, values::check_absolute_path);
             ItemKind::Workdir(path)
         }),
         Some(BodyNode::Env) => {
             let name = args.string(d, "the variable's name");
-            let value = args.string(d, "the variable's value");
+            let value = args.word(d, "the variable's value");
             match (name, value) {
                 (Some(name), Some(value)) => {
                     values::check_variable_name(&name, d);
@@ -261,7 +292,7 @@ fn decode_item(
         }
         Some(BodyNode::Label) => {
             let key = args.string(d, "the label's key");
-            let value = args.string(d, "the label's value");
+            let value = args.word(d, "the label's value");
             match (key, value) {
                 (Some(key), Some(value)) => {
                     values::check_label_key(&key, d);
@@ -270,14 +301,23 @@ fn decode_item(
                 _ => None,
             }
         }
+        Some(BodyNode::Expose) if args.any_arg_word() => {
+            let ports = args.rest_arg_words(d);
+            for port in &ports {
+                values::check_port_word(port, d);
+            }
+            (!ports.is_empty()).then_some(ItemKind::ExposeArgs(ports))
+        }
         Some(BodyNode::Expose) => {
             let ports = args.rest_ports(d);
             (!ports.is_empty()).then_some(ItemKind::Expose(ports))
         }
         Some(BodyNode::User) => args
-            .string(d, "a user, `user:group` or `uid:gid`")
+            .word(d, "a user, `user:group` or `uid:gid`")
             .map(|user| {
-                values::check_user(&user, d);
+                if !user.value.has_args() {
+                    values::check_word(&user, false, d, values::check_user);
+                }
                 ItemKind::User(user)
             }),
         Some(BodyNode::Volume) => {
@@ -309,15 +349,16 @@ fn decode_item(
         }
         Some(BodyNode::Copy) => decode_copy(node, &mut args, d).map(ItemKind::Copy),
         Some(BodyNode::Add) => decode_add(node, &mut args, d).map(ItemKind::Add),
-        // Not a body node, or `tag` in a stage (`decode_stage` reads `from`,
-        // `platform`, `artifact` and an image's `tag` itself).
+        // Not a body node, or `tag` or `platforms` in a stage (`decode_stage`
+        // reads `from`, `platform`, `artifact` and an image's `tag` and
+        // `platforms` itself).
         _ => {
             let (candidates, place): (Vec<&str>, String) = match stage_kind {
                 StageKind::Image => (BodyNode::names().collect(), "in an image".into()),
                 StageKind::Stage => (
                     BodyNode::ALL
                         .iter()
-                        .filter(|n| **n != BodyNode::Tag)
+                        .filter(|n| !matches!(n, BodyNode::Tag | BodyNode::Platforms))
                         .map(|n| n.name())
                         .collect(),
                     "in a stage".into(),
@@ -328,6 +369,12 @@ fn decode_item(
                     Diagnostic::error(Code::UnknownNode, "`tag` is only for images")
                         .primary(node.name().span(), "a builder stage is never tagged")
                         .help("declare it with `image` instead of `stage` to make it an image"),
+                );
+            } else if keyword == Some(BodyNode::Platforms) {
+                d.push(
+                    Diagnostic::error(Code::UnknownNode, "`platforms` is only for images")
+                        .primary(node.name().span(), "a builder stage is built for its image's platforms")
+                        .help("list the platforms on the image; `platform \"$BUILDPLATFORM\"` runs a builder on the build machine"),
                 );
             } else {
                 unknown_node(d, node, &place, candidates.into_iter());
@@ -377,7 +424,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     let paths_written = args.arg_count() > 0;
     let artifact = args.prop_string(d, "artifact");
     let image = args.prop_string(d, "image");
-    let to = args.prop_string(d, "to");
+    let to = args.prop_word(d, "to");
     let chown = args.prop_string(d, "chown");
     let chmod = args.prop_string(d, "chmod");
     let link = args.prop_bool(d, "link");
@@ -452,12 +499,14 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
             return None;
         }
     };
-    values::check_destination(&to, d);
+    values::check_word(&to, false, d, values::check_destination);
     let sources = match &source {
         CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } => paths.len(),
         CopySourceDecl::Artifact(_) => 1,
     };
-    values::check_directory_destination(sources, &to, d);
+    values::check_word(&to, false, d, |to, d| {
+        values::check_directory_destination(sources, to, d)
+    });
     if let CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } = &source {
         values::check_directory_globs(paths, sources, d);
     }

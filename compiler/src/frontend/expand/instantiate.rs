@@ -282,6 +282,9 @@ impl Maker<'_> {
                 .collect();
             return (entries, at_use);
         }
+        // In a `(arg)` string a `$` of the value is a dollar sign, never a
+        // reference: the value is written `$$` there.
+        let in_arg_word = entry.ty().is_some_and(|t| t.value() == "arg");
         let mut text = String::new();
         let mut after_nothing = false;
         for piece in &pieces {
@@ -303,7 +306,10 @@ impl Maker<'_> {
                         if !self.spend(0, rendered_len(value, script)) {
                             break;
                         }
-                        let rendered = render(value, script);
+                        let mut rendered = render(value, script);
+                        if in_arg_word {
+                            rendered = rendered.replace('$', "$$");
+                        }
                         after_nothing = script && rendered.is_empty();
                         text.push_str(&rendered);
                     }

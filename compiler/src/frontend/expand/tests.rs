@@ -191,3 +191,42 @@ fn expansion_stops_at_the_node_budget() {
     let at = spec.find("image \"app98\" template=").unwrap() + "image \"app98\" ".len();
     assert_eq!(found[0].offset(), at, "{rendered}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A template parameter put into an `(arg)` string stays text: a `$`
+    /// in its value, `${NAME}` included, never becomes a reference.
+    #[test]
+    fn a_parameter_in_an_arg_string_is_text(value in "[ -~]{0,24}") {
+        let text = format!(
+            "stowplan 1\n\
+             arg \"V\" \"1\"\n\
+             template \"t\" {{\n\
+                 param \"v\" doc=\"a value\"\n\
+                 image {{\n\
+                     from \"debian:bookworm-slim\"\n\
+                     env \"X\" (arg)\"<{{{{v}}}}>${{V}}\"\n\
+                     cmd \"/app\"\n\
+                 }}\n\
+             }}\n\
+             image \"app\" template=\"t\" v={}\n",
+            hostile::kdl(&value),
+        );
+        let source = SourceFile::new("stowplan.kdl", text);
+        let checked = driver::check(&source, &Options::default())
+            .unwrap_or_else(|d| panic!("{}", testkit::render_all(&d)));
+        let plan = driver::plan(&source, &checked.output, &Selection::All);
+        let env = plan.stages[0]
+            .instructions
+            .iter()
+            .find_map(|i| match &i.value {
+                plan::Instruction::Env { value, .. } => Some(value.clone()),
+                _ => None,
+            })
+            .expect("the ENV is planned");
+        let mut expected = plan::Word::text(format!("<{value}>"));
+        expected.push_arg("V");
+        prop_assert_eq!(env, expected);
+    }
+}

@@ -130,7 +130,7 @@ fn presets_pin_their_bases_and_run_as_non_root() {
                 .iter()
                 .rev()
                 .find_map(|i| match &i.value {
-                    Instruction::User(user) => Some(user.as_str()),
+                    Instruction::User(user) => user.as_literal(),
                     _ => None,
                 });
             assert!(

@@ -72,3 +72,31 @@ fn signals_are_linux_s() {
         assert!(refused(check_signal, bad), "{bad}");
     }
 }
+
+#[test]
+fn arg_strings_name_arguments_only_as_braces() {
+    use crate::base::word::{Piece, Word};
+    use crate::frontend::values::parse_arg_word;
+    let parse = |text: &str| {
+        let mut d = Diagnostics::default();
+        let word = parse_arg_word(&Spanned::new(text.to_owned(), (0..0).into()), &mut d);
+        (word.map(|w| w.value), d.has_errors())
+    };
+    let (word, failed) = parse("node:${V}-alpine $$HOME ${_A1}");
+    assert!(!failed);
+    let pieces = word.as_ref().map(Word::pieces).unwrap().to_vec();
+    assert_eq!(
+        pieces,
+        vec![
+            Piece::Text("node:".into()),
+            Piece::Arg("V".into()),
+            Piece::Text("-alpine $HOME ".into()),
+            Piece::Arg("_A1".into()),
+        ]
+    );
+    assert_eq!(parse("$$").0, Some(Word::text("$")));
+    assert_eq!(parse("plain").0, Some(Word::text("plain")));
+    for bad in ["$V", "${V", "${1V}", "${V:-x}", "${}", "end$", "$ {V}"] {
+        assert!(parse(bad).1, "{bad} must be refused");
+    }
+}

@@ -112,7 +112,7 @@ impl<'a> Optimizer<'a> {
         let mut workdir = self.parent_workdir(id);
         for item in &decl.items {
             if let ItemKind::Workdir(path) = &item.kind {
-                workdir = Some(path.value.clone());
+                workdir = Some(path.value.sketch());
             }
         }
         self.workdirs[id.0] = Some(workdir.clone());
@@ -187,6 +187,7 @@ impl<'a> Optimizer<'a> {
                 *seen.entry(name.value.as_str()).or_default() += 1;
             }
         }
+        let stage_args: Vec<String> = seen.keys().map(|k| (*k).to_owned()).collect();
         let duplicate_args: Vec<String> = seen
             .into_iter()
             .filter(|(_, n)| *n > 1)
@@ -196,10 +197,16 @@ impl<'a> Optimizer<'a> {
         let mut infos: Vec<ItemInfo> = Vec::with_capacity(decl.items.len());
         for (index, item) in decl.items.iter().enumerate() {
             if let ItemKind::Workdir(path) = &item.kind {
-                workdir = Some(path.value.clone());
+                workdir = Some(path.value.sketch());
             }
             let atoms = self.item_atoms(id, index);
-            infos.push(describe(item, atoms, workdir.as_deref(), &duplicate_args));
+            infos.push(describe(
+                item,
+                atoms,
+                workdir.as_deref(),
+                &duplicate_args,
+                &stage_args,
+            ));
         }
         let base = self.base_atoms(id);
         // Units see an arg when they name it and come after its declaration.
@@ -390,7 +397,7 @@ impl<'a> Optimizer<'a> {
         let mut workdir = self.parent_workdir(id);
         for (i, item) in decl.items.iter().enumerate() {
             match &item.kind {
-                ItemKind::Workdir(path) => workdir = Some(path.value.clone()),
+                ItemKind::Workdir(path) => workdir = Some(path.value.sketch()),
                 ItemKind::Step(step) => {
                     inputs[i] =
                         self.order_inputs(step, workdir.as_deref(), &base, &mut report.moves);
@@ -434,7 +441,7 @@ impl<'a> Optimizer<'a> {
             .map(|c| {
                 let sources: Vec<(&str, bool)> =
                     c.paths.iter().map(|p| (p.as_str(), true)).collect();
-                copy_writes(&sources, &c.dest, workdir)
+                copy_writes(&sources, &c.dest.sketch(), workdir)
             })
             .collect();
         let preds: Vec<Vec<usize>> = (0..n)

@@ -132,6 +132,7 @@ pub(super) fn describe(
     atoms: Vec<usize>,
     workdir: Option<&str>,
     duplicate_args: &[String],
+    stage_args: &[String],
 ) -> ItemInfo {
     let mut info = ItemInfo {
         role: Role::Barrier(ArgBarrier::None),
@@ -149,13 +150,14 @@ pub(super) fn describe(
             info.label = format!("label \"{}\"", key.value);
         }
         ItemKind::Expose(_)
+        | ItemKind::ExposeArgs(_)
         | ItemKind::Cmd(_)
         | ItemKind::Entrypoint(_)
         | ItemKind::Healthcheck(_)
         | ItemKind::StopSignal(_) => {
             info.role = Role::Metadata;
             info.label = match &item.kind {
-                ItemKind::Expose(_) => "expose",
+                ItemKind::Expose(_) | ItemKind::ExposeArgs(_) => "expose",
                 ItemKind::Cmd(_) => "cmd",
                 ItemKind::Entrypoint(_) => "entrypoint",
                 ItemKind::Healthcheck(_) => "healthcheck",
@@ -214,7 +216,7 @@ pub(super) fn describe(
                     let sources: Vec<(&str, bool)> =
                         copy.paths.iter().map(|p| (p.as_str(), true)).collect();
                     info.writes
-                        .extend(copy_writes(&sources, &copy.dest, workdir));
+                        .extend(copy_writes(&sources, &copy.dest.sketch(), workdir));
                 }
                 info.writes.extend(
                     step.order
@@ -251,7 +253,7 @@ pub(super) fn describe(
             };
             info.label = label;
             info.writes = match (&copy.to, &copy.source) {
-                (Some(to), _) => copy_writes(&sources, &to.value, workdir),
+                (Some(to), _) => copy_writes(&sources, &to.value.sketch(), workdir),
                 (None, CopySourceDecl::Context(paths)) => {
                     crate::plan::inputs::in_place_copies(paths)
                         .iter()
@@ -273,6 +275,22 @@ pub(super) fn describe(
             // Archives unpack and URLs name their own files: all of `to`.
             info.writes = vec![resolve_path(&add.to.value, workdir)];
         }
+    }
+    // A value naming one of the stage's own build arguments keeps its
+    // place: no arg moves past it, and nothing is proven about where it
+    // writes. One naming only global or automatic arguments is declared
+    // by lowering just before it, wherever it lands, so metadata still
+    // goes last (a label with the commit's hash rebuilds nothing else);
+    // a path that names one is still unknown.
+    let words = crate::middle::resolve::item_words(item);
+    let names_stage_arg = words
+        .iter()
+        .flat_map(|w| w.value.args())
+        .any(|a| stage_args.iter().any(|s| s == a));
+    let names_path = matches!(item.kind, ItemKind::Copy(_) | ItemKind::Workdir(_))
+        && words.iter().any(|w| w.value.has_args());
+    if names_stage_arg || names_path {
+        info.role = Role::Barrier(ArgBarrier::All);
     }
     info
 }

@@ -23,6 +23,7 @@ use crate::backend::buildah::script::SHELLCHECK_DISABLED;
 use crate::backend::buildah::{BuildahOptions, emit};
 use crate::base::diagnostic::Span;
 use crate::base::keywords::{Network, Port, Protocol, StageKind};
+use crate::plan::ir::Word;
 use crate::plan::ir::{
     Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction, Located, Plan, Run,
     Stage,
@@ -131,23 +132,23 @@ fn hostile_plan(values: &[String]) -> Plan {
     let v = |i: usize| values[i % values.len()].clone();
     let shell = vec!["/bin/sh".to_owned(), "-c".to_owned()];
     let mut instructions = vec![
-        at(Instruction::Workdir(format!("/w{}", v(0)))),
+        at(Instruction::Workdir(Word::text(format!("/w{}", v(0))))),
         at(Instruction::Arg {
             name: "BUILD_ARG".into(),
             default: Some(v(1)),
         }),
         at(Instruction::Env {
             name: "VALUE".into(),
-            value: v(2),
+            value: Word::text(v(2)),
         }),
         at(Instruction::Label {
             key: "probe.value".into(),
-            value: v(3),
+            value: Word::text(v(3)),
         }),
         at(Instruction::Copy(Copy {
             source: CopySource::Context,
             paths: vec![format!("{}x", v(4)), v(5)],
-            dest: v(6),
+            dest: Word::text(v(6)),
             chown: Some(v(7)),
             chmod: Some(v(8)),
             link: false,
@@ -155,7 +156,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         at(Instruction::Copy(Copy {
             source: CopySource::Stage("first".into()),
             paths: vec![format!("/{}", v(9))],
-            dest: format!("/{}/", v(10)),
+            dest: Word::text(format!("/{}/", v(10))),
             chown: None,
             chmod: None,
             link: true,
@@ -184,7 +185,7 @@ fn hostile_plan(values: &[String]) -> Plan {
             start_interval: None,
             retries: Some(2),
         }))),
-        at(Instruction::User(v(7))),
+        at(Instruction::User(Word::text(v(7)))),
         // The decoder keeps `,` out of volume paths (buildah splits on it).
         at(Instruction::Volume(vec![format!(
             "/{}x",
@@ -217,6 +218,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         name: name.into(),
         kind: StageKind::Image,
         base,
+        platforms: Vec::new(),
         platform: None,
         tags,
         instructions,
@@ -224,6 +226,7 @@ fn hostile_plan(values: &[String]) -> Plan {
     };
     Plan {
         source_name: "hostile \"plan\"\n$(id).kdl".into(),
+        args: Vec::new(),
         stages: vec![
             stage("first", Base::Scratch, Vec::new(), Vec::new()),
             stage(

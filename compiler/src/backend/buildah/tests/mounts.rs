@@ -24,6 +24,7 @@ fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
         name: name.into(),
         kind,
         base: Base::Image("busybox".into()),
+        platforms: Vec::new(),
         platform: None,
         tags: Vec::new(),
         instructions,
@@ -31,6 +32,7 @@ fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
     };
     Plan {
         source_name: "mounts.kdl".into(),
+        args: Vec::new(),
         stages: vec![
             stage("first", StageKind::Stage, Vec::new()),
             stage("probe", StageKind::Image, instructions),

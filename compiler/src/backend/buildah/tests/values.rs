@@ -183,10 +183,12 @@ fn arbitrary_values_reach_buildah_whole() {
 fn secrets_stay_out_of_arguments() {
     let plan = Plan {
         source_name: "secret.kdl".into(),
+        args: Vec::new(),
         stages: vec![Stage {
             name: "app".into(),
             kind: StageKind::Image,
             base: Base::Image("busybox".into()),
+            platforms: Vec::new(),
             platform: None,
             tags: Vec::new(),
             instructions: vec![at(Instruction::Run(Run {
@@ -250,4 +252,89 @@ fn secrets_stay_out_of_arguments() {
     assert!(calls_with(&missing.calls, &["run"]).is_empty());
     // The working container was removed on the way out.
     assert_eq!(calls_with(&missing.calls, &["rm"]).len(), 1);
+}
+
+/// Values that name build arguments reach buildah whole: each argument's
+/// value (a default, or `STOWPLAN_ARG_<NAME>`) is joined with the text as
+/// bash strings, so neither the spec's text nor an argument's value is
+/// ever read as bash, and a base image named by an argument is qualified.
+#[test]
+fn arg_words_reach_buildah_whole() {
+    use crate::plan::ir::GlobalArg;
+    for (i, hostile) in HOSTILE.iter().enumerate() {
+        let from_env = HOSTILE[(i + 1) % HOSTILE.len()];
+        let word = |text: &str, name: &str| {
+            let mut w = Word::text(text);
+            w.push_arg(name);
+            w.push_text(hostile);
+            w
+        };
+        let mut base = Word::text("busybox:");
+        base.push_arg("TAG");
+        let plan = Plan {
+            source_name: "spec.kdl".into(),
+            args: vec![
+                GlobalArg {
+                    name: "TAG".into(),
+                    default: Some("1.36".into()),
+                    origin: span(),
+                },
+                GlobalArg {
+                    name: "G".into(),
+                    default: Some((*hostile).to_owned()),
+                    origin: span(),
+                },
+            ],
+            stages: vec![Stage {
+                name: "app".into(),
+                kind: StageKind::Image,
+                base: Base::ImageArgs(base),
+                platform: None,
+                platforms: Vec::new(),
+                tags: Vec::new(),
+                instructions: vec![
+                    at(Instruction::Arg {
+                        name: "G".into(),
+                        default: None,
+                    }),
+                    at(Instruction::Arg {
+                        name: "S".into(),
+                        default: Some("stage".into()),
+                    }),
+                    at(Instruction::Label {
+                        key: "k".into(),
+                        value: word("[", "G"),
+                    }),
+                    at(Instruction::User(word("", "S"))),
+                    at(Instruction::Workdir(word("/w", "S"))),
+                ],
+                origin: span(),
+            }],
+        };
+        let script = emit(&plan, &BuildahOptions::default()).expect("the plan emits");
+        for (env, g, s) in [
+            (vec![], (*hostile).to_owned(), "stage".to_owned()),
+            (
+                vec![("STOWPLAN_ARG_G", from_env), ("STOWPLAN_ARG_S", from_env)],
+                from_env.to_owned(),
+                from_env.to_owned(),
+            ),
+        ] {
+            let calls = run_with_fake_buildah(&script, &env).calls;
+            let from = calls_with(&calls, &["from"]);
+            assert_eq!(
+                from[0].last().map(String::as_str),
+                Some("docker.io/library/busybox:1.36")
+            );
+            assert_eq!(
+                config_value(&calls, "--label"),
+                [format!("k=[{g}{hostile}")]
+            );
+            assert_eq!(config_value(&calls, "--user"), [format!("{s}{hostile}")]);
+            assert_eq!(
+                config_value(&calls, "--workingdir"),
+                [format!("/w{s}{hostile}")]
+            );
+        }
+    }
 }
