@@ -1,19 +1,20 @@
 //! The optimizer: orders each stage's items, with the facts about stages
 //! (their atoms, their final working directory) computed once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::cache;
 use crate::cache::history::{History, HistorySource};
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
+use crate::plan::optimize::depends::Constraints;
 use crate::plan::optimize::evidence::{Atom, ChainState, Evidence};
 use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
 use crate::plan::optimize::report::{OrderOptions, StageReport};
-use crate::plan::optimize::solve::{SegmentModel, better};
+use crate::plan::optimize::solve::{Before, EXACT_LIMIT, SegmentModel, better};
 use crate::plan::optimize::units::{
-    ArgBarrier, ItemInfo, Role, context_paths, describe, metadata_position, quoted_plain,
+    ArgBarrier, ItemInfo, Role, context_paths, describe, is_word, metadata_position, quoted_plain,
 };
 
 /// Orders the stages of one spec. Facts about stages (their atoms, their
@@ -437,16 +438,27 @@ impl<'a> Optimizer<'a> {
                 copy_writes(&sources, &c.dest, workdir)
             })
             .collect();
-        let preds: Vec<Vec<usize>> = (0..n)
-            .map(|j| {
-                (0..j)
-                    .filter(|i| any_overlap(&writes[*i], &writes[j]))
-                    .collect()
-            })
-            .collect();
+        let pairs = || {
+            (0..n)
+                .map(|j| {
+                    (0..j)
+                        .filter(|i| any_overlap(&writes[*i], &writes[j]))
+                        .collect()
+                })
+                .collect()
+        };
+        let before = match () {
+            #[cfg(test)]
+            () if reference::on() => Before::Reference(pairs()),
+            () if n <= EXACT_LIMIT => Before::Pairs(pairs()),
+            () => {
+                let writes: Vec<&[ImagePath]> = writes.iter().map(Vec::as_slice).collect();
+                Before::Constraints(Constraints::from_paths(&writes, &vec![&[][..]; n]))
+            }
+        };
         let model = SegmentModel::new(&self.evidence, base, &atoms);
         let costs = vec![cache::COPY_COST; n];
-        let (order, alone) = model.solve(&costs, &preds);
+        let (order, alone) = model.solve(&costs, &before);
         if order.iter().enumerate().all(|(k, u)| k == *u) {
             return None;
         }
@@ -489,35 +501,30 @@ impl<'a> Optimizer<'a> {
                 atoms
             })
             .collect();
-        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for j in 0..n {
-            for i in 0..j {
-                let (a, b) = (&infos[units[i]], &infos[units[j]]);
-                let dependent = any_overlap(&a.writes, &b.reads)
-                    || any_overlap(&a.writes, &b.writes)
-                    || any_overlap(&b.writes, &a.reads);
-                // Two users of one arg on either side of its declaration keep their sides.
-                let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
-                    Role::Arg(name) => a.names(name) && b.names(name),
-                    _ => false,
-                });
-                if dependent || split_by_arg {
-                    preds[j].push(i);
-                }
-            }
-        }
         let model = SegmentModel::new(&self.evidence, prefix, &unit_atoms);
         let costs: Vec<f64> = units.iter().map(|u| infos[*u].cost).collect();
-        let (order, alone) = model.solve(&costs, &preds);
+        let before = match () {
+            #[cfg(test)]
+            () if reference::on() => Before::Reference(pairwise_preds(units, infos)),
+            () if n <= EXACT_LIMIT => Before::Pairs(pairwise_preds(units, infos)),
+            () => Before::Constraints(segment_constraints(units, infos)),
+        };
+        let (order, alone) = model.solve(&costs, &before);
+        // The smallest unit after each position: a unit moved up past
+        // others when a smaller one follows it.
+        let mut smallest_after = vec![usize::MAX; n + 1];
+        for pos in (0..n).rev() {
+            smallest_after[pos] = smallest_after[pos + 1].min(order[pos]);
+        }
         for (pos, &u) in order.iter().enumerate() {
+            if smallest_after[pos + 1] > u {
+                continue;
+            }
             let passed: Vec<usize> = order[pos + 1..]
                 .iter()
                 .copied()
                 .filter(|v| *v < u)
                 .collect();
-            if passed.is_empty() {
-                continue;
-            }
             let unit = &infos[units[u]];
             let others: Vec<String> = passed
                 .iter()
@@ -566,5 +573,90 @@ impl<'a> Optimizer<'a> {
             total += info.cost * (1.0 - state.stay());
         }
         total
+    }
+}
+
+/// Which units of a short segment must come before which, pair by pair.
+fn pairwise_preds(units: &[usize], infos: &[ItemInfo]) -> Vec<Vec<usize>> {
+    let n = units.len();
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for j in 0..n {
+        for i in 0..j {
+            let (a, b) = (&infos[units[i]], &infos[units[j]]);
+            let dependent = any_overlap(&a.writes, &b.reads)
+                || any_overlap(&a.writes, &b.writes)
+                || any_overlap(&b.writes, &a.reads);
+            // Two users of one arg on either side of its declaration keep their sides.
+            let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
+                Role::Arg(name) => a.names(name) && b.names(name),
+                _ => false,
+            });
+            if dependent || split_by_arg {
+                preds[j].push(i);
+            }
+        }
+    }
+    preds
+}
+
+/// [`pairwise_preds`] for long segments, without comparing every pair:
+/// path conflicts through the index of `depends`, and the users of each
+/// arg declared inside the segment split at a join.
+fn segment_constraints(units: &[usize], infos: &[ItemInfo]) -> Constraints {
+    let writes: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].writes.as_slice()).collect();
+    let reads: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].reads.as_slice()).collect();
+    let mut constraints = Constraints::from_paths(&writes, &reads);
+    let (first, last) = (units[0], units[units.len() - 1]);
+    let declared = || {
+        (first + 1..last).filter_map(|m| match &infos[m].role {
+            Role::Arg(name) => Some((m, name)),
+            _ => None,
+        })
+    };
+    if declared().next().is_none() {
+        return constraints;
+    }
+    // Who names each word, by position in the segment; arg names are words.
+    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, u) in units.iter().enumerate() {
+        for word in infos[*u].words() {
+            let list = users.entry(word).or_default();
+            if list.last() != Some(&k) {
+                list.push(k);
+            }
+        }
+    }
+    for (m, name) in declared() {
+        let named: Vec<usize> = if is_word(name) {
+            users.get(name.as_str()).cloned().unwrap_or_default()
+        } else {
+            (0..units.len())
+                .filter(|k| infos[units[*k]].names(name))
+                .collect()
+        };
+        let split = named.partition_point(|k| units[*k] < m);
+        constraints.join(&named[..split], &named[split..]);
+    }
+    constraints
+}
+
+/// The optimizer as first written, every pair compared and every unit
+/// scanned per round, switched on per thread by the differential tests.
+#[cfg(test)]
+pub(crate) mod reference {
+    thread_local! {
+        static ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Runs `f` with the reference optimizer.
+    pub(crate) fn with<T>(f: impl FnOnce() -> T) -> T {
+        ON.with(|on| on.set(true));
+        let out = f();
+        ON.with(|on| on.set(false));
+        out
+    }
+
+    pub(crate) fn on() -> bool {
+        ON.with(std::cell::Cell::get)
     }
 }
