@@ -11,7 +11,7 @@ use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 use crate::plan::optimize::depends::Constraints;
 use crate::plan::optimize::evidence::{Atom, ChainState, Evidence};
 use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
-use crate::plan::optimize::report::{OrderOptions, StageReport};
+use crate::plan::optimize::report::{OrderOptions, Passed, StageReport};
 use crate::plan::optimize::solve::{Before, EXACT_LIMIT, SegmentModel, better};
 use crate::plan::optimize::units::{
     ArgBarrier, ItemInfo, Role, context_paths, describe, is_word, metadata_position, quoted_plain,
@@ -510,23 +510,14 @@ impl<'a> Optimizer<'a> {
             () => Before::Constraints(segment_constraints(units, infos)),
         };
         let (order, alone) = model.solve(&costs, &before);
-        // The smallest unit after each position: a unit moved up past
-        // others when a smaller one follows it.
-        let mut smallest_after = vec![usize::MAX; n + 1];
-        for pos in (0..n).rev() {
-            smallest_after[pos] = smallest_after[pos + 1].min(order[pos]);
-        }
+        let passed = Passed::new(&order);
         for (pos, &u) in order.iter().enumerate() {
-            if smallest_after[pos + 1] > u {
+            let (count, listed) = passed.at(pos);
+            if count == 0 {
                 continue;
             }
-            let passed: Vec<usize> = order[pos + 1..]
-                .iter()
-                .copied()
-                .filter(|v| *v < u)
-                .collect();
             let unit = &infos[units[u]];
-            let others: Vec<String> = passed
+            let mut others: Vec<String> = listed
                 .iter()
                 .map(|v| {
                     format!(
@@ -536,6 +527,9 @@ impl<'a> Optimizer<'a> {
                     )
                 })
                 .collect();
+            if count > listed.len() {
+                others.push(format!("and {} more", count - listed.len()));
+            }
             moves.push(format!(
                 "moved {} ({}, cost {}) before {}",
                 unit.label,
