@@ -10,7 +10,8 @@
 //! The kdl crate stays the reference: whenever this parser meets anything it
 //! is not completely sure of (any syntax error, and a few valid but rare
 //! constructs it does not implement), it returns `None` and the caller parses
-//! with `KdlDocument::parse_v2`, which also reports every error. So the rule
+//! with `KdlDocument::parse_v2`, which also reports every error ([`parse_each`]
+//! says where it stopped, so the crate may read only the rest). So the rule
 //! here is: what it accepts, it accepts exactly as kdl 6.7 does; everything
 //! else is `None`. Its tests (`fastkdl/tests.rs`) check that against the crate
 //! on every spec in the repository, kdl's own compliance suite and random
