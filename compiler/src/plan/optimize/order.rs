@@ -204,14 +204,31 @@ impl<'a> Optimizer<'a> {
         }
         let base = self.base_atoms(id);
         // Units see an arg when they name it and come after its declaration.
+        let mut named_by: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (u, info) in infos.iter().enumerate() {
+            if info.role == Role::Unit {
+                for word in info.words() {
+                    let list = named_by.entry(word).or_default();
+                    if list.last() != Some(&u) {
+                        list.push(u);
+                    }
+                }
+            }
+        }
         let mut arg_atoms: Vec<Vec<usize>> = vec![Vec::new(); infos.len()];
         for (a, info) in infos.iter().enumerate() {
             if let Role::Arg(name) = &info.role {
                 let atom = self.atom(Atom::Arg(name.clone()));
-                for (u, other) in infos.iter().enumerate().skip(a + 1) {
-                    if other.role == Role::Unit && other.names(name) {
-                        arg_atoms[u].push(atom);
-                    }
+                let users: Vec<usize> = if is_word(name) {
+                    let list = named_by.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+                    list[list.partition_point(|u| *u <= a)..].to_vec()
+                } else {
+                    (a + 1..infos.len())
+                        .filter(|u| infos[*u].role == Role::Unit && infos[*u].names(name))
+                        .collect()
+                };
+                for u in users {
+                    arg_atoms[u].push(atom);
                 }
             }
         }
@@ -219,15 +236,22 @@ impl<'a> Optimizer<'a> {
         // Segments of units between barriers; metadata and args set aside.
         let mut body: Vec<usize> = Vec::new();
         let mut segment: Vec<usize> = Vec::new();
-        let mut prefix: Vec<usize> = base.clone();
+        // What comes before a segment, each atom once: only the set counts.
+        let mut prefix = Prefix::new(&base);
+        let mut args_in_scope = 0;
         let mut moved_units: Vec<String> = Vec::new();
         for (i, info) in infos.iter().enumerate() {
             match &info.role {
                 Role::Metadata | Role::Arg(_) => {}
                 Role::Unit => segment.push(i),
                 Role::Barrier(_) => {
-                    let ordered =
-                        self.order_segment(&segment, &infos, &arg_atoms, &prefix, &mut moved_units);
+                    let ordered = self.order_segment(
+                        &segment,
+                        &infos,
+                        &arg_atoms,
+                        &prefix.set,
+                        &mut moved_units,
+                    );
                     for u in &segment {
                         prefix.extend(infos[*u].atoms.iter().chain(&arg_atoms[*u]));
                     }
@@ -236,18 +260,21 @@ impl<'a> Optimizer<'a> {
                     body.push(i);
                     prefix.extend(&info.atoms);
                     // No arg crosses a command that may read it, so those
-                    // written before it are in its scope.
+                    // written before it are in its scope (the ones before
+                    // the last such command already are).
                     if info.runs {
-                        for other in &infos[..i] {
+                        for other in &infos[args_in_scope..i] {
                             if let Role::Arg(name) = &other.role {
-                                prefix.push(self.atom(Atom::Arg(name.clone())));
+                                prefix.extend(&[self.atom(Atom::Arg(name.clone()))]);
                             }
                         }
+                        args_in_scope = i;
                     }
                 }
             }
         }
-        let ordered = self.order_segment(&segment, &infos, &arg_atoms, &prefix, &mut moved_units);
+        let ordered =
+            self.order_segment(&segment, &infos, &arg_atoms, &prefix.set, &mut moved_units);
         body.extend(ordered);
 
         // Each arg just before its first use, within the span no barrier closes.
@@ -456,7 +483,7 @@ impl<'a> Optimizer<'a> {
                 Before::Constraints(Constraints::from_paths(&writes, &vec![&[][..]; n]))
             }
         };
-        let model = SegmentModel::new(&self.evidence, base, &atoms);
+        let model = SegmentModel::new(&self.evidence, &base.iter().copied().collect(), &atoms);
         let costs = vec![cache::COPY_COST; n];
         let (order, alone) = model.solve(&costs, &before);
         if order.iter().enumerate().all(|(k, u)| k == *u) {
@@ -486,7 +513,7 @@ impl<'a> Optimizer<'a> {
         units: &[usize],
         infos: &[ItemInfo],
         arg_atoms: &[Vec<usize>],
-        prefix: &[usize],
+        prefix: &BTreeSet<usize>,
         moves: &mut Vec<String>,
     ) -> Vec<usize> {
         let n = units.len();
@@ -567,6 +594,24 @@ impl<'a> Optimizer<'a> {
             total += info.cost * (1.0 - state.stay());
         }
         total
+    }
+}
+
+/// The atoms before a segment, kept as a set: only the set counts, and a
+/// stage of many commands and args would repeat them many times.
+struct Prefix {
+    set: BTreeSet<usize>,
+}
+
+impl Prefix {
+    fn new(base: &[usize]) -> Self {
+        Prefix {
+            set: base.iter().copied().collect(),
+        }
+    }
+
+    fn extend<'a>(&mut self, atoms: impl IntoIterator<Item = &'a usize>) {
+        self.set.extend(atoms);
     }
 }
 

@@ -124,12 +124,15 @@ pub(super) struct SegmentModel {
 }
 
 impl SegmentModel {
-    pub(super) fn new(evidence: &Evidence, prefix: &[usize], units: &[Vec<usize>]) -> Self {
+    pub(super) fn new(
+        evidence: &Evidence,
+        prefix_set: &BTreeSet<usize>,
+        units: &[Vec<usize>],
+    ) -> Self {
         let commits = evidence.commits();
         let mut prefix_dirty = vec![false; commits];
         let mut prefix_independent = 1.0;
-        let prefix_set: BTreeSet<usize> = prefix.iter().copied().collect();
-        for &atom in &prefix_set {
+        for &atom in prefix_set {
             match evidence.commits_touching(atom) {
                 Some(touched) => touched
                     .iter()
