@@ -1,5 +1,6 @@
 //! How stowplan scales on the shapes that once blew up: many copies in one
-//! stage (the layer-order optimizer), many diagnostics rendered, template
+//! stage, many args and commands (the layer-order optimizer), many
+//! diagnostics rendered, template
 //! expansion up to its budget, a syntax error at the end of a large spec.
 //!
 //! `cargo bench --bench scaling` prints, per shape, the median time of 5
@@ -53,6 +54,21 @@ fn copies(n: usize, mixed: bool) -> String {
     s
 }
 
+/// `n` times: an arg, two copies, a run that reads the arg. Every run is a
+/// barrier, and every arg before it is in its scope.
+fn args_and_runs(n: usize) -> String {
+    let mut s = String::from("stowplan 1\nimage \"app\" {\n    from \"alpine:3\"\n");
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "    arg \"A{i}\"\n    copy \"src/f{i}.go\" to=\"/app/f{i}.go\"\n    \
+             copy \"src/g{i}.go\" to=\"/app/g{i}.go\"\n    run \"echo $A{i}\""
+        );
+    }
+    s.push_str("    cmd \"true\"\n}\n");
+    s
+}
+
 /// One invalid label key per line: `n` errors.
 fn diagnostics(n: usize) -> String {
     let mut s =
@@ -100,6 +116,13 @@ fn shapes() -> Vec<Shape> {
         units: 10_000,
         unit: "copy",
         text: copies(10_000, true),
+        run: Run::Compile,
+    });
+    out.push(Shape {
+        name: "args-and-runs-3000".into(),
+        units: 3_000,
+        unit: "arg",
+        text: args_and_runs(3_000),
         run: Run::Compile,
     });
     out.push(Shape {

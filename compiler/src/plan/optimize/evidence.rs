@@ -71,6 +71,11 @@ impl Evidence {
     }
 
     pub(super) fn commits_touching(&self, atom: usize) -> Option<&[u32]> {
+        // Without a history, no hashing: segments ask this of every atom
+        // before them.
+        if self.history_rows.is_empty() {
+            return None;
+        }
         let row = self.history_rows.get(&atom)?;
         Some(&self.history.as_ref()?.touched[*row])
     }

@@ -278,33 +278,68 @@ impl<'a> Optimizer<'a> {
         body.extend(ordered);
 
         // Each arg just before its first use, within the span no barrier closes.
+        // Barriers keep their written order in the body, so the ones that
+        // stop an arg are found by item index; where each item is, the
+        // largest item before a position and the smallest after it answer
+        // the rest in constant time.
+        let mut at_in_body = vec![usize::MAX; infos.len()];
+        for (p, &i) in body.iter().enumerate() {
+            at_in_body[i] = p;
+        }
+        let mut largest_before = vec![None; body.len() + 1];
+        for p in 0..body.len() {
+            largest_before[p + 1] = largest_before[p].max(Some(body[p]));
+        }
+        let mut smallest_from = vec![usize::MAX; body.len() + 1];
+        for p in (0..body.len()).rev() {
+            smallest_from[p] = smallest_from[p + 1].min(body[p]);
+        }
+        let mut stop_all: Vec<usize> = Vec::new();
+        let mut stop_named: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, info) in infos.iter().enumerate() {
+            match &info.role {
+                Role::Barrier(ArgBarrier::All) => stop_all.push(i),
+                Role::Barrier(ArgBarrier::Name(n)) => stop_named.entry(n).or_default().push(i),
+                _ => {}
+            }
+        }
         let mut placed: Vec<(usize, usize)> = Vec::new();
         let mut arg_moves: Vec<String> = Vec::new();
         for (a, info) in infos.iter().enumerate() {
             let Role::Arg(name) = &info.role else {
                 continue;
             };
-            let stops = |i: usize| match &infos[i].role {
-                Role::Barrier(ArgBarrier::All) => true,
-                Role::Barrier(ArgBarrier::Name(n)) => n == name,
-                _ => false,
+            let named = stop_named.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+            let before = |stops: &[usize]| {
+                let k = stops.partition_point(|i| *i < a);
+                k.checked_sub(1).map(|k| stops[k])
             };
-            let start = body
-                .iter()
-                .rposition(|i| *i < a && stops(*i))
-                .map_or(0, |p| p + 1);
-            let end = body
-                .iter()
-                .position(|i| *i > a && stops(*i))
-                .unwrap_or(body.len());
-            let first_use = (start..end).find(|p| {
-                let i = body[*p];
-                i > a && infos[i].role == Role::Unit && infos[i].names(name)
-            });
+            let after = |stops: &[usize]| stops.get(stops.partition_point(|i| *i <= a)).copied();
+            let start = before(&stop_all)
+                .max(before(named))
+                .map_or(0, |i| at_in_body[i] + 1);
+            let end = match (after(&stop_all), after(named)) {
+                (Some(x), Some(y)) => at_in_body[x.min(y)],
+                (Some(x), None) | (None, Some(x)) => at_in_body[x],
+                (None, None) => body.len(),
+            };
+            let first_use = if is_word(name) {
+                let users = named_by.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+                users[users.partition_point(|u| *u <= a)..]
+                    .iter()
+                    .map(|u| at_in_body[*u])
+                    .filter(|p| (start..end).contains(p))
+                    .min()
+            } else {
+                (start..end).find(|p| {
+                    let i = body[*p];
+                    i > a && infos[i].role == Role::Unit && infos[i].names(name)
+                })
+            };
             let at = first_use.unwrap_or(end);
             placed.push((at, a));
-            let down = body[..at].iter().any(|i| *i > a);
-            let up = body[at..].iter().any(|i| *i < a);
+            let down = largest_before[at].is_some_and(|i| i > a);
+            let up = smallest_from[at] < a;
             if down || up {
                 let whom = match first_use {
                     Some(p) => format!("just before {}, its first use", infos[body[p]].label),
@@ -579,6 +614,8 @@ impl<'a> Optimizer<'a> {
         let mut state = ChainState::new(&self.evidence, base);
         let mut total = 0.0;
         let mut scope: Vec<usize> = Vec::new();
+        // The args in scope at the last command are in the chain already.
+        let mut added = 0;
         for &i in order {
             let info = &infos[i];
             state.add(&self.evidence, &info.atoms);
@@ -589,7 +626,8 @@ impl<'a> Optimizer<'a> {
                 scope.push(id);
             }
             if info.runs {
-                state.add(&self.evidence, &scope);
+                state.add(&self.evidence, &scope[added..]);
+                added = scope.len();
             }
             total += info.cost * (1.0 - state.stay());
         }
