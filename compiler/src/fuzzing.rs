@@ -19,6 +19,25 @@ use crate::report::render::{Style, render};
 /// (`compiler/benches/validate.rs`) cover scale.
 pub const MAX_INPUT: usize = 64 * 1024;
 
+/// The stack every oracle runs on, the binary's (`cli/main.rs`): in a
+/// debug build the fast parser takes about 11 KiB a level to its limit of
+/// 200, and the kdl crate 32 to 64 KiB a level to the nesting guard's 1000
+/// (measured on `a{` nested), beyond a test thread's 2 MiB and libFuzzer's
+/// 8 MiB. The stack is reserved, not used, until a deep input needs it.
+const ORACLE_STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread with [`ORACLE_STACK`]; its panic is the caller's.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(ORACLE_STACK)
+            .spawn_scoped(scope, f)
+            .expect("a thread for the oracle")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 fn text(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     (data.len() <= MAX_INPUT).then(|| String::from_utf8_lossy(data))
 }
@@ -48,6 +67,10 @@ fn rendered<T>(result: &SourceResult<T>) -> String {
 /// `spec`: any text through the whole pipeline, to both backends. Never
 /// panics; the same spec always compiles to the same bytes and diagnostics.
 pub fn spec(data: &[u8]) {
+    on_big_stack(|| spec_here(data));
+}
+
+fn spec_here(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let source = SourceFile::new("fuzz.kdl", text.as_ref());
     let options = crate::Options::default();
@@ -78,6 +101,10 @@ pub fn spec(data: &[u8]) {
 /// `image_map`: any text as an `--image-map` file. Never panics; a map
 /// that parses applies to a spec that uses a base and a copied image.
 pub fn image_map(data: &[u8]) {
+    on_big_stack(|| image_map_here(data));
+}
+
+fn image_map_here(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let map = crate::plan::image_map::ImageMap::parse(&SourceFile::new("map.kdl", text.as_ref()));
     rendered(&map);
@@ -100,6 +127,10 @@ pub fn image_map(data: &[u8]) {
 /// IMAGE...`; every path when none); text after a NUL byte is its
 /// `.dockerignore`. Never panics.
 pub fn explain_dockerfile(data: &[u8]) {
+    on_big_stack(|| explain_dockerfile_here(data));
+}
+
+fn explain_dockerfile_here(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let (dockerfile, ignore) = match text.split_once('\0') {
         Some((dockerfile, ignore)) => (dockerfile, Some(ignore)),
@@ -136,15 +167,19 @@ pub fn explain_dockerfile(data: &[u8]) {
 /// `fastkdl`: whatever the fast parser accepts, the kdl crate accepts as
 /// the same document, and node by node (`parse_each`) as a whole.
 pub fn fastkdl(data: &[u8]) {
+    on_big_stack(|| fastkdl_here(data));
+}
+
+fn fastkdl_here(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    if let Err(e) = compare_kdl(&text) {
+    if let Err(e) = compare_kdl_here(&text) {
         panic!("fast parser differs from kdl on {text:?}: {e}");
     }
     let mut nodes = Vec::new();
     let each = crate::syntax::fastkdl::parse_each(&text, &mut |n| nodes.push(n));
     match (crate::syntax::fastkdl::parse(&text), each) {
-        (None, None) => {}
-        (Some(doc), Some(())) => {
+        (None, Err(_)) => {}
+        (Some(doc), Ok(())) => {
             assert_eq!(doc.nodes().len(), nodes.len(), "parse_each: node count");
             for (a, b) in nodes.iter().zip(doc.nodes()) {
                 same_node("", a, b).unwrap_or_else(|e| panic!("parse_each: {e}"));
@@ -157,11 +192,7 @@ pub fn fastkdl(data: &[u8]) {
             } else {
                 "declines"
             },
-            if each.is_some() {
-                "accepts"
-            } else {
-                "declines"
-            },
+            if each.is_ok() { "accepts" } else { "declines" },
         ),
     }
 }
@@ -175,21 +206,77 @@ pub enum KdlOutcome {
     Fallback,
     /// Both rejected.
     Rejected,
+    /// The nesting guard refuses it, so kdl never reads it (the product
+    /// does not ask it either), and only the fast parser is run.
+    Guarded,
 }
 
 /// Checks the fast parser against kdl on `text`: equal names, type
 /// annotations, entries, values, children and spans (all decode reads),
-/// or the fast parser declines.
+/// or the fast parser declines. Where it declines, the nodes it took and
+/// the kdl crate's reading of the rest are the whole document, or the
+/// rest's errors are the whole's (`syntax::parse_tail_with_kdl`).
 pub fn compare_kdl(text: &str) -> Result<KdlOutcome, String> {
+    on_big_stack(|| compare_kdl_here(text))
+}
+
+fn compare_kdl_here(text: &str) -> Result<KdlOutcome, String> {
     let fast = crate::syntax::fastkdl::parse(text);
-    match (KdlDocument::parse_v2(text), fast) {
-        (Ok(reference), Some(fast)) => same_doc("", &fast, &reference).map(|()| KdlOutcome::Fast),
-        (Ok(_), None) => Ok(KdlOutcome::Fallback),
-        (Err(_), None) => Ok(KdlOutcome::Rejected),
-        (Err(e), Some(_)) => Err(format!(
-            "kdl rejects it ({e:?}), the fast parser accepts it"
-        )),
+    // kdl's recursion overflows the stack where the guard says it may.
+    if crate::syntax::check_nesting(text).is_err() {
+        return Ok(KdlOutcome::Guarded);
     }
+    let outcome = match (KdlDocument::parse_v2(text), fast) {
+        (Ok(reference), Some(fast)) => {
+            return same_doc("", &fast, &reference).map(|()| KdlOutcome::Fast);
+        }
+        (Ok(_), None) => KdlOutcome::Fallback,
+        (Err(_), None) => KdlOutcome::Rejected,
+        (Err(e), Some(_)) => {
+            return Err(format!(
+                "kdl rejects it ({e:?}), the fast parser accepts it"
+            ));
+        }
+    };
+    let mut nodes = Vec::new();
+    let Err(from) = crate::syntax::fastkdl::parse_each(text, &mut |n| nodes.push(n)) else {
+        return Err("parse declines it, parse_each takes it".to_owned());
+    };
+    if from == 0 {
+        nodes.clear();
+    }
+    match (
+        crate::syntax::parse_with_kdl(text),
+        crate::syntax::parse_tail_with_kdl(text, from),
+    ) {
+        (Ok(whole), Ok(tail)) => {
+            nodes.extend(tail.nodes().iter().cloned());
+            let mut joined = KdlDocument::new();
+            *joined.nodes_mut() = nodes;
+            joined.set_span(whole.span());
+            same_doc(&format!("from {from}"), &joined, &whole)?;
+        }
+        (Err(whole), Err(tail)) => {
+            // The crate may report one error twice, depending on what came
+            // before: the same errors, each once.
+            let distinct = |errors: Vec<Diagnostic>| {
+                let mut errors: Vec<String> = errors.iter().map(|e| format!("{e:?}")).collect();
+                errors.dedup();
+                errors.join("\n")
+            };
+            let (whole, tail) = (distinct(whole), distinct(tail));
+            if whole != tail {
+                return Err(format!("from {from}: errors {tail} instead of {whole}"));
+            }
+        }
+        (whole, _) => {
+            return Err(format!(
+                "from {from}: the whole {} but the rest does not",
+                if whole.is_ok() { "parses" } else { "fails" }
+            ));
+        }
+    }
+    Ok(outcome)
 }
 
 fn span(s: miette::SourceSpan) -> (usize, usize) {

@@ -4,6 +4,7 @@
 pub mod fastkdl;
 
 use kdl::KdlDocument;
+use miette::SourceSpan;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 
@@ -11,6 +12,73 @@ use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 /// path for anything the fast parser declines, and the source of every
 /// syntax diagnostic.
 pub fn parse_with_kdl(text: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
+    parse_tail_with_kdl(text, 0)
+}
+
+/// [`parse_with_kdl`] of the text from `from`, where the fast parser
+/// stopped, after the top-level nodes it took: the rest of a document
+/// after a node's terminator is a document itself, parsed and reported as
+/// within the whole, so the crate (and its 52× the text in memory) sees
+/// only the part the fast parser declined. Spans are in the whole text.
+pub fn parse_tail_with_kdl(text: &str, from: usize) -> Result<KdlDocument, Vec<Diagnostic>> {
+    check_nesting(text)?;
+    let mut d = Diagnostics::default();
+    // The crate gives an error it could not recover from a span from the
+    // start of what it read: that is the whole text's start. A line break
+    // put before the rest (a blank line, which changes nothing after a
+    // terminator) tells such a span from one that starts at the rest's
+    // first character.
+    let (rest, by) = if from == 0 {
+        (std::borrow::Cow::Borrowed(text), 0)
+    } else {
+        (
+            std::borrow::Cow::Owned(format!("\n{}", &text[from..])),
+            from - 1,
+        )
+    };
+    let place = |span: SourceSpan| match span.offset() {
+        0 if by > 0 => SourceSpan::new(0.into(), span.len() + by),
+        _ => shift(span, by),
+    };
+    match KdlDocument::parse_v2(&rest) {
+        Ok(mut document) => {
+            if by > 0 {
+                shift_document(&mut document, by);
+            }
+            Ok(document)
+        }
+        Err(error) => {
+            for kdl in error.diagnostics {
+                let message = kdl
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "invalid KDL".to_owned());
+                let span = place(kdl.span);
+                let mut diag = Diagnostic::error(Code::KdlSyntax, format!("KDL syntax: {message}"))
+                    .primary(span, kdl.label.clone().unwrap_or_else(|| "here".into()));
+                let at = text.get(span.offset()..).unwrap_or_default();
+                let v1_keyword = ["true", "false", "null"].into_iter().find(|k| {
+                    at.starts_with(k) && !at[k.len()..].starts_with(|c: char| c.is_alphanumeric())
+                });
+                diag = diag.help(match (v1_keyword, kdl.help.clone()) {
+                    // KDL v1 habits are the commonest syntax error.
+                    (Some(k), _) => format!("KDL v2 writes `{k}` as `#{k}`"),
+                    (None, Some(help)) => help,
+                    (None, None) => {
+                        "stowplan specs are KDL v2 documents; see spec/language.md".into()
+                    }
+                });
+                d.push(diag);
+            }
+            Err(d.into_sorted())
+        }
+    }
+}
+
+/// The nesting guard: refuses a document the kdl crate must not be given.
+/// It reads the whole text even when the crate gets only its end, so the
+/// documents it refuses are the same as when the crate read them whole.
+pub(crate) fn check_nesting(text: &str) -> Result<(), Vec<Diagnostic>> {
     let mut d = Diagnostics::default();
     // The kdl crate parses recursively: refuse a depth that could overflow
     // the stack rather than crash.
@@ -44,31 +112,35 @@ pub fn parse_with_kdl(text: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
         );
         return Err(d.into_sorted());
     }
-    match KdlDocument::parse_v2(text) {
-        Ok(document) => Ok(document),
-        Err(error) => {
-            for kdl in error.diagnostics {
-                let message = kdl
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| "invalid KDL".to_owned());
-                let mut diag = Diagnostic::error(Code::KdlSyntax, format!("KDL syntax: {message}"))
-                    .primary(kdl.span, kdl.label.clone().unwrap_or_else(|| "here".into()));
-                let at = text.get(kdl.span.offset()..).unwrap_or_default();
-                let v1_keyword = ["true", "false", "null"].into_iter().find(|k| {
-                    at.starts_with(k) && !at[k.len()..].starts_with(|c: char| c.is_alphanumeric())
-                });
-                diag = diag.help(match (v1_keyword, kdl.help.clone()) {
-                    // KDL v1 habits are the commonest syntax error.
-                    (Some(k), _) => format!("KDL v2 writes `{k}` as `#{k}`"),
-                    (None, Some(help)) => help,
-                    (None, None) => {
-                        "stowplan specs are KDL v2 documents; see spec/language.md".into()
-                    }
-                });
-                d.push(diag);
+    Ok(())
+}
+
+fn shift(span: SourceSpan, by: usize) -> SourceSpan {
+    SourceSpan::new((span.offset() + by).into(), span.len())
+}
+
+/// Moves every span a document's reader sees (nodes, names, types,
+/// entries, property keys, children) `by` bytes later.
+fn shift_document(document: &mut KdlDocument, by: usize) {
+    document.set_span(shift(document.span(), by));
+    for node in document.nodes_mut() {
+        node.set_span(shift(node.span(), by));
+        let name = node.name_mut();
+        name.set_span(shift(name.span(), by));
+        if let Some(ty) = node.ty_mut() {
+            ty.set_span(shift(ty.span(), by));
+        }
+        for entry in node.entries_mut() {
+            entry.set_span(shift(entry.span(), by));
+            if let Some(name) = entry.name_mut() {
+                name.set_span(shift(name.span(), by));
             }
-            Err(d.into_sorted())
+            if let Some(ty) = entry.ty_mut() {
+                ty.set_span(shift(ty.span(), by));
+            }
+        }
+        if let Some(children) = node.children_mut() {
+            shift_document(children, by);
         }
     }
 }

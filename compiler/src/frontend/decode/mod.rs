@@ -23,6 +23,14 @@ pub(crate) use stage::decode_stage;
 /// The only language version this compiler reads.
 pub const LANGUAGE_VERSION: u32 = 1;
 
+/// Where the fast parser stops before this offset, the kdl crate reads the
+/// whole text, and its diagnostics are exactly those it gives on the
+/// whole. Past it, the crate reads from the last top-level node the fast
+/// parser took: the same errors, but the crate may report one twice or
+/// less often depending on what came before (`fuzzing::compare_kdl`).
+/// 64 KiB cost the crate about 3 MiB.
+pub(crate) const KDL_READS_WHOLE_BELOW: usize = 64 * 1024;
+
 /// Decodes spec text. Always returns an AST (possibly partial) and every problem found.
 pub fn decode(text: &str) -> (Ast, Diagnostics) {
     // The fast parser takes valid documents, one top-level node at a time,
@@ -30,11 +38,31 @@ pub fn decode(text: &str) -> (Ast, Diagnostics) {
     // error message) is the kdl crate's, from the start.
     let mut top = TopLevel::default();
     let mut d = Diagnostics::default();
-    if crate::syntax::fastkdl::parse_each(text, &mut |node| top.node(&node, &mut d)).is_some() {
-        let ast = top.finish(&mut d);
-        return (ast, d);
+    let from = match crate::syntax::fastkdl::parse_each(text, &mut |node| top.node(&node, &mut d)) {
+        Ok(()) => {
+            let ast = top.finish(&mut d);
+            return (ast, d);
+        }
+        Err(from) if from < KDL_READS_WHOLE_BELOW => return decode_with_kdl(text),
+        Err(from) => from,
+    };
+    // The nodes before `from` are decoded; the kdl crate reads the rest,
+    // so an error at the end of a large spec costs memory for the end
+    // alone. A syntax error anywhere leaves only syntax errors, as ever.
+    match crate::syntax::parse_tail_with_kdl(text, from) {
+        Ok(rest) => {
+            for node in rest.nodes() {
+                top.node(node, &mut d);
+            }
+            let ast = top.finish(&mut d);
+            (ast, d)
+        }
+        Err(errors) => {
+            let mut d = Diagnostics::default();
+            d.extend(errors);
+            (Ast::default(), d)
+        }
     }
-    decode_with_kdl(text)
 }
 
 /// [`decode`] with the kdl crate's parser alone: the reference the fast

@@ -70,6 +70,41 @@ fn the_fast_path_decodes_as_the_kdl_document_does() {
     }
 }
 
+/// Past [`KDL_READS_WHOLE_BELOW`], where the fast parser stops the kdl
+/// crate reads the rest alone: a construct the fast parser leaves to it
+/// mid-spec, then decoding goes on; a syntax error at the end.
+#[test]
+fn decoding_goes_on_where_the_kdl_crate_reads_the_rest() {
+    let large = crate::testkit::generate::generate(110);
+    assert!(large.len() > KDL_READS_WHOLE_BELOW);
+    // A `\` and a line break in a multi-line string: valid, left to kdl.
+    let declined = "label_only \"\"\"\n    a \\\n    b\n    \"\"\"\n";
+    let endings = [
+        format!("{declined}stage \"late\" {{\n    from \"alpine:3\"\n}}\n"),
+        "stage \"broken\" {\n    from \"alpine:3\"\n".to_owned(),
+        "image \"x\" { from #true; copy \"a\" to=; }\n/- {\n".to_owned(),
+        format!("{declined}stage \"s0\" {{ from true }}\n"),
+    ];
+    for ending in endings {
+        let text = format!("{large}{ending}");
+        let mut taken = 0;
+        let from = crate::syntax::fastkdl::parse_each(&text, &mut |_| taken += 1).unwrap_err();
+        assert_eq!(from, large.len(), "{ending}");
+        let (fast_ast, fast_d) = decode(&text);
+        let (kdl_ast, kdl_d) = decode_with_kdl(&text);
+        assert_eq!(
+            without_formatting(&format!("{fast_ast:?}")),
+            without_formatting(&format!("{kdl_ast:?}")),
+            "{ending}: AST"
+        );
+        assert_eq!(
+            format!("{:?}", fast_d.into_sorted()),
+            format!("{:?}", kdl_d.into_sorted()),
+            "{ending}: diagnostics"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
 

@@ -22,6 +22,9 @@ pub(super) enum Atom {
 pub(super) struct Evidence {
     atoms: Vec<Atom>,
     ids: HashMap<Atom, usize>,
+    /// Per atom, the probability of its class, found once: a segment's
+    /// model reads it for every atom before the segment.
+    probabilities: Vec<f64>,
     history: Option<HistoryIndex>,
     /// Atom id → row of `history.touched`.
     history_rows: HashMap<usize, usize>,
@@ -44,6 +47,7 @@ impl Evidence {
         }
         let id = self.atoms.len();
         self.atoms.push(atom.clone());
+        self.probabilities.push(self.class(id).probability());
         self.ids.insert(atom, id);
         id
     }
@@ -55,7 +59,7 @@ impl Evidence {
 
     /// The probability of an atom that is not read off the history.
     pub(super) fn class_probability(&self, atom: usize) -> f64 {
-        self.class(atom).probability()
+        self.probabilities[atom]
     }
 
     fn class(&self, atom: usize) -> Volatility {
@@ -67,6 +71,11 @@ impl Evidence {
     }
 
     pub(super) fn commits_touching(&self, atom: usize) -> Option<&[u32]> {
+        // Without a history, no hashing: segments ask this of every atom
+        // before them.
+        if self.history_rows.is_empty() {
+            return None;
+        }
         let row = self.history_rows.get(&atom)?;
         Some(&self.history.as_ref()?.touched[*row])
     }

@@ -27,9 +27,12 @@
 //!
 //! `report` holds the options and what the optimizer says it did; `units`
 //! what each item is to it (on `paths` in the image); `evidence` how likely
-//! each input changes; `solve` one segment's order; `order` the optimizer
-//! that puts them together, stage by stage.
+//! each input changes; `solve` one segment's order; `depends` which units
+//! of a long segment keep their written order, through an index of paths
+//! rather than every pair; `order` the optimizer that puts them together,
+//! stage by stage.
 
+mod depends;
 mod evidence;
 mod order;
 mod paths;

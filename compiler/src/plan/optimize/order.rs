@@ -1,19 +1,20 @@
 //! The optimizer: orders each stage's items, with the facts about stages
 //! (their atoms, their final working directory) computed once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::cache;
 use crate::cache::history::{History, HistorySource};
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
+use crate::plan::optimize::depends::Constraints;
 use crate::plan::optimize::evidence::{Atom, ChainState, Evidence};
 use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
-use crate::plan::optimize::report::{OrderOptions, StageReport};
-use crate::plan::optimize::solve::{SegmentModel, better};
+use crate::plan::optimize::report::{OrderOptions, Passed, StageReport};
+use crate::plan::optimize::solve::{Before, EXACT_LIMIT, SegmentModel, better};
 use crate::plan::optimize::units::{
-    ArgBarrier, ItemInfo, Role, context_paths, describe, metadata_position, quoted_plain,
+    ArgBarrier, ItemInfo, Role, context_paths, describe, is_word, metadata_position, quoted_plain,
 };
 
 /// Orders the stages of one spec. Facts about stages (their atoms, their
@@ -210,14 +211,31 @@ impl<'a> Optimizer<'a> {
         }
         let base = self.base_atoms(id);
         // Units see an arg when they name it and come after its declaration.
+        let mut named_by: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (u, info) in infos.iter().enumerate() {
+            if info.role == Role::Unit {
+                for word in info.words() {
+                    let list = named_by.entry(word).or_default();
+                    if list.last() != Some(&u) {
+                        list.push(u);
+                    }
+                }
+            }
+        }
         let mut arg_atoms: Vec<Vec<usize>> = vec![Vec::new(); infos.len()];
         for (a, info) in infos.iter().enumerate() {
             if let Role::Arg(name) = &info.role {
                 let atom = self.atom(Atom::Arg(name.clone()));
-                for (u, other) in infos.iter().enumerate().skip(a + 1) {
-                    if other.role == Role::Unit && other.names(name) {
-                        arg_atoms[u].push(atom);
-                    }
+                let users: Vec<usize> = if is_word(name) {
+                    let list = named_by.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+                    list[list.partition_point(|u| *u <= a)..].to_vec()
+                } else {
+                    (a + 1..infos.len())
+                        .filter(|u| infos[*u].role == Role::Unit && infos[*u].names(name))
+                        .collect()
+                };
+                for u in users {
+                    arg_atoms[u].push(atom);
                 }
             }
         }
@@ -225,15 +243,22 @@ impl<'a> Optimizer<'a> {
         // Segments of units between barriers; metadata and args set aside.
         let mut body: Vec<usize> = Vec::new();
         let mut segment: Vec<usize> = Vec::new();
-        let mut prefix: Vec<usize> = base.clone();
+        // What comes before a segment, each atom once: only the set counts.
+        let mut prefix = Prefix::new(&base);
+        let mut args_in_scope = 0;
         let mut moved_units: Vec<String> = Vec::new();
         for (i, info) in infos.iter().enumerate() {
             match &info.role {
                 Role::Metadata | Role::Arg(_) => {}
                 Role::Unit => segment.push(i),
                 Role::Barrier(_) => {
-                    let ordered =
-                        self.order_segment(&segment, &infos, &arg_atoms, &prefix, &mut moved_units);
+                    let ordered = self.order_segment(
+                        &segment,
+                        &infos,
+                        &arg_atoms,
+                        &prefix.set,
+                        &mut moved_units,
+                    );
                     for u in &segment {
                         prefix.extend(infos[*u].atoms.iter().chain(&arg_atoms[*u]));
                     }
@@ -242,48 +267,86 @@ impl<'a> Optimizer<'a> {
                     body.push(i);
                     prefix.extend(&info.atoms);
                     // No arg crosses a command that may read it, so those
-                    // written before it are in its scope.
+                    // written before it are in its scope (the ones before
+                    // the last such command already are).
                     if info.runs {
-                        for other in &infos[..i] {
+                        for other in &infos[args_in_scope..i] {
                             if let Role::Arg(name) = &other.role {
-                                prefix.push(self.atom(Atom::Arg(name.clone())));
+                                prefix.extend(&[self.atom(Atom::Arg(name.clone()))]);
                             }
                         }
+                        args_in_scope = i;
                     }
                 }
             }
         }
-        let ordered = self.order_segment(&segment, &infos, &arg_atoms, &prefix, &mut moved_units);
+        let ordered =
+            self.order_segment(&segment, &infos, &arg_atoms, &prefix.set, &mut moved_units);
         body.extend(ordered);
 
         // Each arg just before its first use, within the span no barrier closes.
+        // Barriers keep their written order in the body, so the ones that
+        // stop an arg are found by item index; where each item is, the
+        // largest item before a position and the smallest after it answer
+        // the rest in constant time.
+        let mut at_in_body = vec![usize::MAX; infos.len()];
+        for (p, &i) in body.iter().enumerate() {
+            at_in_body[i] = p;
+        }
+        let mut largest_before = vec![None; body.len() + 1];
+        for p in 0..body.len() {
+            largest_before[p + 1] = largest_before[p].max(Some(body[p]));
+        }
+        let mut smallest_from = vec![usize::MAX; body.len() + 1];
+        for p in (0..body.len()).rev() {
+            smallest_from[p] = smallest_from[p + 1].min(body[p]);
+        }
+        let mut stop_all: Vec<usize> = Vec::new();
+        let mut stop_named: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, info) in infos.iter().enumerate() {
+            match &info.role {
+                Role::Barrier(ArgBarrier::All) => stop_all.push(i),
+                Role::Barrier(ArgBarrier::Name(n)) => stop_named.entry(n).or_default().push(i),
+                _ => {}
+            }
+        }
         let mut placed: Vec<(usize, usize)> = Vec::new();
         let mut arg_moves: Vec<String> = Vec::new();
         for (a, info) in infos.iter().enumerate() {
             let Role::Arg(name) = &info.role else {
                 continue;
             };
-            let stops = |i: usize| match &infos[i].role {
-                Role::Barrier(ArgBarrier::All) => true,
-                Role::Barrier(ArgBarrier::Name(n)) => n == name,
-                _ => false,
+            let named = stop_named.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+            let before = |stops: &[usize]| {
+                let k = stops.partition_point(|i| *i < a);
+                k.checked_sub(1).map(|k| stops[k])
             };
-            let start = body
-                .iter()
-                .rposition(|i| *i < a && stops(*i))
-                .map_or(0, |p| p + 1);
-            let end = body
-                .iter()
-                .position(|i| *i > a && stops(*i))
-                .unwrap_or(body.len());
-            let first_use = (start..end).find(|p| {
-                let i = body[*p];
-                i > a && infos[i].role == Role::Unit && infos[i].names(name)
-            });
+            let after = |stops: &[usize]| stops.get(stops.partition_point(|i| *i <= a)).copied();
+            let start = before(&stop_all)
+                .max(before(named))
+                .map_or(0, |i| at_in_body[i] + 1);
+            let end = match (after(&stop_all), after(named)) {
+                (Some(x), Some(y)) => at_in_body[x.min(y)],
+                (Some(x), None) | (None, Some(x)) => at_in_body[x],
+                (None, None) => body.len(),
+            };
+            let first_use = if is_word(name) {
+                let users = named_by.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+                users[users.partition_point(|u| *u <= a)..]
+                    .iter()
+                    .map(|u| at_in_body[*u])
+                    .filter(|p| (start..end).contains(p))
+                    .min()
+            } else {
+                (start..end).find(|p| {
+                    let i = body[*p];
+                    i > a && infos[i].role == Role::Unit && infos[i].names(name)
+                })
+            };
             let at = first_use.unwrap_or(end);
             placed.push((at, a));
-            let down = body[..at].iter().any(|i| *i > a);
-            let up = body[at..].iter().any(|i| *i < a);
+            let down = largest_before[at].is_some_and(|i| i > a);
+            let up = smallest_from[at] < a;
             if down || up {
                 let whom = match first_use {
                     Some(p) => format!("just before {}, its first use", infos[body[p]].label),
@@ -444,16 +507,27 @@ impl<'a> Optimizer<'a> {
                 copy_writes(&sources, &c.dest.sketch(), workdir)
             })
             .collect();
-        let preds: Vec<Vec<usize>> = (0..n)
-            .map(|j| {
-                (0..j)
-                    .filter(|i| any_overlap(&writes[*i], &writes[j]))
-                    .collect()
-            })
-            .collect();
-        let model = SegmentModel::new(&self.evidence, base, &atoms);
+        let pairs = || {
+            (0..n)
+                .map(|j| {
+                    (0..j)
+                        .filter(|i| any_overlap(&writes[*i], &writes[j]))
+                        .collect()
+                })
+                .collect()
+        };
+        let before = match () {
+            #[cfg(test)]
+            () if reference::on() => Before::Reference(pairs()),
+            () if n <= EXACT_LIMIT => Before::Pairs(pairs()),
+            () => {
+                let writes: Vec<&[ImagePath]> = writes.iter().map(Vec::as_slice).collect();
+                Before::Constraints(Constraints::from_paths(&writes, &vec![&[][..]; n]))
+            }
+        };
+        let model = SegmentModel::new(&self.evidence, &base.iter().copied().collect(), &atoms);
         let costs = vec![cache::COPY_COST; n];
-        let (order, alone) = model.solve(&costs, &preds);
+        let (order, alone) = model.solve(&costs, &before);
         if order.iter().enumerate().all(|(k, u)| k == *u) {
             return None;
         }
@@ -481,7 +555,7 @@ impl<'a> Optimizer<'a> {
         units: &[usize],
         infos: &[ItemInfo],
         arg_atoms: &[Vec<usize>],
-        prefix: &[usize],
+        prefix: &BTreeSet<usize>,
         moves: &mut Vec<String>,
     ) -> Vec<usize> {
         let n = units.len();
@@ -496,37 +570,23 @@ impl<'a> Optimizer<'a> {
                 atoms
             })
             .collect();
-        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for j in 0..n {
-            for i in 0..j {
-                let (a, b) = (&infos[units[i]], &infos[units[j]]);
-                let dependent = any_overlap(&a.writes, &b.reads)
-                    || any_overlap(&a.writes, &b.writes)
-                    || any_overlap(&b.writes, &a.reads);
-                // Two users of one arg on either side of its declaration keep their sides.
-                let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
-                    Role::Arg(name) => a.names(name) && b.names(name),
-                    _ => false,
-                });
-                if dependent || split_by_arg {
-                    preds[j].push(i);
-                }
-            }
-        }
         let model = SegmentModel::new(&self.evidence, prefix, &unit_atoms);
         let costs: Vec<f64> = units.iter().map(|u| infos[*u].cost).collect();
-        let (order, alone) = model.solve(&costs, &preds);
+        let before = match () {
+            #[cfg(test)]
+            () if reference::on() => Before::Reference(pairwise_preds(units, infos)),
+            () if n <= EXACT_LIMIT => Before::Pairs(pairwise_preds(units, infos)),
+            () => Before::Constraints(segment_constraints(units, infos)),
+        };
+        let (order, alone) = model.solve(&costs, &before);
+        let passed = Passed::new(&order);
         for (pos, &u) in order.iter().enumerate() {
-            let passed: Vec<usize> = order[pos + 1..]
-                .iter()
-                .copied()
-                .filter(|v| *v < u)
-                .collect();
-            if passed.is_empty() {
+            let (count, listed) = passed.at(pos);
+            if count == 0 {
                 continue;
             }
             let unit = &infos[units[u]];
-            let others: Vec<String> = passed
+            let mut others: Vec<String> = listed
                 .iter()
                 .map(|v| {
                     format!(
@@ -536,6 +596,9 @@ impl<'a> Optimizer<'a> {
                     )
                 })
                 .collect();
+            if count > listed.len() {
+                others.push(format!("and {} more", count - listed.len()));
+            }
             moves.push(format!(
                 "moved {} ({}, cost {}) before {}",
                 unit.label,
@@ -558,6 +621,8 @@ impl<'a> Optimizer<'a> {
         let mut state = ChainState::new(&self.evidence, base);
         let mut total = 0.0;
         let mut scope: Vec<usize> = Vec::new();
+        // The args in scope at the last command are in the chain already.
+        let mut added = 0;
         for &i in order {
             let info = &infos[i];
             state.add(&self.evidence, &info.atoms);
@@ -568,10 +633,114 @@ impl<'a> Optimizer<'a> {
                 scope.push(id);
             }
             if info.runs {
-                state.add(&self.evidence, &scope);
+                state.add(&self.evidence, &scope[added..]);
+                added = scope.len();
             }
             total += info.cost * (1.0 - state.stay());
         }
         total
+    }
+}
+
+/// The atoms before a segment, kept as a set: only the set counts, and a
+/// stage of many commands and args would repeat them many times.
+struct Prefix {
+    set: BTreeSet<usize>,
+}
+
+impl Prefix {
+    fn new(base: &[usize]) -> Self {
+        Prefix {
+            set: base.iter().copied().collect(),
+        }
+    }
+
+    fn extend<'a>(&mut self, atoms: impl IntoIterator<Item = &'a usize>) {
+        self.set.extend(atoms);
+    }
+}
+
+/// Which units of a short segment must come before which, pair by pair.
+fn pairwise_preds(units: &[usize], infos: &[ItemInfo]) -> Vec<Vec<usize>> {
+    let n = units.len();
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for j in 0..n {
+        for i in 0..j {
+            let (a, b) = (&infos[units[i]], &infos[units[j]]);
+            let dependent = any_overlap(&a.writes, &b.reads)
+                || any_overlap(&a.writes, &b.writes)
+                || any_overlap(&b.writes, &a.reads);
+            // Two users of one arg on either side of its declaration keep their sides.
+            let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
+                Role::Arg(name) => a.names(name) && b.names(name),
+                _ => false,
+            });
+            if dependent || split_by_arg {
+                preds[j].push(i);
+            }
+        }
+    }
+    preds
+}
+
+/// [`pairwise_preds`] for long segments, without comparing every pair:
+/// path conflicts through the index of `depends`, and the users of each
+/// arg declared inside the segment split at a join.
+fn segment_constraints(units: &[usize], infos: &[ItemInfo]) -> Constraints {
+    let writes: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].writes.as_slice()).collect();
+    let reads: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].reads.as_slice()).collect();
+    let mut constraints = Constraints::from_paths(&writes, &reads);
+    let (first, last) = (units[0], units[units.len() - 1]);
+    let declared = || {
+        (first + 1..last).filter_map(|m| match &infos[m].role {
+            Role::Arg(name) => Some((m, name)),
+            _ => None,
+        })
+    };
+    if declared().next().is_none() {
+        return constraints;
+    }
+    // Who names each word, by position in the segment; arg names are words.
+    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, u) in units.iter().enumerate() {
+        for word in infos[*u].words() {
+            let list = users.entry(word).or_default();
+            if list.last() != Some(&k) {
+                list.push(k);
+            }
+        }
+    }
+    for (m, name) in declared() {
+        let named: Vec<usize> = if is_word(name) {
+            users.get(name.as_str()).cloned().unwrap_or_default()
+        } else {
+            (0..units.len())
+                .filter(|k| infos[units[*k]].names(name))
+                .collect()
+        };
+        let split = named.partition_point(|k| units[*k] < m);
+        constraints.join(&named[..split], &named[split..]);
+    }
+    constraints
+}
+
+/// The optimizer as first written, every pair compared and every unit
+/// scanned per round, switched on per thread by the differential tests.
+#[cfg(test)]
+pub(crate) mod reference {
+    thread_local! {
+        static ON: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Runs `f` with the reference optimizer.
+    pub(crate) fn with<T>(f: impl FnOnce() -> T) -> T {
+        ON.with(|on| on.set(true));
+        let out = f();
+        ON.with(|on| on.set(false));
+        out
+    }
+
+    pub(crate) fn on() -> bool {
+        ON.with(std::cell::Cell::get)
     }
 }

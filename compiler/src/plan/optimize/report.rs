@@ -104,3 +104,110 @@ pub fn cost_overrides(spec: &Spec) -> cache::CostOverrides {
     }
     costs
 }
+
+/// A moved unit's report names at most this many of the units it passed,
+/// then how many more: past that a line says nothing more to a reader,
+/// and listing every one made a long segment's report quadratic.
+pub(super) const PASSED_LISTED: usize = 10;
+
+/// For each position of an order, the units after it that were written
+/// before the one there (the ones it passed): how many, and the first few,
+/// each in `log n`.
+pub(super) struct Passed<'a> {
+    order: &'a [usize],
+    /// Per position, how many smaller units come after it.
+    counts: Vec<usize>,
+    /// A segment tree of the smallest unit over ranges of positions.
+    least: Vec<usize>,
+    size: usize,
+}
+
+impl<'a> Passed<'a> {
+    pub(super) fn new(order: &'a [usize]) -> Self {
+        let n = order.len();
+        // A Fenwick tree of the units seen, walking from the end.
+        let mut seen = vec![0usize; n + 1];
+        let mut counts = vec![0; n];
+        for pos in (0..n).rev() {
+            let mut i = order[pos];
+            while i > 0 {
+                counts[pos] += seen[i];
+                i &= i - 1;
+            }
+            let mut i = order[pos] + 1;
+            while i <= n {
+                seen[i] += 1;
+                i += i & i.wrapping_neg();
+            }
+        }
+        let size = n.next_power_of_two();
+        let mut least = vec![usize::MAX; 2 * size];
+        least[size..size + n].copy_from_slice(order);
+        for node in (1..size).rev() {
+            least[node] = least[2 * node].min(least[2 * node + 1]);
+        }
+        Passed {
+            order,
+            counts,
+            least,
+            size,
+        }
+    }
+
+    /// How many units the one at `pos` passed, and the first
+    /// [`PASSED_LISTED`] of them in their new order.
+    pub(super) fn at(&self, pos: usize) -> (usize, Vec<usize>) {
+        let mut first = Vec::new();
+        let mut from = pos + 1;
+        while first.len() < PASSED_LISTED.min(self.counts[pos]) {
+            let Some(at) = self.first_below(1, 0, self.size, from, self.order[pos]) else {
+                break;
+            };
+            first.push(self.order[at]);
+            from = at + 1;
+        }
+        (self.counts[pos], first)
+    }
+
+    /// The first position at or after `from`, within the node's range
+    /// `lo..hi`, that holds a unit below `bound`.
+    fn first_below(
+        &self,
+        node: usize,
+        lo: usize,
+        hi: usize,
+        from: usize,
+        bound: usize,
+    ) -> Option<usize> {
+        if hi <= from || self.least[node] >= bound {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = (lo + hi) / 2;
+        self.first_below(2 * node, lo, mid, from, bound)
+            .or_else(|| self.first_below(2 * node + 1, mid, hi, from, bound))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn passed_units_are_the_smaller_ones_after(
+            order in (0usize..40).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        ) {
+            let passed = Passed::new(&order);
+            for pos in 0..order.len() {
+                let all: Vec<usize> =
+                    order[pos + 1..].iter().copied().filter(|v| *v < order[pos]).collect();
+                let first: Vec<usize> = all.iter().copied().take(PASSED_LISTED).collect();
+                prop_assert_eq!(passed.at(pos), (all.len(), first));
+            }
+        }
+    }
+}

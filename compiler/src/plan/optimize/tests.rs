@@ -336,3 +336,119 @@ fn reordering_keeps_every_instruction() {
         }
     }
 }
+
+// ---------------------------------------------------------------- old against new
+
+/// What a long segment is made of: copies and steps that read and write
+/// overlapping paths, args their commands name, metadata in between.
+const FILES: &[&str] = &[
+    "go.mod",
+    "package.json",
+    "src/main.go",
+    "README.md",
+    "config.yaml",
+    "src/",
+    "Cargo.lock",
+    "assets/",
+];
+const DESTS: &[&str] = &[
+    "/app/",
+    "/app/x{i}",
+    "./",
+    "lib/",
+    "/app/lib/{i}/",
+    "/etc/",
+    "out{i}",
+    "/app/{i}/",
+];
+const WRITES: &[&str] = &["/app/lib", "/app", "/app/x/y", "out", "/var/cache", "/etc"];
+const ARGS: &[&str] = &["VERSION", "MODE", "CC"];
+
+fn item() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => (0..FILES.len(), 0..DESTS.len(), any::<bool>()).prop_map(|(f, d, chown)| {
+            let chown = if chown { " chown=\"app\"" } else { "" };
+            format!("copy \"{}\" to=\"{}\"{chown}", FILES[f], DESTS[d])
+        }),
+        4 => (
+            0..FILES.len(),
+            0..ARGS.len(),
+            0..WRITES.len(),
+            prop::option::of(0..WRITES.len()),
+            0u32..50,
+        )
+            .prop_map(|(f, a, w, r, cost)| {
+                let reads = r.map(|r| format!(" reads \"{}\";", WRITES[r])).unwrap_or_default();
+                format!(
+                    "step \"s\" {{ input \"{}\"; run \"make ${{{}}}\"; writes \"{}\";{reads} cost {cost}; }}",
+                    FILES[f], ARGS[a], WRITES[w]
+                )
+            }),
+        2 => (0..ARGS.len()).prop_map(|a| format!("arg \"{}\"", ARGS[a])),
+        1 => Just("label \"k\" \"v\"".to_owned()),
+        1 => Just("run \"true\"".to_owned()),
+    ]
+}
+
+/// A stage of up to 40 items, its steps numbered, with or without a workdir.
+fn long_stage() -> impl Strategy<Value = String> {
+    (prop::collection::vec(item(), 10..40), any::<bool>()).prop_map(|(items, workdir)| {
+        let mut text =
+            String::from("stowplan 1\nimage \"app\" {\n    from \"debian:bookworm-slim\"\n");
+        if workdir {
+            text.push_str("    workdir \"/app\"\n");
+        }
+        for (i, item) in items.iter().enumerate() {
+            let item = item
+                .replace("step \"s\"", &format!("step \"s{i}\""))
+                .replace("{i}", &i.to_string());
+            text.push_str(&format!("    {item}\n"));
+        }
+        text.push_str("    cmd \"/app/x\"\n}\n");
+        text
+    })
+}
+
+fn commits() -> impl Strategy<Value = Option<Vec<Vec<String>>>> {
+    prop::option::of(prop::collection::vec(
+        prop::collection::vec(0..FILES.len(), 0..3).prop_map(|files| {
+            files
+                .iter()
+                .map(|f| FILES[*f].trim_end_matches('/').to_owned())
+                .collect()
+        }),
+        1..12,
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The optimizer orders, reports and costs every stage exactly as the
+    /// one that compared every pair of units and scanned every unit per
+    /// round did (`order::reference`), with and without a history.
+    #[test]
+    fn fast_optimizer_matches_the_reference(text in long_stage(), history in commits()) {
+        let source = SourceFile::new("s.kdl", text.clone());
+        let Ok(checked) = driver::check(&source, &Options::default()) else {
+            return Ok(());
+        };
+        let spec = &checked.output;
+        for layer_per_instruction in [false, true] {
+            let options = OrderOptions {
+                history: history.clone().map(|commits| {
+                    crate::cache::history::HistorySource::ready(crate::cache::history::History { commits })
+                }),
+                layer_per_instruction,
+                ..Default::default()
+            };
+            let run = || {
+                let (plan, report) = lower_ordered(spec, &Selection::All, "s.kdl", &options);
+                format!("{plan:?}\n{report:?}")
+            };
+            let fast = run();
+            let reference = crate::plan::optimize::order::reference::with(run);
+            prop_assert_eq!(fast, reference, "{}", text);
+        }
+    }
+}

@@ -41,11 +41,27 @@ impl ItemInfo {
     pub(super) fn names(&self, arg: &str) -> bool {
         names_word(&self.commands, arg)
     }
+
+    /// The words of its commands: an arg whose name [`is_word`] is named
+    /// exactly where one of them is its name.
+    pub(super) fn words(&self) -> impl Iterator<Item = &str> {
+        self.commands
+            .split(|c: char| !is_ident(c))
+            .filter(|w| !w.is_empty())
+    }
+}
+
+fn is_ident(c: char) -> bool {
+    c == '_' || c.is_ascii_alphanumeric()
+}
+
+/// Whether a name is one word of letters, digits and `_`, as arg names are.
+pub(super) fn is_word(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(is_ident)
 }
 
 /// Whether `word` appears in `text` as a whole identifier (`$V`, `${V}`, `V=1`, `printenv V`).
 fn names_word(text: &str, word: &str) -> bool {
-    let is_ident = |c: char| c == '_' || c.is_ascii_alphanumeric();
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();

@@ -10,7 +10,8 @@
 //! The kdl crate stays the reference: whenever this parser meets anything it
 //! is not completely sure of (any syntax error, and a few valid but rare
 //! constructs it does not implement), it returns `None` and the caller parses
-//! with `KdlDocument::parse_v2`, which also reports every error. So the rule
+//! with `KdlDocument::parse_v2`, which also reports every error ([`parse_each`]
+//! says where it stopped, so the crate may read only the rest). So the rule
 //! here is: what it accepts, it accepts exactly as kdl 6.7 does; everything
 //! else is `None`. Its tests (`fastkdl/tests.rs`) check that against the crate
 //! on every spec in the repository, kdl's own compliance suite and random
@@ -38,12 +39,20 @@ pub fn parse(text: &str) -> Option<KdlDocument> {
     parser(text).nodes(false, None)
 }
 
-/// Like [`parse`], but hands each top-level node to `sink` as soon as it is
-/// complete and keeps none, so a large document is never whole in memory.
-/// `None` means the text is not one this parser takes (see the module
-/// docs): `sink` may have seen some nodes by then, which the caller drops.
-pub(crate) fn parse_each(text: &str, sink: &mut dyn FnMut(KdlNode)) -> Option<()> {
-    parser(text).nodes(false, Some(sink)).map(drop)
+/// Like [`parse`], but hands each top-level node to `sink` as soon as it
+/// and its terminator are read, and keeps none, so a large document is
+/// never whole in memory. On a text it does not take (see the module
+/// docs) it returns where the nodes it handed over end, just past the last
+/// one's terminator: the rest is a document of its own, for the kdl crate.
+pub(crate) fn parse_each(text: &str, sink: &mut dyn FnMut(KdlNode)) -> Result<(), usize> {
+    let mut p = parser(text);
+    match p.nodes(false, Some(sink)) {
+        Some(_) => Ok(()),
+        // A byte order mark opens a document, and is an error anywhere
+        // else: the kdl crate must read that one in its place.
+        None if text[p.accepted..].starts_with('\u{FEFF}') => Err(0),
+        None => Err(p.accepted),
+    }
 }
 
 fn parser(text: &str) -> Parser<'_> {
@@ -56,6 +65,7 @@ fn parser(text: &str) -> Parser<'_> {
             pos: 0,
         },
         depth: 0,
+        accepted: 0,
         template,
         nodes: Vec::new(),
         entries: Vec::new(),
@@ -70,6 +80,8 @@ fn parser(text: &str) -> Parser<'_> {
 struct Parser<'a> {
     c: Cursor<'a>,
     depth: usize,
+    /// With a sink: the end of the top-level nodes handed over so far.
+    accepted: usize,
     /// A node without formatting: `KdlNode::new` allocates some.
     template: KdlNode,
     /// Nodes and entries being collected, as stacks shared by all levels,
@@ -127,12 +139,9 @@ impl Parser<'_> {
             }
             let node = self.base_node()?;
             end = self.pos;
-            match sink.as_mut() {
-                Some(sink) => sink(node),
-                None => self.nodes.push(node),
-            }
+            let last = matches!(self.peek(), None | Some(b'}'));
             match self.peek() {
-                None | Some(b'}') => continue,
+                None | Some(b'}') => {}
                 Some(b';') => self.pos += 1,
                 Some(b'/') if self.peek_at(self.pos + 1) == Some(b'/') => self.line_comment(),
                 Some(_) => {
@@ -142,6 +151,19 @@ impl Parser<'_> {
                     }
                     self.pos += n;
                 }
+            }
+            match sink.as_mut() {
+                // A `}` at the top level is an error: the node before it
+                // goes to the kdl crate with it.
+                Some(_) if self.peek() == Some(b'}') => return None,
+                Some(sink) => {
+                    sink(node);
+                    self.accepted = self.pos;
+                }
+                None => self.nodes.push(node),
+            }
+            if last {
+                continue;
             }
             self.skip_leading()?;
         }
