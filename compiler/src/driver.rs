@@ -304,21 +304,25 @@ fn outputs(
     let mut outputs = Vec::new();
     let mut errors = Vec::new();
     for output in &spec.outputs {
-        let selection = if output.images.is_empty() {
-            Selection::All
-        } else {
-            Selection::Images(
-                output
-                    .images
-                    .iter()
-                    .map(|i| spec.presume_stage(&i.value))
-                    .collect(),
-            )
-        };
-        let target = match output.format.value {
-            ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
-            ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
-        };
+        if output.format.value == ast::OutputFormat::Bake {
+            let dockerfile = spec.presume_bake_dockerfile(output);
+            let target = output_target(dockerfile);
+            let plan = mapped_plan(
+                source,
+                spec,
+                &output_selection(spec, dockerfile),
+                options,
+                &target,
+            );
+            outputs.push(RenderedOutput {
+                path: output.path.value.clone(),
+                text: backend::bake::emit(&plan, &bake_options(spec, output, dockerfile)),
+                span: output.path.span,
+            });
+            continue;
+        }
+        let selection = output_selection(spec, output);
+        let target = output_target(output);
         let plan = mapped_plan(source, spec, &selection, options, &target);
         match emit_for(&plan, &target, Some(&output.path.value)) {
             Ok(text) => outputs.push(RenderedOutput {
@@ -356,6 +360,64 @@ fn outputs(
         output: outputs,
         warnings: checked.warnings,
     })
+}
+
+/// The images an output holds.
+fn output_selection(spec: &resolve::Spec, output: &ast::OutputDecl) -> Selection {
+    if output.images.is_empty() {
+        Selection::All
+    } else {
+        Selection::Images(
+            output
+                .images
+                .iter()
+                .map(|i| spec.presume_stage(&i.value))
+                .collect(),
+        )
+    }
+}
+
+/// What an output is emitted for. A bake file is made from its
+/// Dockerfile's plan (`outputs`), so it is planned as current BuildKit
+/// would read it, should anyone ask.
+fn output_target(output: &ast::OutputDecl) -> Target {
+    match output.format.value {
+        ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
+        ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
+        ast::OutputFormat::Bake => Target::default(),
+    }
+}
+
+/// Where a bake file finds its Dockerfile and context: the spec's folder,
+/// seen from the bake file's folder (bake resolves `context` from where it
+/// runs, which is the bake file's folder when `-f` is not given, and
+/// `dockerfile` from the context).
+fn bake_options(
+    spec: &resolve::Spec,
+    bake: &ast::OutputDecl,
+    dockerfile: &ast::OutputDecl,
+) -> backend::bake::BakeOptions {
+    let depth = bake.path.value.matches('/').count();
+    let context = if depth == 0 {
+        ".".to_owned()
+    } else {
+        vec![".."; depth].join("/")
+    };
+    backend::bake::BakeOptions {
+        file: bake.path.value.clone(),
+        dockerfile: dockerfile.path.value.clone(),
+        context,
+        groups: spec
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.name.value.clone(),
+                    g.images.iter().map(|i| i.value.clone()).collect(),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The flow graph of a checked spec (`stowplan graph`).

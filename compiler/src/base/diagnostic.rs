@@ -58,6 +58,7 @@ codes! {
     UnknownStage => "stowplan::resolve::unknown-stage",
     UnknownArtifact => "stowplan::resolve::unknown-artifact",
     UnknownImage => "stowplan::resolve::unknown-image",
+    BakeDockerfile => "stowplan::resolve::bake-dockerfile",
     UnknownTemplate => "stowplan::template::unknown-template",
     UnknownParameter => "stowplan::template::unknown-parameter",
     MissingParameter => "stowplan::template::missing-parameter",

@@ -137,6 +137,7 @@ impl<'a> Loader<'a> {
             .chain(included.outputs.iter().map(|o| o.span))
             .chain(included.uses.iter().map(|u| u.span))
             .chain(included.waivers.iter().map(|w| w.span))
+            .chain(included.groups.iter().map(|g| g.span))
             .min_by_key(|s| s.offset());
         if let Some(span) = not_templates {
             d.push(
@@ -145,7 +146,7 @@ impl<'a> Loader<'a> {
                     format!("`{}` holds more than templates", relative.display()),
                 )
                 .primary(span, "not a template")
-                .help("an included file holds only `template`s and `include`s; declare stages, images, outputs and waivers in the spec")
+                .help("an included file holds only `template`s and `include`s; declare stages, images, outputs, waivers and groups in the spec")
                 .with_source(&source.named),
             );
         }
