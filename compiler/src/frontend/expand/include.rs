@@ -15,6 +15,8 @@ pub(super) struct Loader<'a> {
     dir: Option<&'a Path>,
     /// Canonical paths of the files being read, outermost first.
     stack: Vec<PathBuf>,
+    /// Their paths relative to the spec's folder, as written.
+    names: Vec<String>,
     seen: BTreeSet<PathBuf>,
     /// Whether an include could not be read.
     pub(super) failed: bool,
@@ -27,6 +29,7 @@ impl<'a> Loader<'a> {
         Loader {
             dir,
             stack: Vec::new(),
+            names: Vec::new(),
             seen: BTreeSet::new(),
             failed: false,
             root: None,
@@ -151,11 +154,15 @@ impl<'a> Loader<'a> {
             );
         }
         self.stack.push(canonical);
+        self.names.push(source.name().to_owned());
         self.load(&included.includes, Some(&source), &relative, defined, d);
+        let files = self.names.clone();
+        self.names.pop();
         self.stack.pop();
         defined.extend(included.templates.into_iter().map(|decl| Defined {
             decl,
             home: Home::File(source.clone()),
+            files: files.clone(),
         }));
         Ok(())
     }
