@@ -31,9 +31,17 @@ pub struct Options {
 
 /// Decodes, resolves and validates a spec: everything `stowplan check` does.
 pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Spec> {
+    check_expanded(source, options).0
+}
+
+/// [`check`], and what template expansion made.
+fn check_expanded(
+    source: &SourceFile,
+    options: &Options,
+) -> (SourceResult<resolve::Spec>, expand::Expansions) {
     let (ast, mut d) = decode::decode(source.text());
     if d.has_errors() {
-        return finish(source, None, d);
+        return (finish(source, None, d), Default::default());
     }
     // Includes are read from the spec's folder, which is the build context.
     let expand_options = expand::ExpandOptions {
@@ -42,7 +50,8 @@ pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Sp
     let (ast, expansions, expand_diags) = expand::expand(ast, &expand_options);
     d.extend(expand_diags);
     if d.has_errors() {
-        return finish(source, None, expansions.annotate(d));
+        let d = expansions.annotate(d);
+        return (finish(source, None, d), expansions);
     }
     let (spec, resolve_diags) = resolve::resolve(ast);
     d.extend(resolve_diags);
@@ -69,7 +78,8 @@ pub fn check(source: &SourceFile, options: &Options) -> SourceResult<resolve::Sp
                 .help("add `image \"name\" { from \"...\" }`: builder stages alone never become images"),
         );
     }
-    finish(source, spec, expansions.annotate(d))
+    let d = expansions.annotate(d);
+    (finish(source, spec, d), expansions)
 }
 
 /// Picks images by name for `--image`.
@@ -270,6 +280,124 @@ pub fn explain_spec(
     })
 }
 
+/// The images whose build a change touches (`stowplan affected`), in
+/// build order: those of which the cache model rebuilds some instruction
+/// (through the inputs they copy, the stages they build on or copy from),
+/// every image when the spec itself or the context's `.dockerignore`
+/// changed, the images made from templates in a changed included file (and
+/// those that build on or copy from what such a template made), and the
+/// images a changed declared output holds. `changed` is relative to the
+/// spec's folder.
+pub fn affected(
+    source: &SourceFile,
+    options: &Options,
+    changed: &[String],
+    explain: &ExplainOptions,
+) -> SourceResult<Vec<AffectedImage>> {
+    let (checked, expansions) = check_expanded(source, options);
+    let checked = checked?;
+    let spec = &checked.output;
+    let planned = plan_with(source, spec, &Selection::All, options);
+    let mut graph =
+        crate::report::explain::from_plan(&planned.plan, &Default::default()).map_err(|e| {
+            e.into_iter()
+                .chain(checked.warnings.iter().cloned())
+                .map(|d| d.with_source(&source.named))
+                .collect::<Vec<_>>()
+        })?;
+    explain.apply(&mut graph);
+    let changed: Vec<String> = changed
+        .iter()
+        .map(|p| crate::cache::normalize_context_path(p))
+        .collect();
+    let outcome = crate::cache::evaluate(
+        &graph,
+        &Change {
+            paths: changed.clone(),
+            ..Change::default()
+        },
+    );
+    // What the cache model does not see: files that say how to build.
+    let spec_name = header_name(source);
+    let holds = |path: &str, file: &str| {
+        path.is_empty()
+            || path == file
+            || file.strip_prefix(path).is_some_and(|r| r.starts_with('/'))
+    };
+    let everything = changed
+        .iter()
+        .any(|p| holds(p, &spec_name) || holds(p, ".dockerignore"));
+    let mut touched: std::collections::BTreeSet<&str> = changed
+        .iter()
+        .flat_map(|p| expansions.made_from(p))
+        .collect();
+    for output in &spec.outputs {
+        if changed.iter().any(|p| holds(p, &output.path.value)) {
+            let holder = match output.format.value {
+                ast::OutputFormat::Bake => spec.presume_bake_dockerfile(output),
+                _ => output,
+            };
+            let ids = match output_selection(spec, holder) {
+                Selection::All => spec.images().collect(),
+                Selection::Images(ids) => ids,
+            };
+            touched.extend(ids.into_iter().map(|id| spec.stage(id).name.value.as_str()));
+        }
+    }
+    let images = graph
+        .targets()
+        .into_iter()
+        .filter(|target| {
+            everything
+                || graph.needed(&[*target]).into_iter().any(|s| {
+                    outcome.stages[s].rebuilt() || touched.contains(graph.stages[s].name.as_str())
+                })
+        })
+        .map(|target| {
+            let name = &graph.stages[target].name;
+            let id = spec.presume_stage(name);
+            let holds_image = |output: &ast::OutputDecl| match output_selection(spec, output) {
+                Selection::All => true,
+                Selection::Images(ids) => ids.contains(&id),
+            };
+            let dockerfile = |output: &&ast::OutputDecl| {
+                matches!(output.format.value, ast::OutputFormat::Dockerfile(_))
+                    && holds_image(output)
+            };
+            AffectedImage {
+                name: name.clone(),
+                dockerfile: spec
+                    .outputs
+                    .iter()
+                    .find(dockerfile)
+                    .map(|o| o.path.value.clone()),
+                bake: spec
+                    .outputs
+                    .iter()
+                    .find(|o| {
+                        o.format.value == ast::OutputFormat::Bake
+                            && holds_image(spec.presume_bake_dockerfile(o))
+                    })
+                    .map(|o| o.path.value.clone()),
+            }
+        })
+        .collect();
+    Ok(Warned {
+        output: images,
+        warnings: checked.warnings,
+    })
+}
+
+/// An image a change touches, and the declared outputs that build it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AffectedImage {
+    pub name: String,
+    /// The first Dockerfile output that holds it, relative to the spec's folder.
+    pub dockerfile: Option<String>,
+    /// The first bake file whose targets include it.
+    pub bake: Option<String>,
+}
+
 /// One file a spec declares with `output`, rendered.
 #[derive(Debug)]
 pub struct RenderedOutput {
@@ -304,21 +432,25 @@ fn outputs(
     let mut outputs = Vec::new();
     let mut errors = Vec::new();
     for output in &spec.outputs {
-        let selection = if output.images.is_empty() {
-            Selection::All
-        } else {
-            Selection::Images(
-                output
-                    .images
-                    .iter()
-                    .map(|i| spec.presume_stage(&i.value))
-                    .collect(),
-            )
-        };
-        let target = match output.format.value {
-            ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
-            ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
-        };
+        if output.format.value == ast::OutputFormat::Bake {
+            let dockerfile = spec.presume_bake_dockerfile(output);
+            let target = output_target(dockerfile);
+            let plan = mapped_plan(
+                source,
+                spec,
+                &output_selection(spec, dockerfile),
+                options,
+                &target,
+            );
+            outputs.push(RenderedOutput {
+                path: output.path.value.clone(),
+                text: backend::bake::emit(&plan, &bake_options(spec, output, dockerfile)),
+                span: output.path.span,
+            });
+            continue;
+        }
+        let selection = output_selection(spec, output);
+        let target = output_target(output);
         let plan = mapped_plan(source, spec, &selection, options, &target);
         match emit_for(&plan, &target, Some(&output.path.value)) {
             Ok(text) => outputs.push(RenderedOutput {
@@ -356,6 +488,64 @@ fn outputs(
         output: outputs,
         warnings: checked.warnings,
     })
+}
+
+/// The images an output holds.
+fn output_selection(spec: &resolve::Spec, output: &ast::OutputDecl) -> Selection {
+    if output.images.is_empty() {
+        Selection::All
+    } else {
+        Selection::Images(
+            output
+                .images
+                .iter()
+                .map(|i| spec.presume_stage(&i.value))
+                .collect(),
+        )
+    }
+}
+
+/// What an output is emitted for. A bake file is made from its
+/// Dockerfile's plan (`outputs`), so it is planned as current BuildKit
+/// would read it, should anyone ask.
+fn output_target(output: &ast::OutputDecl) -> Target {
+    match output.format.value {
+        ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
+        ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
+        ast::OutputFormat::Bake => Target::default(),
+    }
+}
+
+/// Where a bake file finds its Dockerfile and context: the spec's folder,
+/// seen from the bake file's folder (bake resolves `context` from where it
+/// runs, which is the bake file's folder when `-f` is not given, and
+/// `dockerfile` from the context).
+fn bake_options(
+    spec: &resolve::Spec,
+    bake: &ast::OutputDecl,
+    dockerfile: &ast::OutputDecl,
+) -> backend::bake::BakeOptions {
+    let depth = bake.path.value.matches('/').count();
+    let context = if depth == 0 {
+        ".".to_owned()
+    } else {
+        vec![".."; depth].join("/")
+    };
+    backend::bake::BakeOptions {
+        file: bake.path.value.clone(),
+        dockerfile: dockerfile.path.value.clone(),
+        context,
+        groups: spec
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.name.value.clone(),
+                    g.images.iter().map(|i| i.value.clone()).collect(),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The flow graph of a checked spec (`stowplan graph`).

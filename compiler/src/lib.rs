@@ -11,7 +11,7 @@
 //!
 //! The phases are private. The public front is what the binary needs: run
 //! the pipeline ([`compile`], [`validate`], [`render_outputs`],
-//! [`explain_spec`], [`graph`]), place outputs, and the diagnostic types.
+//! [`explain_spec`], [`affected`], [`graph`]), place outputs, and the diagnostic types.
 
 mod backend;
 mod base;
@@ -34,11 +34,12 @@ pub use base::diagnostic::{Code, Diagnostic, RULES, Rule, Severity, Waived};
 pub use base::keywords::{Builder, CacheBuilder, Format, PullPolicy};
 pub use base::source::{SourceFile, SourceResult, Warned};
 pub use cache::Change;
-pub use cache::history::HistorySource;
+pub use cache::history::{HistorySource, changed_since};
 pub use driver::{
-    Compiled, ExplainOptions, GraphFormat, Options, PlacedOutput, RenderedOutput, Starter, Target,
-    compile, compile_with_report, explain_dockerfile, explain_spec, graph, place_outputs,
-    preset_text, presets_listing, refuse_hand_written, render_outputs, starter, validate,
+    AffectedImage, Compiled, ExplainOptions, GraphFormat, Options, PlacedOutput, RenderedOutput,
+    Starter, Target, affected, compile, compile_with_report, explain_dockerfile, explain_spec,
+    graph, place_outputs, preset_text, presets_listing, refuse_hand_written, render_outputs,
+    starter, validate,
 };
 pub use plan::image_map::ImageMap;
 pub use plan::optimize::OrderOptions;

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bake;
 mod buildah;
 mod cache;
 mod cli;

@@ -1,7 +1,8 @@
 //! From a `Plan` to text: quoting for each place a value lands, what each
-//! builder can build, what neither backend writes, the Dockerfile and the
-//! Buildah script.
+//! builder can build, what neither backend writes, the Dockerfile, the
+//! Buildah script and the bake file.
 
+pub mod bake;
 pub mod buildah;
 pub(crate) mod builders;
 pub mod dockerfile;

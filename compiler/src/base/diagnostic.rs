@@ -59,6 +59,7 @@ codes! {
     UnknownArtifact => "stowplan::resolve::unknown-artifact",
     UnknownImage => "stowplan::resolve::unknown-image",
     UnknownArg => "stowplan::resolve::unknown-arg",
+    BakeDockerfile => "stowplan::resolve::bake-dockerfile",
     UnknownTemplate => "stowplan::template::unknown-template",
     UnknownParameter => "stowplan::template::unknown-parameter",
     MissingParameter => "stowplan::template::missing-parameter",

@@ -178,11 +178,23 @@ impl Builder {
 }
 
 keywords! {
-    /// What an `output` writes (`format=`); a Dockerfile also names its builder.
+    /// What `compile --emit` prints; a Dockerfile also names its builder.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Format {
         Dockerfile => "dockerfile",
         Buildah => "buildah",
+    }
+}
+
+keywords! {
+    /// What an `output` writes (`format=`): what `compile --emit` prints,
+    /// or a bake file naming another output's Dockerfile.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum OutputKind {
+        Dockerfile => "dockerfile",
+        Buildah => "buildah",
+        /// A `docker buildx bake` file (JSON) for a Dockerfile output.
+        Bake => "bake",
     }
 }
 
@@ -219,6 +231,7 @@ keywords! {
         Allow => "allow",
         /// A global build argument.
         Arg => "arg",
+        Group => "group",
     }
 }
 

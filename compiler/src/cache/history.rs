@@ -293,6 +293,48 @@ impl History {
     }
 }
 
+/// The files that differ between `base` (a commit, branch or tag, or a
+/// range such as `origin/main...HEAD`) and the working tree, relative to
+/// `dir`: `git diff --name-only REF` in `dir`, only what is under `dir`
+/// (`--relative`), a rename as both its paths. `stowplan affected
+/// --base-ref`.
+pub fn changed_since(dir: &Path, base: &str) -> Result<Vec<String>, String> {
+    if base.is_empty() || base.starts_with('-') {
+        return Err(format!("`{base}` is not a git revision"));
+    }
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--relative",
+            base,
+            "--",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "git diff failed in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(parse_name_list(&String::from_utf8_lossy(&output.stdout)))
+}
+
+/// `git diff --name-only -z` output: NUL-terminated paths.
+fn parse_name_list(text: &str) -> Vec<String> {
+    text.split('\0')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A history that may still be on its way: `git` reads it on a thread
 /// of its own while the spec is parsed, and the optimizer waits for it
 /// only when it needs it.
@@ -434,6 +476,15 @@ mod tests {
         assert_eq!(classify("config/"), Volatility::Config);
         assert_eq!(classify(".env.production"), Volatility::Config);
         assert_eq!(classify("vite.config.ts"), Volatility::Config);
+    }
+
+    #[test]
+    fn name_lists_split_on_nul() {
+        assert_eq!(
+            parse_name_list("a b.go\0dir/new\nline\0"),
+            vec!["a b.go".to_owned(), "dir/new\nline".to_owned()]
+        );
+        assert!(changed_since(Path::new("."), "--output=x").is_err());
     }
 
     #[test]

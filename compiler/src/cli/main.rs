@@ -2,6 +2,7 @@
 //! driver once per command, render diagnostics, choose the exit code. One
 //! file per command; `common.rs` holds what they share.
 
+mod affected;
 mod check;
 mod common;
 mod compile;
@@ -31,6 +32,7 @@ Examples:
   stowplan write                           write every `output` the spec declares
   stowplan check --outputs                 fail with a diff if a generated file drifted
   stowplan explain --changed src/main.go   what a change rebuilds, instruction by instruction
+  stowplan affected --base-ref origin/main the images a branch's changes rebuild
   stowplan presets                         list the built-in runtime presets
   stowplan init --preset go                write a starter stowplan.kdl here
   stowplan completions bash                shell completions (also zsh, fish, ...)";
@@ -89,6 +91,11 @@ enum Command {
         after_help = "Lines are those of the Dockerfile (`stowplan compile` prints a spec's).\n\nExamples:\n  stowplan explain --changed src/main.go\n  stowplan explain --dockerfile Dockerfile --changed package.json --arg VERSION\n  stowplan explain --changed go.mod --base golang"
     )]
     Explain(explain::Args),
+    /// List the images whose build a change touches (the cache model), for CI.
+    #[command(
+        after_help = "An image is affected when the cache model rebuilds one of its instructions,\nwhen the spec or .dockerignore changed, when a template it comes from changed\n(an included file), or when a declared output holding it changed.\n\nExamples:\n  stowplan affected --changed services/api/main.go\n  stowplan affected --base-ref origin/main --format json examples/*/stowplan.kdl"
+    )]
+    Affected(affected::Args),
     /// Validate a spec, or compare declared outputs with the files on disk.
     #[command(
         after_help = "Exit status: 0 clean, 1 diagnostics or drift, 2 usage or I/O error.\n\nExamples:\n  stowplan check\n  stowplan check --outputs examples/go-server/stowplan.kdl"
@@ -197,6 +204,7 @@ fn run(cli: Cli, reporter: &mut Reporter) -> ExitCode {
     let ran = match cli.command {
         Command::Compile(args) => compile::run(args, reporter),
         Command::Explain(args) => explain::run(args, reporter),
+        Command::Affected(args) => affected::run(args, reporter),
         Command::Check(args) => check::run(args, reporter),
         Command::Graph(args) => graph::run(args, reporter),
         Command::Write(args) => write::run(args, reporter),

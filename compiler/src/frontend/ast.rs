@@ -24,6 +24,16 @@ pub struct Ast {
     pub uses: Vec<crate::frontend::template::UseDecl>,
     /// `allow RULE reason=...`: policy rules the spec waives.
     pub waivers: Vec<WaiverDecl>,
+    /// `group NAME IMAGE...`: named sets of images for bake files.
+    pub groups: Vec<GroupDecl>,
+}
+
+/// `group "backend" "api" "worker"`: a bake group (and only that).
+#[derive(Clone, Debug)]
+pub struct GroupDecl {
+    pub name: Spanned<String>,
+    pub images: Vec<Spanned<String>>,
+    pub span: Span,
 }
 
 /// `allow "policy.base.pinned" reason="..." [image="NAME"]`: a policy rule
@@ -44,6 +54,9 @@ pub struct OutputDecl {
     pub format: Spanned<OutputFormat>,
     /// Only these images (and what they need); all images when empty.
     pub images: Vec<Spanned<String>>,
+    /// A bake file's `dockerfile=`: the path of the Dockerfile output it
+    /// builds from (the spec's only Dockerfile output when absent).
+    pub dockerfile: Option<Spanned<String>>,
     pub span: Span,
 }
 
@@ -53,6 +66,8 @@ pub enum OutputFormat {
     Dockerfile(crate::base::keywords::Builder),
     /// A bash script of buildah commands (default options).
     Buildah,
+    /// A `docker buildx bake` JSON file: a target per image of a Dockerfile output.
+    Bake,
 }
 
 /// A top-level `arg NAME [DEFAULT]`.

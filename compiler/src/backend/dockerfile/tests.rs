@@ -63,7 +63,12 @@ fn examples_read_back_through_buildkit() {
     specs.sort();
     for spec in specs {
         let source = SourceFile::new("stowplan.kdl", std::fs::read_to_string(&spec).unwrap());
-        let checked = driver::check(&source, &Options::default()).expect("example checks");
+        // The example's folder is its context: a spec may include templates from it.
+        let options = Options {
+            context: spec.parent().map(std::path::Path::to_path_buf),
+            ..Options::default()
+        };
+        let checked = driver::check(&source, &options).expect("example checks");
         let plan = driver::plan(&source, &checked.output, &Selection::All);
         let file = spec.parent().unwrap().join("Dockerfile");
         let parsed = testkit::parse_with_buildkit(std::slice::from_ref(&file));

@@ -8,7 +8,7 @@
 use kdl::{KdlDocument, KdlNode};
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Rule, Span};
-use crate::base::keywords::{Builder, Format, TopNode};
+use crate::base::keywords::{Builder, OutputKind, TopNode};
 use crate::frontend::ast::*;
 use crate::frontend::entries::*;
 use crate::frontend::values;
@@ -143,6 +143,7 @@ impl TopLevel {
                 .extend(crate::frontend::template::decode_include(node, d)),
             Some(TopNode::Allow) => ast.waivers.extend(decode_waiver(node, d)),
             Some(TopNode::Arg) => ast.args.extend(decode_global_arg(node, d)),
+            Some(TopNode::Group) => ast.groups.extend(decode_group(node, d)),
             None => unknown_node(d, node, "at the top level", TopNode::names()),
         }
     }
@@ -230,6 +231,23 @@ fn decode_global_arg(node: &KdlNode, d: &mut Diagnostics) -> Option<ArgDecl> {
     })
 }
 
+/// `group NAME IMAGE...`: a bake group of the spec's images. The resolver
+/// checks that each names an image.
+fn decode_group(node: &KdlNode, d: &mut Diagnostics) -> Option<GroupDecl> {
+    let mut args = NodeArgs::new(node, d);
+    let name = args.string(d, "the group's name");
+    let images = args.rest_strings(d, "the images of the group", 1);
+    args.finish(d);
+    expect_no_children(node, d);
+    let name = name?;
+    values::check_name(&name, "group", d);
+    Some(GroupDecl {
+        name,
+        images,
+        span: node.span(),
+    })
+}
+
 fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     let mut args = NodeArgs::new(node, d);
     let path = args.string(d, "the output path");
@@ -253,9 +271,10 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     };
     let format = match args.prop_string(d, "format") {
         None => Spanned::new(OutputFormat::Dockerfile(builder), node.name().span()),
-        Some(f) => match Format::parse(&f.value) {
-            Some(Format::Dockerfile) => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
-            Some(Format::Buildah) => Spanned::new(OutputFormat::Buildah, f.span),
+        Some(f) => match OutputKind::parse(&f.value) {
+            Some(OutputKind::Dockerfile) => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
+            Some(OutputKind::Buildah) => Spanned::new(OutputFormat::Buildah, f.span),
+            Some(OutputKind::Bake) => Spanned::new(OutputFormat::Bake, f.span),
             None => {
                 d.push(
                     Diagnostic::error(
@@ -263,21 +282,47 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
                         format!("unknown output format `{}`", f.value),
                     )
                     .primary(f.span, "not an output format")
-                    .help(format!("the output formats are: {}", Format::listed())),
+                    .help(format!("the output formats are: {}", OutputKind::listed())),
                 );
                 return None;
             }
         },
     };
-    let images = args.prop_string(d, "image").into_iter().collect();
+    let images: Vec<Spanned<String>> = args.prop_string(d, "image").into_iter().collect();
+    let mut dockerfile = args.prop_string(d, "dockerfile");
     args.finish(d);
     expect_no_children(node, d);
+    if let Some(written) = &mut dockerfile {
+        if format.value != OutputFormat::Bake {
+            d.push(
+                Diagnostic::error(Code::Conflict, "only a bake file names a Dockerfile output")
+                    .primary(
+                        written.span,
+                        "`dockerfile=` on a file that is not a bake file",
+                    )
+                    .secondary(format.span, "not `format=\"bake\"`")
+                    .help("remove `dockerfile=`, or write `format=\"bake\"`"),
+            );
+        } else {
+            values::check_output_path(written, d);
+        }
+    }
+    if format.value == OutputFormat::Bake
+        && let Some(image) = images.first()
+    {
+        d.push(
+            Diagnostic::error(Code::Conflict, "a bake file holds every image of its Dockerfile")
+                .primary(image.span, "`image=` on a bake file")
+                .help("remove `image=`; to build some images, declare a `group` or name targets on the `docker buildx bake` command line"),
+        );
+    }
     let mut path = path?;
     values::check_output_path(&mut path, d);
     Some(OutputDecl {
         path,
         format,
         images,
+        dockerfile,
         span: node.span(),
     })
 }

@@ -4,6 +4,8 @@
 use kdl::KdlDocument;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::cache::normalize_context_path;
+use crate::frontend::ast::StageDecl;
 use crate::frontend::expand::home::{Defined, Home};
 use crate::frontend::template::UseDecl;
 
@@ -23,6 +25,10 @@ struct UseRecord {
     template_span: Span,
     block: Option<Span>,
     definition: Definition,
+    /// The included files the template depends on (`Defined::files`).
+    files: Vec<String>,
+    /// The stages and the image the use made.
+    made: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -31,6 +37,23 @@ enum Definition {
     Spec { body: Span },
     /// `file:line:column` of the template elsewhere.
     Elsewhere(String),
+}
+
+/// A relative path without `.` parts and with `x/..` pairs folded, as an
+/// include's path names a file (the loader proved it stays inside).
+fn lexical(path: &str) -> String {
+    let normal = normalize_context_path(path);
+    let mut parts: Vec<&str> = Vec::new();
+    for part in normal.split('/') {
+        match part {
+            ".." => {
+                parts.pop();
+            }
+            "" => {}
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
 }
 
 fn contains(outer: Span, inner: Span) -> bool {
@@ -52,7 +75,35 @@ impl Expansions {
                 },
                 Home::File(_) => Definition::Elsewhere(template.locate(template.decl.span)),
             },
+            files: template.files.iter().map(|f| lexical(f)).collect(),
+            made: Vec::new(),
         });
+    }
+
+    /// Notes the stages the last recorded use made.
+    pub(super) fn made(&mut self, stages: &[StageDecl]) {
+        if let Some(record) = self.uses.last_mut() {
+            record.made = stages.iter().map(|s| s.name.value.clone()).collect();
+        }
+    }
+
+    /// The stages (and images) made from templates that a change to
+    /// `changed` (a file or a folder, relative to the spec's folder) may
+    /// change: those written in a file it is or holds, or in a file such a
+    /// file includes.
+    pub fn made_from(&self, changed: &str) -> impl Iterator<Item = &str> {
+        let changed = lexical(changed);
+        self.uses
+            .iter()
+            .filter(move |u| {
+                u.files.iter().any(|f| {
+                    changed.is_empty()
+                        || *f == changed
+                        || f.strip_prefix(changed.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
+                })
+            })
+            .flat_map(|u| u.made.iter().map(String::as_str))
     }
 
     /// The template image `image` was made from, and whether that template

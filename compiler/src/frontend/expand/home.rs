@@ -18,6 +18,10 @@ pub(super) enum Home {
 pub(super) struct Defined {
     pub(super) decl: TemplateDecl,
     pub(super) home: Home,
+    /// The included files a change to which may change the template: the
+    /// one it is written in and those that include that one, outermost
+    /// first, relative to the spec's folder. Empty in the spec and presets.
+    pub(super) files: Vec<String>,
 }
 
 impl Defined {

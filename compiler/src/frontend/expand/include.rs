@@ -15,6 +15,8 @@ pub(super) struct Loader<'a> {
     dir: Option<&'a Path>,
     /// Canonical paths of the files being read, outermost first.
     stack: Vec<PathBuf>,
+    /// Their paths relative to the spec's folder, as written.
+    names: Vec<String>,
     seen: BTreeSet<PathBuf>,
     /// Whether an include could not be read.
     pub(super) failed: bool,
@@ -27,6 +29,7 @@ impl<'a> Loader<'a> {
         Loader {
             dir,
             stack: Vec::new(),
+            names: Vec::new(),
             seen: BTreeSet::new(),
             failed: false,
             root: None,
@@ -137,6 +140,7 @@ impl<'a> Loader<'a> {
             .chain(included.outputs.iter().map(|o| o.span))
             .chain(included.uses.iter().map(|u| u.span))
             .chain(included.waivers.iter().map(|w| w.span))
+            .chain(included.groups.iter().map(|g| g.span))
             .min_by_key(|s| s.offset());
         if let Some(span) = not_templates {
             d.push(
@@ -145,16 +149,20 @@ impl<'a> Loader<'a> {
                     format!("`{}` holds more than templates", relative.display()),
                 )
                 .primary(span, "not a template")
-                .help("an included file holds only `template`s and `include`s; declare stages, images, outputs and waivers in the spec")
+                .help("an included file holds only `template`s and `include`s; declare stages, images, outputs, waivers and groups in the spec")
                 .with_source(&source.named),
             );
         }
         self.stack.push(canonical);
+        self.names.push(source.name().to_owned());
         self.load(&included.includes, Some(&source), &relative, defined, d);
+        let files = self.names.clone();
+        self.names.pop();
         self.stack.pop();
         defined.extend(included.templates.into_iter().map(|decl| Defined {
             decl,
             home: Home::File(source.clone()),
+            files: files.clone(),
         }));
         Ok(())
     }

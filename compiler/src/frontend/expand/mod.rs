@@ -59,6 +59,7 @@ pub fn expand(mut ast: Ast, options: &ExpandOptions<'_>) -> (Ast, Expansions, Di
         .map(|decl| Defined {
             decl,
             home: Home::Spec,
+            files: Vec::new(),
         })
         .collect();
     let mut loader = Loader::new(options.dir);
@@ -128,6 +129,7 @@ pub fn expand(mut ast: Ast, options: &ExpandOptions<'_>) -> (Ast, Expansions, Di
                         Ok((decl, source)) => &*e.insert(Defined {
                             decl,
                             home: Home::File(source),
+                            files: Vec::new(),
                         }),
                         Err(errors) => {
                             d.extend(errors);
@@ -151,6 +153,7 @@ pub fn expand(mut ast: Ast, options: &ExpandOptions<'_>) -> (Ast, Expansions, Di
             continue;
         };
         if let Some(stages) = instantiate(template, &use_, &values, &mut budget, &mut d) {
+            expansions.made(&stages);
             made.push((use_.position, stages));
         } else if budget.crossed {
             // Crossed: the uses after it are not expanded either.

@@ -1,0 +1,6 @@
+"""The web service (a placeholder: it answers GET / with its name)."""
+
+from common.http import serve
+
+if __name__ == "__main__":
+    serve("web")

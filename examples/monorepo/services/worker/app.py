@@ -1,0 +1,6 @@
+"""The worker service (a placeholder: it answers GET / with its name)."""
+
+from common.http import serve
+
+if __name__ == "__main__":
+    serve("worker")
