@@ -175,6 +175,7 @@ image "api" {
 }
 image "worker" {
     from "debian:bookworm-slim"
+    platforms "linux/amd64" "linux/arm64"
     arg "GREETING" "${HOME}%{x}"
     arg "BOTH"
     tag "ghcr.io/acme/worker:1"
@@ -199,6 +200,10 @@ image "worker" {
     assert_eq!(worker["context"], "../..");
     assert_eq!(worker["dockerfile"], "deploy/worker.Dockerfile");
     assert_eq!(worker["tags"], serde_json::json!(["ghcr.io/acme/worker:1"]));
+    assert_eq!(
+        worker["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64"])
+    );
     // HCL templates escaped; an arg without a default is left to the Dockerfile.
     assert_eq!(
         worker["args"],

@@ -105,14 +105,10 @@ fn target(plan: &Plan, image: &Stage, options: &BakeOptions) -> Value {
     Value::Object(target)
 }
 
-/// HOOK(platforms): the platforms an image is built for (bake's
-/// `platforms`). The plan has no such field yet: the language's `platform`
-/// node is the platform a stage's base is pulled for (`FROM --platform`),
-/// not a list of targets. When images declare the platforms they are built
-/// for, the plan carries them and this returns them; until then, none, and
-/// bake builds for the builder's platform.
-fn platforms(_image: &Stage) -> Vec<String> {
-    Vec::new()
+/// The platforms an image is built for (its `platforms` node; bake's
+/// `platforms`). None: bake builds for the builder's own platform.
+fn platforms(image: &Stage) -> Vec<String> {
+    image.platforms.clone()
 }
 
 /// The build args the image's stages declare with one default: bake passes
