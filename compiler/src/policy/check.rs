@@ -153,7 +153,7 @@ fn external_images(
         }
         for written in images {
             let shown = match context.image_map.mapped(&written.value) {
-                Some(to) => to.to_owned(),
+                Some(to) => to,
                 None => written.value.clone(),
             };
             each(id, written, shown);
