@@ -10,6 +10,7 @@ mod distribution;
 mod examples;
 mod init;
 mod layering;
+mod lock;
 mod outputs;
 mod presets;
 mod sarif;

@@ -245,23 +245,20 @@ impl Lock {
     }
 }
 
-/// A lock that must exist (`check --locked`) and does not.
+/// A lock that must exist (`check --locked`) and does not: each image
+/// the spec pulls, at its first use.
 pub(crate) fn missing(spec: &Spec) -> Vec<Diagnostic> {
-    let used = references(spec);
-    let Some((first, spans)) = used.iter().next() else {
-        return Vec::new();
-    };
-    vec![
-        Diagnostic::error(
-            Code::LockStale,
-            format!("there is no {FILE_NAME} next to the spec, and it uses `{first}`"),
-        )
-        .primary(spans[0], "not locked")
-        .help(format!(
-            "run `stowplan lock` to write {FILE_NAME} ({} image(s) to resolve)",
-            used.len()
-        )),
-    ]
+    references(spec)
+        .iter()
+        .map(|(reference, spans)| {
+            Diagnostic::error(
+                Code::LockStale,
+                format!("`{reference}` is not locked: there is no {FILE_NAME} next to the spec"),
+            )
+            .primary(spans[0], "not locked")
+            .help(format!("run `stowplan lock` to write {FILE_NAME}"))
+        })
+        .collect()
 }
 
 /// Every external image reference a spec pulls (bases, `copy image=`), as
