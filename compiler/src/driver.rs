@@ -407,6 +407,9 @@ pub enum LockUpdate {
     One(String),
 }
 
+/// How many references `stowplan lock` asks about at once.
+const RESOLVE_AT_ONCE: usize = 8;
+
 /// What `stowplan lock` made: the new lock and what it asked for.
 #[derive(Debug)]
 pub struct Locked {
@@ -472,8 +475,24 @@ pub fn lock(
     if !wanted.is_empty() {
         match crate::registry::Registry::new() {
             Ok(registry) => {
-                for reference in &wanted {
-                    match registry.resolve(reference) {
+                // A few at a time: each is a round trip or three.
+                let answers: Vec<_> = wanted
+                    .chunks(RESOLVE_AT_ONCE)
+                    .flat_map(|chunk| {
+                        std::thread::scope(|scope| {
+                            let asked: Vec<_> = chunk
+                                .iter()
+                                .map(|r| scope.spawn(|| registry.resolve(r)))
+                                .collect();
+                            asked
+                                .into_iter()
+                                .map(|handle| handle.join().expect("a registry request panicked"))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                for (reference, answer) in wanted.iter().zip(answers) {
+                    match answer {
                         Ok(digest) => {
                             new.insert(reference.clone(), digest.clone());
                             resolved.push((reference.clone(), digest));

@@ -161,7 +161,10 @@ pub fn options(
 
 /// Where a spec's lock is: `stowplan.lock` in its folder.
 pub fn lock_path(spec: &Path) -> PathBuf {
-    spec_dir(spec).join(stowplan::LOCK_FILE_NAME)
+    match spec.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(stowplan::LOCK_FILE_NAME),
+        _ => PathBuf::from(stowplan::LOCK_FILE_NAME),
+    }
 }
 
 /// The spec's lock, when it has one; its errors are reported (exit 2).
