@@ -80,4 +80,12 @@ if [ -x tests/e2e/run.sh ]; then
     fi
 fi
 
+if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+    step "stowplan lock against real registries (tests/lock/registry.sh: distribution 2.8, open and htpasswd)"
+    tests/lock/registry.sh
+else
+    echo
+    echo "!!!! SKIPPED: stowplan lock's registry tests need root on Linux; run tests/lock/registry.sh as root !!!!"
+fi
+
 step "all tests passed"

@@ -16,8 +16,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use stowplan::{Style, render};
 use stowplan::{Options, SourceFile};
+use stowplan::{Style, render};
 
 #[path = "../src/testkit/generate.rs"]
 mod generate;

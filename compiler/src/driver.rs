@@ -9,6 +9,7 @@ use crate::cache::Change;
 use crate::frontend::{ast, decode, expand, presets};
 use crate::middle::{flow, resolve, scratch};
 use crate::plan::ir::Plan;
+use crate::plan::lock::{self, Lock};
 use crate::plan::lower::Selection;
 use crate::plan::{image_map, lower, optimize};
 use crate::report::graph;
@@ -27,6 +28,23 @@ pub struct Options {
     pub order: optimize::OrderOptions,
     /// The policy the spec is checked against (spec/policy.md), if any.
     pub policy: Option<std::sync::Arc<crate::policy::Policy>>,
+    /// The spec's base-image lock (`stowplan.lock` beside it), if it has
+    /// one: locked references are pinned to their digests (spec/lock.md).
+    pub lock: Option<std::sync::Arc<Lock>>,
+    /// `check --locked`: a missing lock, or one that does not match the
+    /// spec, is an error rather than a warning.
+    pub locked: bool,
+}
+
+impl Options {
+    /// The image map with the lock's digests: how the plan and the policy
+    /// see the spec's image references.
+    fn effective_map(&self) -> std::borrow::Cow<'_, image_map::ImageMap> {
+        match &self.lock {
+            Some(lock) => std::borrow::Cow::Owned(self.image_map.pinned(lock)),
+            None => std::borrow::Cow::Borrowed(&self.image_map),
+        }
+    }
 }
 
 /// Decodes, resolves and validates a spec: everything `stowplan check` does.
@@ -61,10 +79,16 @@ fn check_expanded(
         };
         d.extend(flow::validate(spec, &flow_options));
         d.extend(scratch::validate(spec));
+        match &options.lock {
+            Some(lock) => d.extend(lock.check(spec, options.locked)),
+            None if options.locked => d.extend(lock::missing(spec)),
+            None => {}
+        }
         if let Some(policy) = &options.policy {
+            let image_map = options.effective_map();
             let context = crate::policy::check::Context {
                 expansions: &expansions,
-                image_map: &options.image_map,
+                image_map: &image_map,
             };
             d.extend(crate::policy::check::check(spec, policy, &context));
         }
@@ -148,7 +172,7 @@ pub fn plan_with(
 ) -> Planned {
     let (mut plan, order) =
         lower::lower_ordered(spec, selection, &header_name(source), &options.order);
-    options.image_map.apply(&mut plan);
+    options.effective_map().apply(&mut plan);
     Planned { plan, order }
 }
 
@@ -560,6 +584,157 @@ pub fn graph(source: &SourceFile, options: &Options, format: GraphFormat) -> Sou
         output: text,
         warnings: checked.warnings,
     })
+}
+
+/// Which references `stowplan lock` asks the registries about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockUpdate {
+    /// Those the lock does not have yet (every one, without a lock).
+    Missing,
+    /// Every reference (`--update`).
+    All,
+    /// This reference, as the spec writes it, and those missing (`--update IMAGE`).
+    One(String),
+}
+
+/// How many references `stowplan lock` asks about at once.
+const RESOLVE_AT_ONCE: usize = 8;
+
+/// What `stowplan lock` made: the new lock and what it asked for.
+#[derive(Debug)]
+pub struct Locked {
+    pub lock: Lock,
+    /// The references resolved in this run, with their digests.
+    pub resolved: Vec<(String, String)>,
+    /// Entries of the previous lock the spec no longer uses, dropped.
+    pub dropped: Vec<String>,
+}
+
+/// `stowplan lock`: every external image reference of the spec (after
+/// expansion) resolved to its manifest digest by its registry, or, where
+/// `previous` has it and `update` does not ask again, kept. All or
+/// nothing: any reference that fails is a diagnostic at its first use and
+/// no lock comes back.
+pub fn lock(
+    source: &SourceFile,
+    options: &Options,
+    previous: Option<&Lock>,
+    update: &LockUpdate,
+) -> SourceResult<Locked> {
+    // The spec as it is, not as the old lock pins it.
+    let unlocked = Options {
+        lock: None,
+        locked: false,
+        ..options.clone()
+    };
+    let checked = check(source, &unlocked)?;
+    let references = lock::references(&checked.output);
+    if let LockUpdate::One(wanted) = update
+        && !references.contains_key(wanted)
+    {
+        let diagnostic = Diagnostic::error(
+            Code::UnknownImage,
+            format!("the spec uses no image reference `{wanted}`"),
+        )
+        .suggest(
+            wanted,
+            references.keys().map(String::as_str),
+            format!(
+                "`--update` takes a reference as the spec writes it: {}",
+                references.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        );
+        return Err(vec![diagnostic.with_source(&source.named)]);
+    }
+    let mut wanted = Vec::new();
+    let mut new = Lock::default();
+    for reference in references.keys() {
+        let kept = previous.and_then(|p| p.digest(reference));
+        let ask = match update {
+            LockUpdate::All => true,
+            LockUpdate::One(one) => one == reference || kept.is_none(),
+            LockUpdate::Missing => kept.is_none(),
+        };
+        match kept {
+            Some(digest) if !ask => new.insert(reference.clone(), digest),
+            _ => wanted.push(reference.clone()),
+        }
+    }
+    let mut d = crate::base::diagnostic::Diagnostics::default();
+    let mut resolved = Vec::new();
+    if !wanted.is_empty() {
+        match crate::registry::Registry::new() {
+            Ok(registry) => {
+                // A few at a time: each is a round trip or three.
+                let answers: Vec<_> = wanted
+                    .chunks(RESOLVE_AT_ONCE)
+                    .flat_map(|chunk| {
+                        std::thread::scope(|scope| {
+                            let asked: Vec<_> = chunk
+                                .iter()
+                                .map(|r| scope.spawn(|| registry.resolve(r)))
+                                .collect();
+                            asked
+                                .into_iter()
+                                .map(|handle| handle.join().expect("a registry request panicked"))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                for (reference, answer) in wanted.iter().zip(answers) {
+                    match answer {
+                        Ok(digest) => {
+                            new.insert(reference.clone(), digest.clone());
+                            resolved.push((reference.clone(), digest));
+                        }
+                        Err(failure) => {
+                            let code = if failure.not_found {
+                                Code::LockNotFound
+                            } else {
+                                Code::LockRegistry
+                            };
+                            let spans = &references[reference];
+                            let mut diagnostic = Diagnostic::error(code, failure.message)
+                                .primary(spans[0], "cannot be locked")
+                                .help(failure.help);
+                            for span in &spans[1..] {
+                                diagnostic = diagnostic.secondary(*span, "also used here");
+                            }
+                            d.push(diagnostic);
+                        }
+                    }
+                }
+            }
+            Err(message) => d.push(
+                Diagnostic::error(
+                    Code::LockRegistry,
+                    format!("registry credentials: {message}"),
+                )
+                .primary(references[&wanted[0]][0], "cannot be locked")
+                .help("fix or move the credentials file (spec/lock.md says where stowplan looks)"),
+            ),
+        }
+    }
+    let dropped = previous
+        .map(|p| {
+            p.entries()
+                .filter(|(r, _)| !references.contains_key(*r))
+                .map(|(r, _)| r.to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    // Placed and sorted like any phase's; the lock's warnings come after.
+    match finish(source, Some(()), d) {
+        Ok(_) => Ok(Warned {
+            output: Locked {
+                lock: new,
+                resolved,
+                dropped,
+            },
+            warnings: checked.warnings,
+        }),
+        Err(errors) => Err(errors.into_iter().chain(checked.warnings).collect()),
+    }
 }
 
 /// How `stowplan graph` draws the flow graph.

@@ -21,6 +21,7 @@ mod frontend;
 mod middle;
 mod plan;
 mod policy;
+mod registry;
 mod report;
 mod syntax;
 
@@ -36,12 +37,13 @@ pub use base::source::{SourceFile, SourceResult, Warned};
 pub use cache::Change;
 pub use cache::history::{HistorySource, changed_since};
 pub use driver::{
-    AffectedImage, Compiled, ExplainOptions, GraphFormat, Options, PlacedOutput, RenderedOutput,
-    Starter, Target, affected, compile, compile_with_report, explain_dockerfile, explain_spec,
-    graph, place_outputs, preset_text, presets_listing, refuse_hand_written, render_outputs,
-    starter, validate,
+    AffectedImage, Compiled, ExplainOptions, GraphFormat, LockUpdate, Locked, Options,
+    PlacedOutput, RenderedOutput, Starter, Target, affected, compile, compile_with_report,
+    explain_dockerfile, explain_spec, graph, lock, place_outputs, preset_text, presets_listing,
+    refuse_hand_written, render_outputs, starter, validate,
 };
 pub use plan::image_map::ImageMap;
+pub use plan::lock::{FILE_NAME as LOCK_FILE_NAME, Lock};
 pub use plan::optimize::OrderOptions;
 pub use policy::{FILE_NAME as POLICY_FILE_NAME, Policy};
 pub use report::render::{Style, render};

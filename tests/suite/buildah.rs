@@ -56,10 +56,19 @@ fn script_with(
         })
 }
 
+/// A case's context folder and its lock (`NAME.lock`), as in the snapshot suite.
 fn case_options(path: &Path) -> stowplan::Options {
     let context = path.with_extension("context");
+    let lock = path.with_extension("lock");
+    let lock = lock.is_file().then(|| {
+        let text = std::fs::read_to_string(&lock).unwrap();
+        let parsed = stowplan::Lock::parse(&SourceFile::new(lock.display().to_string(), text));
+        std::sync::Arc::new(parsed.expect("the case's lock reads").output)
+    });
     stowplan::Options {
         context: context.is_dir().then_some(context),
+        locked: lock.is_some(),
+        lock,
         ..stowplan::Options::default()
     }
 }

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// The phases in import order; a folder may use its own files and those
 /// of a lower rank. `syntax` and `cache` share a rank and never meet, as
 /// do `backend` and `policy` (rules on the resolved spec and the plan's
-/// image references).
+/// image references), and `report` and `registry` (`stowplan lock`'s
+/// client, which only the driver uses).
 const LAYERS: &[(&str, u8)] = &[
     ("base", 0),
     ("syntax", 1),
@@ -22,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("backend", 5),
     ("policy", 5),
     ("report", 6),
+    ("registry", 6),
     ("driver", 7),
 ];
 
@@ -256,6 +258,10 @@ fn only_known_places_touch_the_file_system() {
         ),
         ("cache/history.rs", "`--history` asks git"),
         (
+            "registry/auth.rs",
+            "`stowplan lock` reads registry credentials (auth.json, docker's config.json)",
+        ),
+        (
             "driver/outputs.rs",
             "where outputs land (metadata), and whether stowplan generated a file it would replace (its first lines)",
         ),
@@ -297,6 +303,60 @@ fn only_known_places_touch_the_file_system() {
     assert!(
         problems.is_empty(),
         "file system or process access outside the known places:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Only `stowplan lock`'s registry client talks to the network: nothing
+/// else may name the HTTP client or a socket, so compiling, checking and
+/// writing never leave the machine.
+#[test]
+fn only_the_registry_client_touches_the_network() {
+    const ALLOWED: &[(&str, &str)] = &[(
+        "registry/mod.rs",
+        "`stowplan lock` asks registries for manifest digests (the driver's `lock` is its one caller)",
+    )];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
+    let mut files = Vec::new();
+    source_files(&root, &mut files);
+    let mut problems = Vec::new();
+    for file in &files {
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if is_test_file(&root, file) || ALLOWED.iter().any(|(p, _)| relative == *p) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for needle in ["ureq", "TcpStream", "UdpSocket", "ToSocketAddrs"] {
+            if code.contains(needle) {
+                problems.push(format!("{relative}: uses `{needle}`"));
+            }
+        }
+    }
+    // The registry module is reached from the driver alone.
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap();
+        if relative.starts_with("registry") || relative.starts_with("driver.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        if crate_paths(&text)
+            .iter()
+            .any(|(_, path)| path.first().is_some_and(|p| p == "registry"))
+        {
+            problems.push(format!(
+                "{}: uses the registry client, which only the driver's `lock` may",
+                relative.display()
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "network access outside the registry client:\n{}",
         problems.join("\n")
     );
 }

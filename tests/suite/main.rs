@@ -11,6 +11,7 @@ mod distribution;
 mod examples;
 mod init;
 mod layering;
+mod lock;
 mod outputs;
 mod presets;
 mod sarif;

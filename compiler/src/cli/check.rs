@@ -16,6 +16,10 @@ pub struct Args {
     /// Compare every `output` the spec declares with the file on disk and print a diff.
     #[arg(long)]
     outputs: bool,
+    /// Fail when stowplan.lock is missing, lacks an image the spec uses or
+    /// keeps one it no longer uses (spec/lock.md).
+    #[arg(long)]
+    locked: bool,
 }
 
 /// Checks every spec, even after one fails, so one run shows every
@@ -24,7 +28,7 @@ pub struct Args {
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let mut worst = 0;
     for spec in &args.specs {
-        let code = match check_one(spec, args.outputs, reporter) {
+        let code = match check_one(spec, args.outputs, args.locked, reporter) {
             Ok(clean) => u8::from(!clean),
             Err(Fatal(message)) => {
                 reporter.note(true, &message);
@@ -37,9 +41,10 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
 }
 
 /// Whether one spec is clean (and, with `--outputs`, up to date).
-fn check_one(spec: &Path, outputs: bool, reporter: &Reporter) -> Result<bool, Fatal> {
+fn check_one(spec: &Path, outputs: bool, locked: bool, reporter: &Reporter) -> Result<bool, Fatal> {
     let source = load(spec)?;
-    let options = options(spec, Vec::new(), reporter)?;
+    let mut options = options(spec, Vec::new(), reporter)?;
+    options.locked = locked;
     // Both forms check every declared output as `write` renders it; only
     // `--outputs` compares them with the disk.
     let rendered = if outputs {

@@ -148,8 +148,48 @@ pub fn load(path: &Path) -> Result<SourceFile, Fatal> {
 }
 
 /// The build context is the spec's directory; the policy is `--policy`'s
-/// or the one found for the spec.
+/// or the one found for the spec; the lock is `stowplan.lock` beside it.
 pub fn options(
+    spec: &Path,
+    images: Vec<String>,
+    reporter: &Reporter,
+) -> Result<stowplan::Options, Fatal> {
+    let mut options = options_without_lock(spec, images, reporter)?;
+    options.lock = read_lock(spec, reporter)?;
+    Ok(options)
+}
+
+/// Where a spec's lock is: `stowplan.lock` in its folder.
+pub fn lock_path(spec: &Path) -> PathBuf {
+    match spec.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(stowplan::LOCK_FILE_NAME),
+        _ => PathBuf::from(stowplan::LOCK_FILE_NAME),
+    }
+}
+
+/// The spec's lock, when it has one; its errors are reported (exit 2).
+pub fn read_lock(spec: &Path, reporter: &Reporter) -> Result<Option<Arc<stowplan::Lock>>, Fatal> {
+    let path = lock_path(spec);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let source = load(&path)?;
+    match stowplan::Lock::parse(&source) {
+        Ok(done) => Ok(Some(Arc::new(done.output))),
+        Err(diagnostics) => {
+            reporter.report(&diagnostics);
+            Err(Fatal(format!(
+                "the lock {} has errors; `stowplan lock {} --update` writes it anew",
+                path.display(),
+                spec.display()
+            )))
+        }
+    }
+}
+
+/// [`options`] without reading the lock (`stowplan lock --update`, which
+/// replaces it whatever it holds).
+pub fn options_without_lock(
     spec: &Path,
     images: Vec<String>,
     reporter: &Reporter,
@@ -177,6 +217,8 @@ pub fn options(
         image_map: reporter.image_map.clone(),
         order: Default::default(),
         policy,
+        lock: None,
+        locked: false,
     })
 }
 

@@ -10,6 +10,7 @@ mod completions;
 mod explain;
 mod graph;
 mod init;
+mod lock;
 mod man;
 mod presets;
 mod write;
@@ -31,6 +32,8 @@ Examples:
   stowplan check                           validate only
   stowplan write                           write every `output` the spec declares
   stowplan check --outputs                 fail with a diff if a generated file drifted
+  stowplan lock                            pin every base image to its digest (stowplan.lock)
+  stowplan check --locked                  fail if stowplan.lock is missing or stale
   stowplan explain --changed src/main.go   what a change rebuilds, instruction by instruction
   stowplan affected --base-ref origin/main the images a branch's changes rebuild
   stowplan presets                         list the built-in runtime presets
@@ -106,6 +109,11 @@ enum Command {
         after_help = "Examples:\n  stowplan graph --format mermaid\n  stowplan graph --format dot | dot -Tpng -o graph.png"
     )]
     Graph(graph::Args),
+    /// Resolve every image the spec pulls to its digest and write stowplan.lock.
+    #[command(
+        after_help = "Asks each image's registry (OCI distribution API) for the manifest digest of its tag;\na multi-platform image keeps its index digest. compile, write and check then pin every\nlocked reference (FROM name:tag@sha256:...). Credentials come from $REGISTRY_AUTH_FILE,\n$XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json or ~/.docker/config.json.\nThe lock is written only when every reference resolved.\n\nExamples:\n  stowplan lock\n  stowplan lock app/stowplan.kdl --update\n  stowplan lock --update golang:1.22.5-bookworm"
+    )]
+    Lock(lock::Args),
     /// Write every `output` the spec declares, next to the spec.
     #[command(
         after_help = "Each file is written to a temporary file and renamed into place;\nif any output fails to compile, nothing is written."
@@ -208,6 +216,7 @@ fn run(cli: Cli, reporter: &mut Reporter) -> ExitCode {
         Command::Check(args) => check::run(args, reporter),
         Command::Graph(args) => graph::run(args, reporter),
         Command::Write(args) => write::run(args, reporter),
+        Command::Lock(args) => lock::run(args, reporter),
         Command::Presets(args) => presets::run(args),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),

@@ -2,7 +2,14 @@
 //! images without editing the spec (air-gapped builds, the e2e suite).
 //!
 //! A mapping file is KDL: one `map "FROM" "TO"` node per image.
+//!
+//! A lock (`plan/lock.rs`) pins through the same rewrite: a reference is
+//! looked up as the spec writes it, in the lock for its digest and in the
+//! map for its name, and becomes `NAME@DIGEST` (the mapped name when the
+//! map has one: a mirror serves the same manifest under the same digest).
+//! A map target that names a digest of its own keeps it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use kdl::KdlValue;
@@ -11,11 +18,14 @@ use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::base::source::{SourceFile, SourceResult, Warned, finish};
 use crate::frontend::{ast::Spanned, values};
 use crate::plan::ir::{Base, CopySource, Instruction, Plan};
+use crate::plan::lock::Lock;
 
 /// Exact image references and what to use instead.
 #[derive(Clone, Debug, Default)]
 pub struct ImageMap {
     entries: BTreeMap<String, String>,
+    /// The lock's digests, by the reference as the spec writes it.
+    pins: BTreeMap<String, String>,
 }
 
 impl ImageMap {
@@ -95,23 +105,44 @@ impl ImageMap {
         self.entries.insert(from.into(), to.into());
     }
 
-    /// What an image reference is replaced with, when the map replaces it.
-    pub(crate) fn mapped(&self, image: &str) -> Option<&str> {
-        self.entries.get(image).map(String::as_str)
+    /// This map with a lock's digests: each locked reference is pinned
+    /// (under its mapped name, when the map maps it).
+    pub(crate) fn pinned(&self, lock: &Lock) -> ImageMap {
+        let mut map = self.clone();
+        map.pins = lock
+            .entries()
+            .map(|(r, d)| (r.to_owned(), d.to_owned()))
+            .collect();
+        map
     }
 
-    fn get<'a>(&'a self, image: &'a str) -> &'a str {
-        self.entries.get(image).map_or(image, String::as_str)
+    /// What an image reference is replaced with, when the map or the lock
+    /// replaces it.
+    pub(crate) fn mapped(&self, image: &str) -> Option<String> {
+        match self.get(image) {
+            Cow::Owned(to) => Some(to),
+            Cow::Borrowed(to) if to != image => Some(to.to_owned()),
+            Cow::Borrowed(_) => None,
+        }
+    }
+
+    fn get<'a>(&'a self, image: &'a str) -> Cow<'a, str> {
+        let to = self.entries.get(image).map_or(image, String::as_str);
+        match self.pins.get(image) {
+            // `scratch` is never locked, and a digest written in the map wins.
+            Some(digest) if !to.contains('@') => Cow::Owned(format!("{to}@{digest}")),
+            _ => Cow::Borrowed(to),
+        }
     }
 
     /// Rewrites every external image reference of a plan.
     pub fn apply(&self, plan: &mut Plan) {
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && self.pins.is_empty() {
             return;
         }
         for stage in &mut plan.stages {
             if let Base::Image(image) = &mut stage.base {
-                *image = self.get(image).to_owned();
+                *image = self.get(image).into_owned();
             }
             // A reference naming arguments is mapped by what its defaults
             // spell; the mapped image then replaces it (spec/language.md).
@@ -142,7 +173,7 @@ impl ImageMap {
                 if let Instruction::Copy(copy) = &mut instruction.value
                     && let CopySource::Image(image) = &mut copy.source
                 {
-                    *image = self.get(image).to_owned();
+                    *image = self.get(image).into_owned();
                 }
             }
         }

@@ -153,7 +153,7 @@ fn external_images(
         }
         for written in images {
             let shown = match context.image_map.mapped(&written.value) {
-                Some(to) => to.to_owned(),
+                Some(to) => to,
                 None => written.value.clone(),
             };
             each(id, written, shown);
@@ -346,7 +346,9 @@ fn labels(spec: &Spec, setting: &Setting, found: &mut Vec<Found>) {
                 .help(format!("add `label \"{}\" \"...\"`", requirement.key)),
                 // A value with build arguments is checked as written
                 // (`${NAME}` in place of each reference).
-                (Some(value), Some((text, pattern))) if !pattern.is_match(&value.value.sketch()) => {
+                (Some(value), Some((text, pattern)))
+                    if !pattern.is_match(&value.value.sketch()) =>
+                {
                     violation(
                         Code::PolicyLabel,
                         format!(
