@@ -36,3 +36,88 @@ fn stowplan_rebuilds_less_than_the_seed() {
         "stowplan {ours} vs seed {seed_cost}"
     );
 }
+
+/// Σ over a history's commits of what the spec's Dockerfile rebuilds.
+fn replay(
+    spec: &std::path::Path,
+    order: crate::plan::optimize::OrderOptions,
+    history: &crate::cache::history::History,
+) -> f64 {
+    let source = SourceFile::new("stowplan.kdl", std::fs::read_to_string(spec).unwrap());
+    let options = Options {
+        order,
+        ..Options::default()
+    };
+    let checked = driver::check(&source, &options).unwrap();
+    let planned = driver::plan_with(&source, &checked.output, &Selection::All, &options);
+    let costs = crate::plan::optimize::cost_overrides(&checked.output);
+    let graph = crate::report::explain::from_plan(&planned.plan, &costs).unwrap();
+    let needed = graph.needed(&graph.targets());
+    history
+        .commits
+        .iter()
+        .map(|paths| {
+            let change = Change {
+                paths: paths.clone(),
+                ..Default::default()
+            };
+            graph.rebuilt_cost(&evaluate(&graph, &change), &needed)
+        })
+        .sum()
+}
+
+/// The optimizer never makes a shared history worse than the written
+/// order: on every history in `benchmarks/`, the optimized spec rebuilds
+/// at most what the written one does (with volatility classes, and with
+/// `--history` learned from the first half, replayed on the second).
+///
+/// It fails today (issue 13 §2): with volatility classes alone the
+/// optimizer rebuilds 0.8% more than the written order on excalidraw, 0.1%
+/// on healthchecks and 1.6% on uptime-kuma; with `--history` it wins on
+/// all four. Run it with `cargo nextest run --run-ignored only -E
+/// 'test(the_optimizer_never_loses)'`.
+#[test]
+#[ignore = "issue 13 §2: the class-only optimizer still loses on three shared histories"]
+fn the_optimizer_never_loses_on_a_shared_history() {
+    use crate::cache::history::{History, HistorySource};
+    use crate::plan::optimize::OrderOptions;
+    let dir = testkit::root().join("benchmarks/histories");
+    let mut histories: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    histories.sort();
+    assert!(histories.len() >= 4, "{histories:?}");
+    let mut report = String::new();
+    let mut lost = false;
+    for path in histories {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let spec = testkit::root()
+            .join("benchmarks")
+            .join(&name)
+            .join("stowplan.kdl");
+        let history = History::from_jsonl(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let half = history.commits.len() / 2;
+        let early = History {
+            commits: history.commits[..half].to_vec(),
+        };
+        let late = History {
+            commits: history.commits[half..].to_vec(),
+        };
+        let written = replay(&spec, OrderOptions::written(), &history);
+        let classes = replay(&spec, OrderOptions::default(), &history);
+        let trained = OrderOptions {
+            history: Some(HistorySource::ready(early)),
+            ..OrderOptions::default()
+        };
+        let late_written = replay(&spec, OrderOptions::written(), &late);
+        let late_trained = replay(&spec, trained, &late);
+        report.push_str(&format!(
+            "{name}: written {written:.0}, optimized {classes:.0}; second half: written {late_written:.0}, with history {late_trained:.0}\n"
+        ));
+        // A rounding apart is no loss.
+        lost |= classes > written + 1e-6 || late_trained > late_written + 1e-6;
+    }
+    assert!(!lost, "the optimizer made a history worse:\n{report}");
+}
