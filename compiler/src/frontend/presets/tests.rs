@@ -182,7 +182,7 @@ fn presets_take_what_real_apps_need() {
             &[
                 &format!("FROM web-base AS web-deps\nRUN {APT} python3 make g++\n"),
                 &format!("FROM web-base AS web-build\nRUN {APT} python3 make g++\n"),
-                "COPY packages/a/package.json ./packages/a/\nCOPY package.json package-lock.json ./\nCOPY patches/ ./patches/\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\\n    --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev",
+                "COPY package.json package-lock.json ./\nCOPY packages/a/package.json ./packages/a/\nCOPY patches/ ./patches/\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\\n    --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev",
                 "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\\n    --mount=type=cache,target=/root/.npm \\\n    npm ci --include=dev",
                 &format!(
                     "FROM web-base AS web\nRUN {APT} libvips42\nRUN mkdir -p /data && chown 1000:1000 /data\n"

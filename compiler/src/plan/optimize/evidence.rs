@@ -14,6 +14,10 @@ pub(super) enum Atom {
     Image(String),
     Remote(String),
     Arg(String),
+    /// Without a history, every context path of one volatility class:
+    /// a class says how often a kind of file changes, not which files
+    /// change together, so the files of a class count as one.
+    Class(Volatility),
 }
 
 /// The atoms of one spec, numbered, and what is known of how often each
@@ -65,6 +69,7 @@ impl Evidence {
     fn class(&self, atom: usize) -> Volatility {
         match &self.atoms[atom] {
             Atom::Context(pattern) => classify(pattern),
+            Atom::Class(class) => *class,
             Atom::Image(_) | Atom::Remote(_) => Volatility::Toolchain,
             Atom::Arg(_) => Volatility::Config,
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::cache;
-use crate::cache::history::{History, HistorySource};
+use crate::cache::history::{History, HistorySource, Volatility};
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 use crate::plan::optimize::depends::Constraints;
@@ -70,6 +70,18 @@ impl<'a> Optimizer<'a> {
     }
 
     fn atom(&mut self, atom: Atom) -> usize {
+        // Without a history, a context path is only its class (sources and
+        // configuration alike): moves then follow a clear difference of
+        // class, never the number of files a unit lists.
+        let atom = match atom {
+            Atom::Context(pattern) if self.evidence.commits() == 0 => {
+                Atom::Class(match cache::history::classify(&pattern) {
+                    Volatility::Config => Volatility::Sources,
+                    class => class,
+                })
+            }
+            atom => atom,
+        };
         self.evidence.atom(atom)
     }
 

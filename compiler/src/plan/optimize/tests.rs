@@ -171,14 +171,24 @@ fn contains(a: &str, b: &str) -> bool {
 }
 
 /// The oracle's own reading of the spec language: what each step writes
-/// and reads, what it costs, how likely its input changes.
+/// and reads, what it costs, how likely its input changes. Without a
+/// history, a class is one event (the files of a class change together),
+/// and configuration counts as sources (spec/cache.md).
 fn oracle_cost(steps: &[Step], order: &[usize]) -> f64 {
     let base = 1.0 - Volatility::Toolchain.probability();
     let mut stay = base;
+    let mut seen = Vec::new();
     let mut total = 0.0;
     for &s in order {
         let step = &steps[s];
-        stay *= 1.0 - classify(INPUTS[step.input]).probability();
+        let class = match classify(INPUTS[step.input]) {
+            Volatility::Config => Volatility::Sources,
+            class => class,
+        };
+        if !seen.contains(&class) {
+            seen.push(class);
+            stay *= 1.0 - class.probability();
+        }
         total += (RUNS[step.run].1 + 1.0) * (1.0 - stay);
     }
     total
