@@ -140,6 +140,7 @@ cleanup() {
       [ "$left" = 1 ] || break
     done
   fi
+  [ "${DOCKERD_STARTED:-0}" = 0 ] || "$HERE/dockerd.sh" stop
   if [ "${STOWPLAN_CORPUS_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
 }
@@ -347,7 +348,10 @@ do_init() {
 # ------------------------------------------------------------------ main
 say "setup: tests/e2e/setup.sh (buildah, the base images)"
 "$ROOT/tests/e2e/setup.sh" > "$WORK/setup.log" 2>&1 || { tail -n 40 "$WORK/setup.log"; die "setup.sh failed"; }
+DOCKERD_STARTED=0
 if [ "$BUILDKIT" = 1 ]; then
+  # a dockerd this run starts is stopped at its end (cleanup); one that already runs is left alone
+  DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock timeout 5 "$DOCKER" version >/dev/null 2>&1 || DOCKERD_STARTED=1
   "$HERE/dockerd.sh" start 2> "$WORK/dockerd.log" || { cat "$WORK/dockerd.log"; die "dockerd.sh start failed (STOWPLAN_CORPUS_BUILDKIT=0 skips BuildKit)"; }
   export DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock
   say "BuildKit: $(tail -n 1 "$WORK/dockerd.log" | sed 's/^\[dockerd\] //')"
