@@ -69,6 +69,12 @@ if [ -x tests/e2e/run.sh ]; then
         tests/e2e/run.sh
         step "a real buildah build of hostile values (tests/suite/buildah.rs real_build)"
         cargo test --locked --test suite -- --ignored buildah::real_build
+        # Real open-source apps from the registries, on buildah, BuildKit and the script; a few
+        # minutes (tests/corpus/README.md). STOWPLAN_CORPUS_APPS="a b" runs a subset.
+        step "real projects: tests/corpus/run.sh ${STOWPLAN_CORPUS_APPS:-(all apps)}"
+        corpus_start=$SECONDS
+        tests/corpus/run.sh
+        echo "real projects: $((SECONDS - corpus_start)) s"
     else
         echo
         echo "!!!! SKIPPED: end-to-end builds need root on Linux (buildah); run tests/e2e/run.sh as root !!!!"
