@@ -133,11 +133,10 @@ cleanup() {
       grep -qxF "$id" "$BEFORE" || buildah rmi "$t" >/dev/null 2>&1
     done
     for _ in 1 2 3 4 5; do   # children before parents: retry what was still in use
-      left=0
-      for id in $(buildah images -a --no-trunc --json 2>/dev/null | jq -r '.[] | select((.names // []) == []) | .id' | sort -u | comm -13 "$BEFORE" -); do
-        buildah rmi "$id" >/dev/null 2>&1 || left=1
-      done
-      [ "$left" = 1 ] || break
+      left=$(buildah images -a --no-trunc --json 2>/dev/null | jq -r '.[] | select((.names // []) == []) | .id' | sort -u | comm -13 "$BEFORE" -)
+      [ -n "$left" ] || break
+      # shellcheck disable=SC2086  # one id per word
+      buildah rmi $left >/dev/null 2>&1 && break
     done
   fi
   [ "${DOCKERD_STARTED:-0}" = 0 ] || "$HERE/dockerd.sh" stop
