@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/corpus/run.sh [APP...] - build real open-source apps with stowplan, for real.
 #
-# For every app of corpus.tsv (default: all; or STOWPLAN_CORPUS_APPS="a b"; or the arguments):
+# For every app of corpus.tsv (default: all but the `slow` ones; or STOWPLAN_CORPUS_APPS="a b";
+# or the arguments):
 #   fetch         the pinned sources from their registry (npm pack, pip download --no-binary
 #                 :all:) into $STOWPLAN_CORPUS_DIR/dl, sha256 checked (also when cached)
 #   make          the project folder: unpacked, or made by its generator (create-vite,
@@ -35,7 +36,9 @@
 #
 # Env:
 #   STOWPLAN_BIN              the compiler (default: target/debug/stowplan, built if missing)
-#   STOWPLAN_CORPUS_APPS      the apps to run when no argument is given (default: all)
+#   STOWPLAN_CORPUS_APPS      the apps to run when no argument is given (default: all but those
+#                             marked `slow` in corpus.tsv)
+#   STOWPLAN_CORPUS_SLOW=1    the default includes the `slow` apps too
 #   STOWPLAN_CORPUS_DIR       downloads, dockerd data root, scratch (default /var/tmp/stowplan-corpus)
 #   STOWPLAN_CORPUS_BUILDKIT  0: skip the BuildKit builds (default 1)
 #   STOWPLAN_CORPUS_INIT      0: skip the `stowplan init` builds (default 1)
@@ -65,7 +68,9 @@ rows() {  # rows TYPE APP: the fields after TYPE and APP of the matching rows, t
   awk -F'\t' -v t="$1" -v a="$2" '$1 == t && $2 == a { s = $3; for (i = 4; i <= NF; i++) s = s "\t" $i; print s }' "$TSV"
 }
 ALL_APPS=$(awk -F'\t' '$1 == "serve" { printf "%s ", $2 }' "$TSV")
-if (($#)); then APPS=("$@"); else read -r -a APPS <<<"${STOWPLAN_CORPUS_APPS:-$ALL_APPS}"; fi
+# the default leaves out the apps marked `slow`, unless STOWPLAN_CORPUS_SLOW=1
+DEFAULT_APPS=$(awk -F'\t' -v all="${STOWPLAN_CORPUS_SLOW:-0}" '$1 == "slow" { slow[$2] = 1 } $1 == "serve" && (all == 1 || !($2 in slow)) { printf "%s ", $2 }' "$TSV")
+if (($#)); then APPS=("$@"); else read -r -a APPS <<<"${STOWPLAN_CORPUS_APPS:-$DEFAULT_APPS}"; fi
 ((${#APPS[@]})) || die "no app to run"
 
 [ "$(id -u)" = 0 ] || die "run as root (buildah, podman and dockerd use root's storage)"
@@ -198,6 +203,13 @@ fetch_one() {  # fetch_one REGISTRY NAME VERSION SHA256 -> prints the verified f
     case $reg in
       npm) (cd "$dir.tmp" && npm pack "$name@$ver" --silent >&2) ;;
       pypi) pip download --quiet --no-deps --no-binary :all: -d "$dir.tmp" "$name==$ver" >&2 ;;
+      crates)  # cargo has no download command: a throwaway package depending on it, cargo fetch
+        mkdir -p "$dir.tmp/probe/src"; touch "$dir.tmp/probe/src/lib.rs"
+        printf '[package]\nname = "probe"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n%s = "=%s"\n' \
+          "$name" "$ver" > "$dir.tmp/probe/Cargo.toml"
+        (cd "$dir.tmp/probe" && cargo fetch --quiet) >&2
+        cp "$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$name-$ver.crate" | head -n 1)" "$dir.tmp/"
+        rm -rf "$dir.tmp/probe" ;;
       *) echo "unknown registry $reg" >&2; return 1 ;;
     esac
     mv "$dir.tmp" "$dir"
