@@ -69,7 +69,8 @@ rows() {  # rows TYPE APP: the fields after TYPE and APP of the matching rows, t
 }
 ALL_APPS=$(awk -F'\t' '$1 == "serve" { printf "%s ", $2 }' "$TSV")
 # the default leaves out the apps marked `slow`, unless STOWPLAN_CORPUS_SLOW=1
-DEFAULT_APPS=$(awk -F'\t' -v all="${STOWPLAN_CORPUS_SLOW:-0}" '$1 == "slow" { slow[$2] = 1 } $1 == "serve" && (all == 1 || !($2 in slow)) { printf "%s ", $2 }' "$TSV")
+DEFAULT_APPS=$(awk -F'\t' -v all="${STOWPLAN_CORPUS_SLOW:-0}" 'NR == FNR { if ($1 == "slow") slow[$2] = 1; next }
+  $1 == "serve" && (all == 1 || !($2 in slow)) { printf "%s ", $2 }' "$TSV" "$TSV")
 if (($#)); then APPS=("$@"); else read -r -a APPS <<<"${STOWPLAN_CORPUS_APPS:-$DEFAULT_APPS}"; fi
 ((${#APPS[@]})) || die "no app to run"
 
