@@ -74,6 +74,13 @@ if [ -x tests/e2e/run.sh ]; then
         tests/e2e/run.sh
         step "real buildah builds of hostile values and paths (tests/suite/buildah.rs real_build*)"
         cargo test --locked --test suite -- --ignored buildah::real_build
+        # Real open-source apps from the registries, on buildah, BuildKit and the script; a few
+        # minutes (tests/corpus/README.md). The default leaves out the apps corpus.tsv marks
+        # `slow`; STOWPLAN_CORPUS_APPS="a b" picks others, STOWPLAN_CORPUS_SLOW=1 adds them.
+        step "real projects: tests/corpus/run.sh ${STOWPLAN_CORPUS_APPS:-(all but the slow apps)}"
+        corpus_start=$SECONDS
+        tests/corpus/run.sh
+        echo "real projects: $((SECONDS - corpus_start)) s"
     else
         echo
         echo "!!!! SKIPPED: end-to-end builds need root on Linux (buildah); run tests/e2e/run.sh as root !!!!"
