@@ -74,6 +74,8 @@ if [ -x tests/e2e/run.sh ]; then
         tests/e2e/run.sh
         step "real buildah builds of hostile values and paths (tests/suite/buildah.rs real_build*)"
         cargo test --locked --test suite -- --ignored buildah::real_build
+        step "every target of the monorepo's bake file, built as bake would (tests/e2e/bake.sh)"
+        tests/e2e/bake.sh
         # Real open-source apps from the registries, on buildah, BuildKit and the script; a few
         # minutes (tests/corpus/README.md). The default leaves out the apps corpus.tsv marks
         # `slow`; STOWPLAN_CORPUS_APPS="a b" picks others, STOWPLAN_CORPUS_SLOW=1 adds them.

@@ -12,10 +12,11 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
+use crate::middle::args::{check_from_args, check_stage_args, default_of};
+use crate::middle::names::check_unique;
+use crate::middle::outputs::{bake_dockerfile, check_bake_outputs, check_groups};
 
-/// Index of a stage or image in [`Spec::stages`] (declaration order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StageId(pub usize);
+pub use crate::middle::names::StageId;
 
 /// A resolved spec.
 #[derive(Debug)]
@@ -99,138 +100,6 @@ impl Spec {
     /// resolver found: the one its `dockerfile=` names, or the only one.
     pub fn presume_bake_dockerfile(&self, bake: &OutputDecl) -> &OutputDecl {
         bake_dockerfile(&self.outputs, bake).expect("resolver found every bake file's Dockerfile")
-    }
-}
-
-/// The Dockerfile outputs of a spec.
-fn dockerfile_outputs(outputs: &[OutputDecl]) -> impl Iterator<Item = &OutputDecl> + Clone {
-    outputs
-        .iter()
-        .filter(|o| matches!(o.format.value, OutputFormat::Dockerfile(_)))
-}
-
-/// The Dockerfile output a bake output names, or the only one; `Err` says
-/// why there is none to take.
-fn bake_dockerfile<'a>(
-    outputs: &'a [OutputDecl],
-    bake: &OutputDecl,
-) -> Result<&'a OutputDecl, BakeSource> {
-    let mut dockerfiles = dockerfile_outputs(outputs);
-    match &bake.dockerfile {
-        Some(name) => match outputs.iter().find(|o| o.path.value == name.value) {
-            Some(o) if matches!(o.format.value, OutputFormat::Dockerfile(_)) => Ok(o),
-            Some(_) => Err(BakeSource::NotADockerfile),
-            None => Err(BakeSource::Unknown),
-        },
-        None => match (dockerfiles.next(), dockerfiles.next()) {
-            (Some(only), None) => Ok(only),
-            (None, _) => Err(BakeSource::None),
-            (Some(_), Some(_)) => Err(BakeSource::Ambiguous),
-        },
-    }
-}
-
-#[derive(Debug)]
-enum BakeSource {
-    /// `dockerfile=` names no output.
-    Unknown,
-    /// `dockerfile=` names an output that is not a Dockerfile.
-    NotADockerfile,
-    /// No `dockerfile=`, and no Dockerfile output.
-    None,
-    /// No `dockerfile=`, and several Dockerfile outputs.
-    Ambiguous,
-}
-
-/// Every bake output has exactly one Dockerfile output to build from.
-fn check_bake_outputs(outputs: &[OutputDecl], d: &mut Diagnostics) {
-    let dockerfiles: Vec<&str> = dockerfile_outputs(outputs)
-        .map(|o| o.path.value.as_str())
-        .collect();
-    let listed = dockerfiles
-        .iter()
-        .map(|p| format!("`{p}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    for bake in outputs
-        .iter()
-        .filter(|o| o.format.value == OutputFormat::Bake)
-    {
-        let Err(why) = bake_dockerfile(outputs, bake) else {
-            continue;
-        };
-        let diag = match (why, &bake.dockerfile) {
-            (BakeSource::Unknown, Some(name)) => Diagnostic::error(
-                Code::BakeDockerfile,
-                format!("the spec declares no output `{}`", name.value),
-            )
-            .primary(name.span, "not a declared output")
-            .suggest(
-                &name.value,
-                dockerfiles.iter().copied(),
-                if dockerfiles.is_empty() {
-                    "declare the Dockerfile with `output \"Dockerfile\"`".to_owned()
-                } else {
-                    format!("the Dockerfile outputs are: {listed}")
-                },
-            ),
-            (BakeSource::NotADockerfile, Some(name)) => Diagnostic::error(
-                Code::BakeDockerfile,
-                format!("`{}` is not a Dockerfile", name.value),
-            )
-            .primary(name.span, "not a Dockerfile output")
-            .help("bake builds Dockerfiles: name an output with `format=\"dockerfile\"` (the default)"),
-            (BakeSource::Ambiguous, _) => Diagnostic::error(
-                Code::BakeDockerfile,
-                format!(
-                    "`{}` could build from several Dockerfiles",
-                    bake.path.value
-                ),
-            )
-            .primary(bake.format.span, "which Dockerfile?")
-            .help(format!(
-                "name one with `dockerfile=`: the Dockerfile outputs are {listed}"
-            )),
-            _ => Diagnostic::error(
-                Code::BakeDockerfile,
-                format!("`{}` has no Dockerfile to build from", bake.path.value),
-            )
-            .primary(bake.format.span, "a bake file needs a Dockerfile")
-            .help("declare one beside it: `output \"Dockerfile\"`"),
-        };
-        d.push(diag);
-    }
-}
-
-/// Group names are unique, and neither `default` (bake's group of every
-/// target, which the bake file always declares) nor an image's name
-/// (bake looks groups and targets up by the same names).
-fn check_groups(groups: &[GroupDecl], ids: &BTreeMap<String, StageId>, d: &mut Diagnostics) {
-    check_unique(d, groups.iter().map(|g| &g.name), "group", "the spec");
-    for group in groups {
-        let name = &group.name;
-        if name.value == "default" {
-            d.push(
-                Diagnostic::error(Code::DuplicateName, "`default` is the group of every image")
-                    .primary(name.span, "declared by every bake file")
-                    .help("bake files always declare `default` with every image; name this group otherwise"),
-            );
-        } else if ids.contains_key(&name.value) {
-            d.push(
-                Diagnostic::error(
-                    Code::DuplicateName,
-                    format!("a group and a stage are both named `{}`", name.value),
-                )
-                .primary(name.span, "a group")
-                .help("bake builds a group or a target by name; rename the group"),
-            );
-        }
-        check_unique(
-            d,
-            group.images.iter(),
-            "image",
-            &format!("group `{}`", name.value),
-        );
     }
 }
 
@@ -580,30 +449,6 @@ fn check_shadowed_images(ast: &Ast, ids: &BTreeMap<String, StageId>, d: &mut Dia
     }
 }
 
-fn check_unique<'a>(
-    d: &mut Diagnostics,
-    names: impl Iterator<Item = &'a Spanned<String>>,
-    what: &str,
-    owner: &str,
-) {
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
-    for name in names {
-        if let Some(first) = seen.get(name.value.as_str()) {
-            d.push(
-                Diagnostic::error(
-                    Code::DuplicateName,
-                    format!("{owner} has two {what}s named `{}`", name.value),
-                )
-                .primary(name.span, "declared again here")
-                .secondary(*first, "first declared here")
-                .help(format!("rename one {what}")),
-            );
-        } else {
-            seen.insert(&name.value, name.span);
-        }
-    }
-}
-
 fn lookup_stage(
     d: &mut Diagnostics,
     ids: &BTreeMap<String, StageId>,
@@ -747,121 +592,4 @@ fn build_order(ast: &Ast, references: &[Reference], d: &mut Diagnostics) -> Opti
         d.push(diag.help("a stage must be built before what uses it; break one of these edges"));
     }
     None
-}
-
-/// The default a global argument spells a reference with: its default, or
-/// for an automatic argument or one without a default, a placeholder.
-fn default_of(args: &[ArgDecl], name: &str) -> String {
-    args.iter()
-        .find(|a| a.name.value == name)
-        .and_then(|a| a.default.as_ref())
-        .map_or_else(|| format!("${{{name}}}"), |d| d.value.clone())
-}
-
-/// The build arguments a body item refers to, with where.
-pub(crate) fn item_words(item: &Item) -> Vec<&Spanned<Word>> {
-    match &item.kind {
-        ItemKind::Workdir(w) | ItemKind::User(w) => vec![w],
-        ItemKind::Env { value, .. } | ItemKind::Label { value, .. } => vec![value],
-        ItemKind::Copy(CopyDecl { to: Some(to), .. }) => vec![to],
-        ItemKind::ExposeArgs(ports) => ports.iter().collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn unknown_arg(
-    d: &mut Diagnostics,
-    name: &str,
-    at: &Spanned<Word>,
-    candidates: &[&str],
-    otherwise: String,
-) {
-    d.push(
-        Diagnostic::error(
-            Code::UnknownArg,
-            format!("no build argument is named `{name}`"),
-        )
-        .primary(at.span, format!("refers to `${{{name}}}`"))
-        .suggest(name, candidates.iter().copied(), otherwise),
-    );
-}
-
-/// `from` sees the global arguments and the automatic ones, never a stage's.
-fn check_from_args(d: &mut Diagnostics, ast: &Ast, stage: &StageDecl, image: &Spanned<Word>) {
-    let mut candidates: Vec<&str> = ast.args.iter().map(|a| a.name.value.as_str()).collect();
-    candidates.extend(crate::base::word::AUTOMATIC_ARGS);
-    for name in image.value.args() {
-        if candidates.contains(&name) {
-            continue;
-        }
-        let in_stage = stage
-            .items
-            .iter()
-            .any(|i| matches!(&i.kind, ItemKind::Arg { name: n, .. } if n.value == name));
-        let otherwise = if in_stage {
-            format!(
-                "`from` is read before the stage's own `arg`s: declare `arg \"{name}\"` at the top level, before the stages"
-            )
-        } else {
-            format!("declare it at the top level: `arg \"{name}\" \"DEFAULT\"`")
-        };
-        unknown_arg(d, name, image, &candidates, otherwise);
-    }
-    // With every argument's default, the reference must be one.
-    let all_defaults = image.value.args().all(|name| {
-        ast.args
-            .iter()
-            .any(|a| a.name.value == name && a.default.is_some())
-    });
-    if all_defaults {
-        let text = image.value.expand(|name| default_of(&ast.args, name));
-        let mut found = Diagnostics::default();
-        crate::frontend::values::check_image_ref(
-            &Spanned::new(text.clone(), image.span),
-            &mut found,
-        );
-        if found.has_errors() {
-            d.push(
-                Diagnostic::error(
-                    Code::ImageRef,
-                    format!("with its arguments' defaults, `from` names `{}`, which is not an image reference", text.escape_debug()),
-                )
-                .primary(image.span, "not a reference with the defaults")
-                .help("change the defaults of the top-level `arg`s it names, or the reference"),
-            );
-        }
-    }
-}
-
-/// A stage's items see its own `arg`s written before them, the global
-/// arguments and the automatic ones.
-fn check_stage_args(d: &mut Diagnostics, globals: &[ArgDecl], stage: &StageDecl) {
-    let mut visible: Vec<&str> = globals.iter().map(|a| a.name.value.as_str()).collect();
-    visible.extend(crate::base::word::AUTOMATIC_ARGS);
-    for (index, item) in stage.items.iter().enumerate() {
-        if let ItemKind::Arg { name, .. } = &item.kind {
-            visible.push(&name.value);
-        }
-        for word in item_words(item) {
-            for name in word.value.args() {
-                if visible.contains(&name) {
-                    continue;
-                }
-                let later = stage.items[index..]
-                    .iter()
-                    .any(|i| matches!(&i.kind, ItemKind::Arg { name: n, .. } if n.value == name));
-                let otherwise = if later {
-                    format!(
-                        "`arg \"{name}\"` is declared later in `{}`: move it before this",
-                        stage.name.value
-                    )
-                } else {
-                    format!(
-                        "declare it with `arg \"{name}\"` before this, in the stage or at the top level"
-                    )
-                };
-                unknown_arg(d, name, word, &visible, otherwise);
-            }
-        }
-    }
 }

@@ -298,7 +298,7 @@ pub(super) fn describe(
     // by lowering just before it, wherever it lands, so metadata still
     // goes last (a label with the commit's hash rebuilds nothing else);
     // a path that names one is still unknown.
-    let words = crate::middle::resolve::item_words(item);
+    let words = crate::middle::args::item_words(item);
     let names_stage_arg = words
         .iter()
         .flat_map(|w| w.value.args())
