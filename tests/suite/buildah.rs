@@ -273,28 +273,6 @@ fn output_is_deterministic_and_options_apply() {
 // ---------------------------------------------------------------------------
 // shellcheck
 
-/// Whether shellcheck is installed. Under CI its absence is a failure.
-fn shellcheck_available() -> bool {
-    let found = Command::new("shellcheck")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "shellcheck is missing under CI: apt-get install -y shellcheck"
-        );
-        eprintln!(
-            "\n\
-             ************************************************************\n\
-             SKIPPED: shellcheck is not installed, so the generated Buildah\n\
-             scripts were NOT linted. Install it: apt-get install -y shellcheck\n\
-             ************************************************************\n"
-        );
-    }
-    found
-}
-
 fn example_specs() -> Vec<PathBuf> {
     let mut specs: Vec<PathBuf> = std::fs::read_dir(common::root().join("examples"))
         .map(|dir| {
@@ -342,7 +320,7 @@ fn all_scripts() -> Vec<(String, String)> {
 fn scripts_pass_shellcheck() {
     let scripts = all_scripts();
     assert!(scripts.len() >= 4, "too few scripts to lint");
-    if !shellcheck_available() {
+    if !common::shellcheck_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -353,16 +331,10 @@ fn scripts_pass_shellcheck() {
         files.push((file, name));
     }
     for (file, name) in &files {
-        let output = Command::new("shellcheck")
-            .args(["--shell=bash", "--format=gcc", "--severity=style"])
-            .arg(file)
-            .output()
-            .expect("run shellcheck");
+        let findings = common::shellcheck(file, "");
         assert!(
-            output.status.success() && output.stdout.is_empty(),
-            "shellcheck on the script for {name}:\n{}{}\n---- script ----\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
+            findings.is_empty(),
+            "shellcheck on the script for {name}:\n{findings}\n---- script ----\n{}",
             std::fs::read_to_string(file).unwrap()
         );
     }

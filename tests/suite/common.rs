@@ -7,7 +7,7 @@ use stowplan::{Style, render};
 
 #[path = "../../compiler/src/testkit/oracles.rs"]
 mod oracles;
-pub use oracles::{hadolint, oracle_available, root};
+pub use oracles::{hadolint, oracle_available, root, shellcheck, shellcheck_available};
 
 /// Diagnostics as a reviewer sees them: graphical, no colour, fixed width.
 pub fn render_all(diagnostics: &[stowplan::Diagnostic]) -> String {

@@ -271,22 +271,9 @@ fn only_known_places_touch_the_file_system() {
             "the binary reads specs, image maps and policies (found up to the repository's root), and writes outputs",
         ),
     ];
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
-    let mut files = Vec::new();
-    source_files(&root, &mut files);
     let mut problems = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        if is_test_file(&root, file) || ALLOWED.iter().any(|(p, _)| relative.starts_with(p)) {
-            continue;
-        }
-        let text = std::fs::read_to_string(file).unwrap();
-        // Unit tests may read the repository's test data.
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    for (relative, code) in production_code(|f| ALLOWED.iter().any(|(p, _)| f.starts_with(p))) {
+        let code = code.as_str();
         for needle in ["fs::", "process::", "Command::new"] {
             // A whole path segment: `fs::` but not `SourceFile::`.
             let whole = code.match_indices(needle).any(|(at, _)| {
@@ -307,6 +294,36 @@ fn only_known_places_touch_the_file_system() {
     );
 }
 
+/// Every source file that is not a test and that `allowed` (given its path
+/// under compiler/src) does not exempt, with its code before any
+/// `#[cfg(test)]`: unit tests may read the repository's test data.
+fn production_code(allowed: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("compiler/src");
+    let mut files = Vec::new();
+    source_files(&root, &mut files);
+    files
+        .iter()
+        .filter(|file| !is_test_file(&root, file))
+        .filter_map(|file| {
+            let relative = file
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if allowed(&relative) {
+                return None;
+            }
+            let text = std::fs::read_to_string(file).unwrap();
+            let code = text
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            Some((relative, code))
+        })
+        .collect()
+}
+
 /// Only `stowplan lock`'s registry client talks to the network: nothing
 /// else may name the HTTP client or a socket, so compiling, checking and
 /// writing never leave the machine.
@@ -320,17 +337,7 @@ fn only_the_registry_client_touches_the_network() {
     let mut files = Vec::new();
     source_files(&root, &mut files);
     let mut problems = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        if is_test_file(&root, file) || ALLOWED.iter().any(|(p, _)| relative == *p) {
-            continue;
-        }
-        let text = std::fs::read_to_string(file).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    for (relative, code) in production_code(|f| ALLOWED.iter().any(|(p, _)| f == *p)) {
         for needle in ["ureq", "TcpStream", "UdpSocket", "ToSocketAddrs"] {
             if code.contains(needle) {
                 problems.push(format!("{relative}: uses `{needle}`"));

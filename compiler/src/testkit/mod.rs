@@ -9,7 +9,9 @@ pub(crate) mod hostile;
 mod oracles;
 pub(crate) mod specs;
 
-pub(crate) use oracles::{hadolint, oracle_available, parse_with_buildkit, root};
+pub(crate) use oracles::{
+    hadolint, oracle_available, parse_with_buildkit, root, shellcheck, shellcheck_available,
+};
 
 use crate::plan::ir::{self as plan, Base, CopySource, Instruction, Mount, Plan};
 use crate::report::render::{Style, render};

@@ -1,5 +1,5 @@
 //! The repository root and the outside tools every suite asks: BuildKit's
-//! Dockerfile parser (PyPI `dockerfile`) and hadolint. One file for both
+//! Dockerfile parser (PyPI `dockerfile`), hadolint and shellcheck. One file for both
 //! kinds of test: the unit tests compile it as `testkit::oracles`, and the
 //! integration suite includes it by path (`tests/suite/common.rs`), since
 //! it cannot reach the crate's test-only modules. So: no `crate::` paths.
@@ -60,4 +60,48 @@ pub fn hadolint(file: &Path) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Whether shellcheck is installed. Under CI its absence is a failure.
+pub fn shellcheck_available() -> bool {
+    let found = Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "shellcheck is missing under CI: apt-get install -y shellcheck"
+        );
+        eprintln!(
+            "\n\
+             ************************************************************\n\
+             SKIPPED: shellcheck is not installed, so the generated Buildah\n\
+             scripts were NOT linted. Install it: apt-get install -y shellcheck\n\
+             ************************************************************\n"
+        );
+    }
+    found
+}
+
+/// shellcheck's findings on a bash file (empty when clean), with the
+/// checks in `exclude` (comma-separated) off.
+pub fn shellcheck(file: &Path, exclude: &str) -> String {
+    let mut command = Command::new("shellcheck");
+    command.args(["--shell=bash", "--format=gcc", "--severity=style"]);
+    if !exclude.is_empty() {
+        command.arg(format!("--exclude={exclude}"));
+    }
+    let output = command.arg(file).output().expect("run shellcheck");
+    let findings = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() || !findings.is_empty(),
+        "shellcheck failed on {} and said nothing",
+        file.display()
+    );
+    findings
 }

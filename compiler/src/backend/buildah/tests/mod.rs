@@ -16,9 +16,6 @@ mod fake;
 mod mounts;
 mod values;
 
-use std::path::Path;
-use std::process::Command;
-
 use crate::backend::buildah::script::SHELLCHECK_DISABLED;
 use crate::backend::buildah::{BuildahOptions, emit};
 use crate::base::diagnostic::Span;
@@ -28,52 +25,8 @@ use crate::plan::ir::{
     Base, Command as PlanCommand, Copy, CopySource, Healthcheck, Instruction, Located, Plan, Run,
     Stage,
 };
-use crate::testkit;
 use crate::testkit::hostile::HOSTILE;
-
-/// Whether shellcheck is installed. Under CI its absence is a failure.
-fn shellcheck_available() -> bool {
-    let found = Command::new("shellcheck")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "shellcheck is missing under CI: apt-get install -y shellcheck"
-        );
-        eprintln!(
-            "\n\
-             ************************************************************\n\
-             SKIPPED: shellcheck is not installed, so the generated Buildah\n\
-             scripts were NOT linted. Install it: apt-get install -y shellcheck\n\
-             ************************************************************\n"
-        );
-    }
-    found
-}
-
-/// shellcheck's findings on a bash file (empty when clean), with the
-/// checks in `exclude` (comma-separated) off.
-fn shellcheck(file: &Path, exclude: &str) -> String {
-    let mut command = Command::new("shellcheck");
-    command.args(["--shell=bash", "--format=gcc", "--severity=style"]);
-    if !exclude.is_empty() {
-        command.arg(format!("--exclude={exclude}"));
-    }
-    let output = command.arg(file).output().expect("run shellcheck");
-    let findings = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success() || !findings.is_empty(),
-        "shellcheck failed on {} and said nothing",
-        file.display()
-    );
-    findings
-}
+use crate::testkit::{self, shellcheck, shellcheck_available};
 
 /// Each file of the prelude passes shellcheck on its own, with the checks
 /// the script turns off, and two more: the files share their variables
