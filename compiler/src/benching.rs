@@ -4,7 +4,9 @@
 
 pub use crate::backend::dockerfile::emit as emit_dockerfile;
 pub use crate::cache::history::History;
-pub use crate::cache::{CacheGraph, Ignore, dockerfile::read as read_dockerfile, evaluate};
+pub use crate::cache::{
+    CacheGraph, Ignore, Outcome, dockerfile::read as read_dockerfile, evaluate, oracle,
+};
 pub use crate::driver::{check, plan_with, select};
 pub use crate::plan::optimize::cost_overrides;
 pub use crate::report::explain::from_plan;

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use parse_dockerfile::{Command, Flag, Instruction, Source};
 
-use crate::cache::{self, CacheBase, CacheGraph, CacheInstruction, CacheStage, Kind};
+use crate::cache::{self, CacheBase, CacheGraph, CacheInstruction, CacheStage, Kind, Producer};
 
 /// A Dockerfile that does not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub fn read(text: &str) -> Result<CacheGraph, ReadError> {
     let starts: Vec<usize> = dockerfile.instructions.iter().map(keyword_start).collect();
     let mut graph = CacheGraph::default();
     let mut names: Vec<String> = Vec::new();
+    // Per stage, how it was made: what a copy from it carries.
+    let mut producers: Vec<Producer> = Vec::new();
     // ARGs before the first FROM: what a FROM line expands, with their defaults.
     let mut globals: Vec<(String, Option<String>)> = Vec::new();
     for (index, instruction) in dockerfile.instructions.iter().enumerate() {
@@ -62,6 +64,10 @@ pub fn read(text: &str) -> Result<CacheGraph, ReadError> {
                 |(_, n)| n.value.to_ascii_lowercase(),
             );
             names.push(name.clone());
+            producers.push(match base {
+                CacheBase::Stage(parent) => producers[parent].clone(),
+                _ => Producer::default(),
+            });
             graph.stages.push(CacheStage {
                 name,
                 target: true,
@@ -77,7 +83,9 @@ pub fn read(text: &str) -> Result<CacheGraph, ReadError> {
         let Some(stage) = graph.stages.last_mut() else {
             continue;
         };
-        let mut cached = read_instruction(instruction, raw, &names);
+        let last = producers.len() - 1;
+        let (done, current) = producers.split_at_mut(last);
+        let mut cached = read_instruction(instruction, raw, &names, done, &mut current[0]);
         cached.line = line;
         stage.instructions.push(cached);
     }
@@ -173,10 +181,14 @@ fn stage_index(names: &[String], reference: &str) -> Option<usize> {
         .or_else(|| reference.parse::<usize>().ok().filter(|i| *i < names.len()))
 }
 
+/// One instruction of the stage whose making `current` follows; `done`
+/// holds the stages before it.
 fn read_instruction(
     instruction: &Instruction<'_>,
     text: String,
     names: &[String],
+    done: &[Producer],
+    current: &mut Producer,
 ) -> CacheInstruction {
     let kind = match instruction {
         Instruction::Run(_) => Kind::Run,
@@ -205,7 +217,9 @@ fn read_instruction(
                 _ => String::new(),
             };
             let heredocs: String = run.here_docs.iter().map(|h| h.value.as_ref()).collect();
-            out.cost = cache::run_cost(&format!("{command}\n{heredocs}"));
+            let script = format!("{command}\n{heredocs}");
+            out.cost = cache::run_cost(&script);
+            current.ran(&script);
             for flag in &run.options {
                 if flag.name.value == "mount"
                     && let Some(value) = &flag.value
@@ -216,12 +230,23 @@ fn read_instruction(
         }
         Instruction::Copy(copy) => {
             let from = flag_value(&copy.options, "from");
-            read_sources(&copy.src, from, names, false, &mut out);
+            let sources = read_sources(&copy.src, from, names, false, &mut out);
+            let producer = out.stages.first().and_then(|s| done.get(*s));
+            out.cost = cache::copy_cost(&sources, producer);
             out.link = linked(&copy.options);
         }
         Instruction::Add(add) => {
-            read_sources(&add.src, None, names, true, &mut out);
+            let sources = read_sources(&add.src, None, names, true, &mut out);
+            out.cost = cache::copy_cost(&sources, None);
             out.link = linked(&add.options);
+        }
+        Instruction::Workdir(workdir) => {
+            current.entered(workdir.arguments.value.trim());
+            let args = out
+                .text
+                .split_once(char::is_whitespace)
+                .map_or("", |(_, a)| a);
+            out.expands = cache::expansions(args);
         }
         Instruction::Arg(arg) => {
             out.declares = arg
@@ -234,7 +259,6 @@ fn read_instruction(
         }
         // These expand variables in their arguments.
         Instruction::Env(_)
-        | Instruction::Workdir(_)
         | Instruction::User(_)
         | Instruction::Volume(_)
         | Instruction::Label(_)
@@ -266,17 +290,20 @@ fn flag_value<'a>(flags: &'a [Flag<'_>], name: &str) -> Option<&'a str> {
         .map(|v| v.value.as_ref())
 }
 
-fn read_sources(
-    sources: &[Source<'_>],
+/// Reads what a COPY or ADD copies into `out`; returns its source paths.
+fn read_sources<'a>(
+    sources: &'a [Source<'_>],
     from: Option<&str>,
     names: &[String],
     add: bool,
     out: &mut CacheInstruction,
-) {
+) -> Vec<&'a str> {
     let mut texts: Vec<Cow<'_, str>> = Vec::new();
+    let mut paths: Vec<&str> = Vec::new();
     for source in sources {
         if let Source::Path(path) = source {
             texts.push(path.value.clone());
+            paths.push(path.value.as_ref());
         }
     }
     for path in &texts {
@@ -303,6 +330,7 @@ fn read_sources(
             }
         }
     }
+    paths
 }
 
 /// `type=bind` mounts read the context (or a stage); other mounts never key the cache.

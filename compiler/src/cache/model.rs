@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use crate::base::keywords::CacheBuilder;
+use crate::cache::cost::{COPY_COST, run_cost};
 use crate::cache::paths::{Ignore, normalize_context_path, source_touches};
 
 /// A build as the cache sees it: stages of instructions, in file order.
@@ -113,99 +114,14 @@ impl CacheInstruction {
     }
 }
 
-// ---------------------------------------------------------------- costs
-
-/// The default cost of an instruction, in seconds of a typical build. Only
-/// the ratios matter: they weigh a rebuild of `npm ci` against a COPY.
+/// The default cost of an instruction: a COPY or ADD is priced again by
+/// [`crate::cache::copy_cost`] once its sources are known.
 pub fn default_cost(kind: Kind, text: &str) -> f64 {
     match kind {
         Kind::Run => run_cost(text),
         Kind::Copy | Kind::Add => COPY_COST,
         // Config changes are instant; WORKDIR makes a directory.
         _ => 0.0,
-    }
-}
-
-pub const COPY_COST: f64 = 1.0;
-pub const INSTALL_COST: f64 = 60.0;
-pub const BUILD_COST: f64 = 30.0;
-pub const OTHER_RUN_COST: f64 = 5.0;
-
-/// What kind of work a command does, guessed from well-known tools.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunKind {
-    /// Downloads and installs packages: `npm ci`, `pip install`, `go mod download`, ...
-    Install,
-    /// Compiles or bundles: `go build`, `npm run build`, `cargo build`, `make`, ...
-    Build,
-    Other,
-}
-
-pub fn run_kind(command: &str) -> RunKind {
-    let lower = command.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '"' | '\''))
-        .filter(|w| !w.is_empty())
-        // `./manage.py` and `manage.py` are one program.
-        .map(|w| w.strip_prefix("./").unwrap_or(w))
-        .collect();
-    let pair = |a: &str, b: &[&str]| words.windows(2).any(|w| w[0] == a && b.contains(&w[1]));
-    let install = pair("npm", &["ci", "install", "i"])
-        || pair("pnpm", &["install", "i"])
-        || pair("yarn", &["install"])
-        || yarn_bare_install(&words)
-        || pair("pip", &["install", "wheel", "download"])
-        || pair("pip3", &["install", "wheel", "download"])
-        || pair("poetry", &["install"])
-        || pair("pipenv", &["install", "sync"])
-        || pair("uv", &["sync", "pip"])
-        || pair("mod", &["download"])
-        || pair("apt-get", &["install"])
-        || pair("apt", &["install"])
-        || pair("apk", &["add"])
-        || pair("dnf", &["install"])
-        || pair("yum", &["install"])
-        || pair("bundle", &["install"])
-        || pair("cargo", &["fetch"])
-        || pair("composer", &["install"])
-        || pair("dotnet", &["restore"]);
-    if install {
-        return RunKind::Install;
-    }
-    let build = pair("go", &["build", "install"])
-        || pair("npm", &["run"])
-        || pair("yarn", &["build", "run"])
-        || pair("pnpm", &["build", "run"])
-        || pair("cargo", &["build", "install"])
-        || pair("dotnet", &["build", "publish"])
-        || pair("vite", &["build"])
-        || pair("manage.py", &["collectstatic", "compress"])
-        || words.iter().any(|w| {
-            matches!(
-                *w,
-                "make" | "mvn" | "gradle" | "gradlew" | "tsc" | "webpack" | "cmake" | "ninja"
-            ) || w.starts_with("build:")
-        });
-    if build {
-        RunKind::Build
-    } else {
-        RunKind::Other
-    }
-}
-
-/// `yarn` with no command (flags at most) installs.
-fn yarn_bare_install(words: &[&str]) -> bool {
-    words
-        .iter()
-        .enumerate()
-        .any(|(i, w)| *w == "yarn" && words.get(i + 1).is_none_or(|n| n.starts_with("--")))
-}
-
-pub fn run_cost(command: &str) -> f64 {
-    match run_kind(command) {
-        RunKind::Install => INSTALL_COST,
-        RunKind::Build => BUILD_COST,
-        RunKind::Other => OTHER_RUN_COST,
     }
 }
 
@@ -297,6 +213,29 @@ pub struct Outcome {
 
 /// Applies the builder's rules to every stage in order.
 pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
+    evaluate_by(graph, change, Rules::Builder(graph.builder))
+}
+
+/// The oracle minimum: what a change must rebuild whatever the order of
+/// the instructions and whichever builder. A COPY or ADD rebuilds only
+/// when what it copies changed (its context paths, or the files of the
+/// stage it copies from), as if every copy were `--link`; a RUN when its
+/// own inputs changed or anything before it in its stage (or the stage it
+/// is built on) changed its files or config, because a command may read
+/// any of it; config and metadata only for their own inputs. A rebuilt
+/// RUN is taken to change its output (the model does not know its
+/// `writes`), so what copies from its stage follows it.
+pub fn oracle(graph: &CacheGraph, change: &Change) -> Outcome {
+    evaluate_by(graph, change, Rules::Oracle)
+}
+
+#[derive(Clone, Copy)]
+enum Rules {
+    Builder(CacheBuilder),
+    Oracle,
+}
+
+fn evaluate_by(graph: &CacheGraph, change: &Change, rules: Rules) -> Outcome {
     let paths: Vec<String> = change
         .paths
         .iter()
@@ -313,11 +252,13 @@ pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
                 .then(|| Why::BaseImage(reference.clone())),
             CacheBase::Stage(parent) => stages
                 .get(*parent)
-                .is_some_and(|p| match graph.builder {
+                .is_some_and(|p| match rules {
                     // A stage built on another inherits its files and config.
-                    CacheBuilder::BuildKit => p.files.is_some() || p.config.is_some(),
+                    Rules::Builder(CacheBuilder::BuildKit) | Rules::Oracle => {
+                        p.files.is_some() || p.config.is_some()
+                    }
                     // Its last image, whatever changed it.
-                    CacheBuilder::Classic | CacheBuilder::Buildah => p.rebuilt(),
+                    Rules::Builder(CacheBuilder::Classic | CacheBuilder::Buildah) => p.rebuilt(),
                 })
                 .then(|| Why::Stage(graph.stages[*parent].name.clone())),
             CacheBase::Scratch => None,
@@ -337,8 +278,8 @@ pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
         // changed the files and the first that changed the RUN config.
         let mut first = from.is_some().then_some(0);
         let mut files = first;
-        let mut config = match (&stage.base, graph.builder) {
-            (CacheBase::Stage(parent), CacheBuilder::BuildKit) => {
+        let mut config = match (&stage.base, rules) {
+            (CacheBase::Stage(parent), Rules::Builder(CacheBuilder::BuildKit) | Rules::Oracle) => {
                 stages.get(*parent).and_then(|p| p.config).map(|_| 0)
             }
             _ => None,
@@ -349,10 +290,14 @@ pub fn evaluate(graph: &CacheGraph, change: &Change) -> Outcome {
             let own = own_reason(graph, &stages, instruction, &scope, &paths, change);
             scope.extend(instruction.declares.iter().map(String::as_str));
             let kind = instruction.kind;
-            let follows = match graph.builder {
-                CacheBuilder::Classic | CacheBuilder::Buildah => first,
-                CacheBuilder::BuildKit if instruction.link => None,
-                CacheBuilder::BuildKit => match kind {
+            let follows = match rules {
+                Rules::Builder(CacheBuilder::Classic | CacheBuilder::Buildah) => first,
+                Rules::Oracle => match kind {
+                    Kind::Run => earliest(files, config),
+                    _ => None,
+                },
+                Rules::Builder(CacheBuilder::BuildKit) if instruction.link => None,
+                Rules::Builder(CacheBuilder::BuildKit) => match kind {
                     Kind::Run => earliest(files, config),
                     _ if kind.changes_files() => files,
                     // Config and metadata hold values, not results: only
@@ -698,18 +643,5 @@ mod tests {
         assert!(!image_matches("golang:1.22", "golang:1.23"));
         assert!(image_matches("localhost:5000/app:1", "localhost:5000/app"));
         assert_eq!(repository("a/b@sha256:00"), "a/b");
-    }
-
-    #[test]
-    fn runs_are_costed_by_what_they_do() {
-        assert_eq!(run_kind("npm ci --omit=dev"), RunKind::Install);
-        assert_eq!(run_kind("yarn --network-timeout 600000"), RunKind::Install);
-        assert_eq!(run_kind("go mod download"), RunKind::Install);
-        assert_eq!(
-            run_kind("CGO_ENABLED=0 go build -o /out/x ."),
-            RunKind::Build
-        );
-        assert_eq!(run_kind("yarn build:app:docker"), RunKind::Build);
-        assert_eq!(run_kind("useradd app"), RunKind::Other);
     }
 }
