@@ -6,7 +6,9 @@
 //! (the seed tutorials' style: `COPY . .` before installing) and
 //! `Dockerfile.manifests-first` (the manifests copied and installed
 //! first, as seeds 000 and 004 do). For every commit the cache model says
-//! what each Dockerfile rebuilds; the table sums the cost of it. Then the
+//! what each Dockerfile rebuilds; the table sums the cost of it, beside the
+//! oracle minimum (what the changed inputs force whatever the order,
+//! `cache::oracle`, on the spec as written). Then the
 //! speed check: a generated 1,000-image spec with 10,000 steps compiled
 //! with `--history` over a generated 10,000-commit git repository.
 
@@ -50,6 +52,15 @@ fn spec_graph(path: &Path, order: OrderOptions) -> CacheGraph {
 
 /// Σ over commits of the cost of what each commit rebuilds.
 fn replay(graph: &CacheGraph, history: &History) -> f64 {
+    replay_by(graph, history, benching::evaluate)
+}
+
+/// [`replay`] under other rules: the oracle minimum.
+fn replay_by(
+    graph: &CacheGraph,
+    history: &History,
+    rules: fn(&CacheGraph, &Change) -> benching::Outcome,
+) -> f64 {
     let needed = graph.needed(&graph.targets());
     history
         .commits
@@ -59,7 +70,7 @@ fn replay(graph: &CacheGraph, history: &History) -> f64 {
                 paths: changed.clone(),
                 ..Change::default()
             };
-            graph.rebuilt_cost(&benching::evaluate(graph, &change), &needed)
+            graph.rebuilt_cost(&rules(graph, &change), &needed)
         })
         .sum()
 }
@@ -71,6 +82,8 @@ struct Row {
     manifests_first: Option<f64>,
     ours: f64,
     written: f64,
+    /// What the changed inputs force, whatever the order (`oracle`).
+    oracle: f64,
     /// On the second half of the history: the baseline, stowplan by
     /// volatility class, stowplan with `--history` of the first half.
     late_baseline: f64,
@@ -114,6 +127,11 @@ fn rebuild_table() -> Vec<Row> {
             manifests_first: manifests_first.map(|g| replay(&g, &history)),
             ours: replay(&spec_graph(&spec, OrderOptions::default()), &history),
             written: replay(&spec_graph(&spec, OrderOptions::written()), &history),
+            oracle: replay_by(
+                &spec_graph(&spec, OrderOptions::written()),
+                &history,
+                benching::oracle,
+            ),
             name,
         });
     }
@@ -242,16 +260,21 @@ fn main() {
     }
     println!("Rebuild cost over each history (cache model, costs by kind; lower is better)\n");
     println!(
-        "| history | commits | baseline (COPY . . first) | manifests first | stowplan | stowplan / baseline | stowplan / manifests first | stowplan, order kept | kept / baseline |"
+        "| history | commits | baseline (COPY . . first) | manifests first | stowplan | stowplan / baseline | stowplan / manifests first | stowplan, order kept | kept / baseline | oracle | stowplan / oracle | kept / oracle |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     let rows = rebuild_table();
     let (mut sum_ratio, mut sum_mf, mut n_mf, mut sum_kept) = (0.0, 0.0, 0, 0.0);
+    let (mut sum_oracle, mut sum_kept_oracle) = (0.0, 0.0);
     for row in &rows {
         let ratio = row.ours / row.baseline;
         let kept = row.written / row.baseline;
         sum_ratio += ratio;
         sum_kept += kept;
+        sum_oracle += row.ours / row.oracle;
+        sum_kept_oracle += row.written / row.oracle;
         let (mf, mf_ratio) = match row.manifests_first {
             Some(mf) => {
                 sum_mf += row.ours / mf;
@@ -261,20 +284,29 @@ fn main() {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "| {} | {} | {:.0} | {mf} | {:.0} | {ratio:.2} | {mf_ratio} | {:.0} | {kept:.2} |",
-            row.name, row.commits, row.baseline, row.ours, row.written
+            "| {} | {} | {:.0} | {mf} | {:.0} | {ratio:.2} | {mf_ratio} | {:.0} | {kept:.2} | {:.0} | {:.3} | {:.3} |",
+            row.name,
+            row.commits,
+            row.baseline,
+            row.ours,
+            row.written,
+            row.oracle,
+            row.ours / row.oracle,
+            row.written / row.oracle
         );
     }
     let n = rows.len() as f64;
     println!(
-        "| **mean** | | | | | **{:.2}** | **{:.2}** | | **{:.2}** |",
+        "| **mean** | | | | | **{:.2}** | **{:.2}** | | **{:.2}** | | **{:.3}** | **{:.3}** |",
         sum_ratio / n,
         if n_mf > 0 {
             sum_mf / n_mf as f64
         } else {
             f64::NAN
         },
-        sum_kept / n
+        sum_kept / n,
+        sum_oracle / n,
+        sum_kept_oracle / n
     );
 
     println!(

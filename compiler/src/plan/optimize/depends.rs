@@ -13,7 +13,8 @@
 
 use std::collections::HashMap;
 
-use crate::plan::optimize::paths::ImagePath;
+use crate::plan::optimize::paths::{ImagePath, any_overlap};
+use crate::plan::optimize::units::{ItemInfo, Role, is_word};
 
 /// Order constraints between units `0..n` and join nodes `n..`: a node
 /// may be placed (a join completes) when all its predecessors have been.
@@ -200,6 +201,70 @@ impl PathIndex {
         let node = self.node(path);
         self.nodes[node].readers.push(unit);
     }
+}
+
+/// Which units of a short segment must come before which, pair by pair.
+pub(super) fn pairwise_preds(units: &[usize], infos: &[ItemInfo]) -> Vec<Vec<usize>> {
+    let n = units.len();
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for j in 0..n {
+        for i in 0..j {
+            let (a, b) = (&infos[units[i]], &infos[units[j]]);
+            let dependent = any_overlap(&a.writes, &b.reads)
+                || any_overlap(&a.writes, &b.writes)
+                || any_overlap(&b.writes, &a.reads);
+            // Two users of one arg on either side of its declaration keep their sides.
+            let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
+                Role::Arg(name) => a.names(name) && b.names(name),
+                _ => false,
+            });
+            if dependent || split_by_arg {
+                preds[j].push(i);
+            }
+        }
+    }
+    preds
+}
+
+/// [`pairwise_preds`] for long segments, without comparing every pair:
+/// path conflicts through the index of `depends`, and the users of each
+/// arg declared inside the segment split at a join.
+pub(super) fn segment_constraints(units: &[usize], infos: &[ItemInfo]) -> Constraints {
+    let writes: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].writes.as_slice()).collect();
+    let reads: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].reads.as_slice()).collect();
+    let mut constraints = Constraints::from_paths(&writes, &reads);
+    let (first, last) = (units[0], units[units.len() - 1]);
+    let declared = || {
+        (first + 1..last).filter_map(|m| match &infos[m].role {
+            Role::Arg(name) => Some((m, name)),
+            _ => None,
+        })
+    };
+    if declared().next().is_none() {
+        return constraints;
+    }
+    // Who names each word, by position in the segment; arg names are words.
+    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, u) in units.iter().enumerate() {
+        for word in infos[*u].words() {
+            let list = users.entry(word).or_default();
+            if list.last() != Some(&k) {
+                list.push(k);
+            }
+        }
+    }
+    for (m, name) in declared() {
+        let named: Vec<usize> = if is_word(name) {
+            users.get(name.as_str()).cloned().unwrap_or_default()
+        } else {
+            (0..units.len())
+                .filter(|k| infos[units[*k]].names(name))
+                .collect()
+        };
+        let split = named.partition_point(|k| units[*k] < m);
+        constraints.join(&named[..split], &named[split..]);
+    }
+    constraints
 }
 
 #[cfg(test)]

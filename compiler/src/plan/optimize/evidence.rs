@@ -56,6 +56,11 @@ impl Evidence {
         id
     }
 
+    /// The atom of an id.
+    pub(super) fn get(&self, id: usize) -> &Atom {
+        &self.atoms[id]
+    }
+
     /// The id of an atom already numbered.
     pub(super) fn id(&self, atom: &Atom) -> Option<usize> {
         self.ids.get(atom).copied()
@@ -159,4 +164,22 @@ impl ChainState {
         };
         clean * self.independent
     }
+}
+
+/// Σ cost × P(rebuild) of units in `order` after `prefix`, under the chain
+/// rule: a unit rebuilds when any atom at or before it changed.
+pub(super) fn chain_cost(
+    evidence: &Evidence,
+    prefix: &[usize],
+    atoms: &[Vec<usize>],
+    costs: &[f64],
+    order: impl Iterator<Item = usize>,
+) -> f64 {
+    let mut state = ChainState::new(evidence, prefix);
+    let mut total = 0.0;
+    for u in order {
+        state.add(evidence, &atoms[u]);
+        total += costs[u] * (1.0 - state.stay());
+    }
+    total
 }

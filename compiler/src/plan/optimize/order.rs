@@ -8,13 +8,14 @@ use crate::cache;
 use crate::cache::history::{History, HistorySource, Volatility};
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
-use crate::plan::optimize::depends::Constraints;
-use crate::plan::optimize::evidence::{Atom, ChainState, Evidence};
+use crate::plan::optimize::depends::{Constraints, pairwise_preds, segment_constraints};
+use crate::plan::optimize::evidence::{Atom, ChainState, Evidence, chain_cost};
 use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
 use crate::plan::optimize::report::{OrderOptions, Passed, StageReport};
 use crate::plan::optimize::solve::{Before, EXACT_LIMIT, SegmentModel, better};
 use crate::plan::optimize::units::{
-    ArgBarrier, ItemInfo, Role, context_paths, describe, is_word, metadata_position, quoted_plain,
+    ArgBarrier, ItemInfo, Role, command_text, context_paths, describe, is_word, metadata_position,
+    quoted_plain,
 };
 
 /// Orders the stages of one spec. Facts about stages (their atoms, their
@@ -26,6 +27,7 @@ pub(crate) struct Optimizer<'a> {
     evidence: Evidence,
     stage_atoms: Vec<Option<Arc<BTreeSet<usize>>>>,
     workdirs: Vec<Option<Option<String>>>,
+    producers: Vec<Option<cache::Producer>>,
 }
 
 /// The order chosen for one stage: indices into its items.
@@ -45,6 +47,7 @@ impl<'a> Optimizer<'a> {
             evidence: Evidence::default(),
             stage_atoms: vec![None; spec.stages.len()],
             workdirs: vec![None; spec.stages.len()],
+            producers: vec![None; spec.stages.len()],
         };
         if let Some(Ok(history)) = options.history.as_ref().map(HistorySource::get)
             && !history.commits.is_empty()
@@ -70,19 +73,68 @@ impl<'a> Optimizer<'a> {
     }
 
     fn atom(&mut self, atom: Atom) -> usize {
-        // Without a history, a context path is only its class (sources and
-        // configuration alike): moves then follow a clear difference of
-        // class, never the number of files a unit lists.
-        let atom = match atom {
-            Atom::Context(pattern) if self.evidence.commits() == 0 => {
-                Atom::Class(match cache::history::classify(&pattern) {
-                    Volatility::Config => Volatility::Sources,
-                    class => class,
-                })
-            }
-            atom => atom,
-        };
         self.evidence.atom(atom)
+    }
+
+    /// Atoms as the optimizer chooses with them. Without a history, a
+    /// context path is only its class (sources and configuration alike):
+    /// moves then follow a clear difference of class, never the number of
+    /// files a unit lists. With one, every path is its own evidence.
+    fn events(&mut self, atoms: &[usize]) -> Vec<usize> {
+        let mut out: Vec<usize> = atoms
+            .iter()
+            .map(|&id| match self.evidence.get(id) {
+                Atom::Context(pattern) if self.evidence.commits() == 0 => {
+                    let class = match cache::history::classify(pattern) {
+                        Volatility::Config => Volatility::Sources,
+                        class => class,
+                    };
+                    self.evidence.atom(Atom::Class(class))
+                }
+                _ => id,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// How a stage was made, for what a copy of its artifacts carries
+    /// ([`cache::copy_cost`]): its commands and working directory, after
+    /// those of the stage it is built on.
+    fn producer(&mut self, id: StageId) -> cache::Producer {
+        if let Some(done) = &self.producers[id.0] {
+            return done.clone();
+        }
+        let mut producer = match self.spec.parent(id) {
+            Some(parent) => self.producer(parent),
+            None => cache::Producer::default(),
+        };
+        for item in &self.spec.stage(id).items {
+            match &item.kind {
+                ItemKind::Workdir(path) => producer.entered(&path.value.sketch()),
+                ItemKind::Run(run) => producer.ran(&command_text(&run.command)),
+                ItemKind::Step(step) => {
+                    for run in &step.runs {
+                        producer.ran(&command_text(&run.command));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.producers[id.0] = Some(producer.clone());
+        producer
+    }
+
+    /// What copying an artifact costs: by its path and how its stage was made.
+    fn artifact_cost(&mut self, artifact: crate::middle::resolve::ArtifactRef) -> f64 {
+        let producer = self.producer(artifact.stage);
+        let path = &self.spec.artifact(artifact).path.value;
+        let path = match (&producer.workdir, path.starts_with('/')) {
+            (Some(workdir), false) => format!("{}/{path}", workdir.trim_end_matches('/')),
+            _ => path.clone(),
+        };
+        cache::copy_cost(&[path.as_str()], Some(&producer))
     }
 
     /// Everything whose change rebuilds some part of a stage.
@@ -213,13 +265,17 @@ impl<'a> Optimizer<'a> {
                 workdir = Some(path.value.sketch());
             }
             let atoms = self.item_atoms(id, index);
-            infos.push(describe(
+            let mut info = describe(
                 item,
                 atoms,
                 workdir.as_deref(),
                 &duplicate_args,
                 &stage_args,
-            ));
+            );
+            if let ItemRefs::Artifact(artifact) = spec.item_refs(id, index) {
+                info.cost = self.artifact_cost(*artifact);
+            }
+            infos.push(info);
         }
         let base = self.base_atoms(id);
         // Units see an arg when they name it and come after its declaration.
@@ -537,12 +593,22 @@ impl<'a> Optimizer<'a> {
                 Before::Constraints(Constraints::from_paths(&writes, &vec![&[][..]; n]))
             }
         };
-        let model = SegmentModel::new(&self.evidence, &base.iter().copied().collect(), &atoms);
-        let costs = vec![cache::COPY_COST; n];
+        let events: Vec<Vec<usize>> = atoms.iter().map(|a| self.events(a)).collect();
+        let base_events: BTreeSet<usize> = self.events(base).into_iter().collect();
+        let model = SegmentModel::new(&self.evidence, &base_events, &events);
+        let costs: Vec<f64> = copies
+            .iter()
+            .map(|c| {
+                let paths: Vec<&str> = c.paths.iter().map(String::as_str).collect();
+                cache::copy_cost(&paths, None)
+            })
+            .collect();
         let (order, alone) = model.solve(&costs, &before);
-        if order.iter().enumerate().all(|(k, u)| k == *u) {
+        let written: Vec<usize> = (0..n).collect();
+        if order == written || !self.pays_per_file(base, &atoms, &costs, &order) {
             return None;
         }
+        let atoms = events;
         let listed: Vec<String> = order
             .iter()
             .map(|k| {
@@ -563,7 +629,7 @@ impl<'a> Optimizer<'a> {
 
     /// Orders one segment's units; reports the ones that moved up.
     fn order_segment(
-        &self,
+        &mut self,
         units: &[usize],
         infos: &[ItemInfo],
         arg_atoms: &[Vec<usize>],
@@ -582,7 +648,10 @@ impl<'a> Optimizer<'a> {
                 atoms
             })
             .collect();
-        let model = SegmentModel::new(&self.evidence, prefix, &unit_atoms);
+        let events: Vec<Vec<usize>> = unit_atoms.iter().map(|a| self.events(a)).collect();
+        let prefix_atoms: Vec<usize> = prefix.iter().copied().collect();
+        let prefix_events: BTreeSet<usize> = self.events(&prefix_atoms).into_iter().collect();
+        let model = SegmentModel::new(&self.evidence, &prefix_events, &events);
         let costs: Vec<f64> = units.iter().map(|u| infos[*u].cost).collect();
         let before = match () {
             #[cfg(test)]
@@ -591,6 +660,10 @@ impl<'a> Optimizer<'a> {
             () => Before::Constraints(segment_constraints(units, infos)),
         };
         let (order, alone) = model.solve(&costs, &before);
+        if !self.pays_per_file(&prefix_atoms, &unit_atoms, &costs, &order) {
+            return units.to_vec();
+        }
+        let unit_atoms = events;
         let passed = Passed::new(&order);
         for (pos, &u) in order.iter().enumerate() {
             let (count, listed) = passed.at(pos);
@@ -622,22 +695,47 @@ impl<'a> Optimizer<'a> {
         order.into_iter().map(|k| units[k]).collect()
     }
 
-    /// Σ cost × P(rebuild) of the stage's items in `order`.
-    fn expected_cost(
+    /// Whether a segment's chosen order is no worse than its written one
+    /// when each context path is read as its own event, with its class's
+    /// probability. The classes, read as one event each, choose the order;
+    /// this reading vetoes a move that pays only because two paths of one
+    /// class were taken to change together (a folder bound into an install
+    /// and the app's sources), where in a real history they seldom do.
+    /// With a history every path is its own evidence already.
+    fn pays_per_file(
         &self,
+        prefix: &[usize],
+        atoms: &[Vec<usize>],
+        costs: &[f64],
+        order: &[usize],
+    ) -> bool {
+        if self.evidence.commits() > 0 {
+            return true;
+        }
+        let written = chain_cost(&self.evidence, prefix, atoms, costs, 0..atoms.len());
+        let chosen = chain_cost(&self.evidence, prefix, atoms, costs, order.iter().copied());
+        !better(written, chosen)
+    }
+
+    /// Σ cost × P(rebuild) of the stage's items in `order`, as the
+    /// optimizer reads the evidence ([`Optimizer::events`]).
+    fn expected_cost(
+        &mut self,
         base: &[usize],
         infos: &[ItemInfo],
         arg_atoms: &[Vec<usize>],
         order: &[usize],
     ) -> f64 {
-        let mut state = ChainState::new(&self.evidence, base);
+        let base = self.events(base);
+        let mut state = ChainState::new(&self.evidence, &base);
         let mut total = 0.0;
         let mut scope: Vec<usize> = Vec::new();
         // The args in scope at the last command are in the chain already.
         let mut added = 0;
         for &i in order {
             let info = &infos[i];
-            state.add(&self.evidence, &info.atoms);
+            let atoms = self.events(&info.atoms);
+            state.add(&self.evidence, &atoms);
             state.add(&self.evidence, &arg_atoms[i]);
             if let Role::Arg(name) = &info.role
                 && let Some(id) = self.evidence.id(&Atom::Arg(name.clone()))
@@ -670,70 +768,6 @@ impl Prefix {
     fn extend<'a>(&mut self, atoms: impl IntoIterator<Item = &'a usize>) {
         self.set.extend(atoms);
     }
-}
-
-/// Which units of a short segment must come before which, pair by pair.
-fn pairwise_preds(units: &[usize], infos: &[ItemInfo]) -> Vec<Vec<usize>> {
-    let n = units.len();
-    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for j in 0..n {
-        for i in 0..j {
-            let (a, b) = (&infos[units[i]], &infos[units[j]]);
-            let dependent = any_overlap(&a.writes, &b.reads)
-                || any_overlap(&a.writes, &b.writes)
-                || any_overlap(&b.writes, &a.reads);
-            // Two users of one arg on either side of its declaration keep their sides.
-            let split_by_arg = infos[units[i] + 1..units[j]].iter().any(|m| match &m.role {
-                Role::Arg(name) => a.names(name) && b.names(name),
-                _ => false,
-            });
-            if dependent || split_by_arg {
-                preds[j].push(i);
-            }
-        }
-    }
-    preds
-}
-
-/// [`pairwise_preds`] for long segments, without comparing every pair:
-/// path conflicts through the index of `depends`, and the users of each
-/// arg declared inside the segment split at a join.
-fn segment_constraints(units: &[usize], infos: &[ItemInfo]) -> Constraints {
-    let writes: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].writes.as_slice()).collect();
-    let reads: Vec<&[ImagePath]> = units.iter().map(|u| infos[*u].reads.as_slice()).collect();
-    let mut constraints = Constraints::from_paths(&writes, &reads);
-    let (first, last) = (units[0], units[units.len() - 1]);
-    let declared = || {
-        (first + 1..last).filter_map(|m| match &infos[m].role {
-            Role::Arg(name) => Some((m, name)),
-            _ => None,
-        })
-    };
-    if declared().next().is_none() {
-        return constraints;
-    }
-    // Who names each word, by position in the segment; arg names are words.
-    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (k, u) in units.iter().enumerate() {
-        for word in infos[*u].words() {
-            let list = users.entry(word).or_default();
-            if list.last() != Some(&k) {
-                list.push(k);
-            }
-        }
-    }
-    for (m, name) in declared() {
-        let named: Vec<usize> = if is_word(name) {
-            users.get(name.as_str()).cloned().unwrap_or_default()
-        } else {
-            (0..units.len())
-                .filter(|k| infos[units[*k]].names(name))
-                .collect()
-        };
-        let split = named.partition_point(|k| units[*k] < m);
-        constraints.join(&named[..split], &named[split..]);
-    }
-    constraints
 }
 
 /// The optimizer as first written, every pair compared and every unit

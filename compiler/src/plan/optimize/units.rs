@@ -223,7 +223,14 @@ pub(super) fn describe(
                     .map(|r| cache::run_cost(&command_text(&r.command)))
                     .sum(),
             };
-            info.cost = run_cost + copies.len() as f64 * cache::COPY_COST;
+            info.cost = run_cost
+                + copies
+                    .iter()
+                    .map(|c| {
+                        let paths: Vec<&str> = c.paths.iter().map(String::as_str).collect();
+                        cache::copy_cost(&paths, None)
+                    })
+                    .sum::<f64>();
             if step.order.writes.is_empty() {
                 info.role = Role::Barrier(ArgBarrier::All);
             } else {
@@ -251,7 +258,15 @@ pub(super) fn describe(
         }
         ItemKind::Copy(copy) => {
             info.role = Role::Unit;
-            info.cost = cache::COPY_COST;
+            // A copy from a stage is priced by the optimizer, which knows
+            // how that stage was made.
+            info.cost = match &copy.source {
+                CopySourceDecl::Context(paths) | CopySourceDecl::Image { paths, .. } => {
+                    let paths: Vec<&str> = paths.iter().map(|p| p.value.as_str()).collect();
+                    cache::copy_cost(&paths, None)
+                }
+                CopySourceDecl::Artifact(_) => cache::COPY_COST,
+            };
             info.reads = chown_reads(copy.chown.as_ref());
             let (label, sources): (String, Vec<(&str, bool)>) = match &copy.source {
                 CopySourceDecl::Context(paths) => (
@@ -285,7 +300,8 @@ pub(super) fn describe(
         }
         ItemKind::Add(add) => {
             info.role = Role::Unit;
-            info.cost = cache::COPY_COST;
+            let paths: Vec<&str> = add.sources.iter().map(|p| p.value.as_str()).collect();
+            info.cost = cache::copy_cost(&paths, None);
             info.label = format!("add {}", quoted(&add.sources));
             info.reads = chown_reads(add.chown.as_ref());
             // Archives unpack and URLs name their own files: all of `to`.
