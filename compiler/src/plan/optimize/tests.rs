@@ -293,7 +293,7 @@ proptest! {
 #[test]
 fn reordering_keeps_every_instruction() {
     let mut specs: Vec<PathBuf> = Vec::new();
-    for dir in ["tests/cases", "tests/cases_cache"] {
+    for dir in ["tests/cases", "tests/cases_cache", "tests/cases_history"] {
         for entry in std::fs::read_dir(testkit::root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
