@@ -99,6 +99,11 @@ COPY --from=venv /opt/venv /opt/venv
 COPY --from=installed /app /app
 # cost: 10
 COPY --from=built / /
+# cost: 10
+COPY --from=installed . /srv/
+# Paths from a stage are relative to its root.
+# cost: 10
+COPY --from=installed app /app
 # A build's output from a stage that also installed: a few files.
 # cost: 1
 COPY --from=built /app/dist ./dist

@@ -230,9 +230,13 @@ impl Producer {
     /// Whether `source` holds the whole working directory, where the
     /// install put its tree: `/`, the working directory or a folder above it.
     fn holds_workdir(&self, source: &str) -> bool {
+        // A stage's paths are relative to its root, not its working directory.
+        let source = source.trim_start_matches("./");
+        let source = if source == "." { "" } else { source };
+        let source = format!("/{}", source.trim_start_matches('/'));
         let source = source.trim_end_matches('/');
         match &self.workdir {
-            _ if source.is_empty() || source == "/." => true,
+            _ if source.is_empty() => true,
             Some(workdir) => {
                 let workdir = workdir.trim_end_matches('/');
                 workdir == source || workdir.starts_with(&format!("{source}/"))

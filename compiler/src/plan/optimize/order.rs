@@ -126,15 +126,12 @@ impl<'a> Optimizer<'a> {
         producer
     }
 
-    /// What copying an artifact costs: by its path and how its stage was made.
+    /// What copying an artifact costs: by its path (absolute, the
+    /// language says) and how its stage was made.
     fn artifact_cost(&mut self, artifact: crate::middle::resolve::ArtifactRef) -> f64 {
         let producer = self.producer(artifact.stage);
-        let path = &self.spec.artifact(artifact).path.value;
-        let path = match (&producer.workdir, path.starts_with('/')) {
-            (Some(workdir), false) => format!("{}/{path}", workdir.trim_end_matches('/')),
-            _ => path.clone(),
-        };
-        cache::copy_cost(&[path.as_str()], Some(&producer))
+        let path = self.spec.artifact(artifact).path.value.as_str();
+        cache::copy_cost(&[path], Some(&producer))
     }
 
     /// Everything whose change rebuilds some part of a stage.
