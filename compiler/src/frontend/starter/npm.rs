@@ -1,0 +1,167 @@
+//! What `init --preset node` reads in package.json beyond versions: the
+//! program a package installs (`bin`), whether its build can run here,
+//! whether its install scripts need dev dependencies, and whether a
+//! Next.js app asks for standalone output.
+
+use serde_json::Value;
+
+use crate::frontend::starter::Folder;
+
+/// The scripts `npm ci` runs for the root package, in its order.
+const LIFECYCLE: &[&str] = &[
+    "preinstall",
+    "install",
+    "postinstall",
+    "prepublish",
+    "preprepare",
+    "prepare",
+    "postprepare",
+];
+
+/// Programs every node image has: a script that runs only these needs no
+/// package at all.
+const SYSTEM: &[&str] = &[
+    "node", "npm", "sh", "bash", "echo", "cd", "rm", "mkdir", "cp", "mv", "true", "exit", "test",
+    "cat", "touch", "ln", "chmod", "[",
+];
+
+/// The file `bin` names for the package's program: a string, or the
+/// entry named like the package (without its scope), or the only entry.
+/// With several and none named so, the first, and the others.
+pub(crate) fn bin(package: &Value) -> Option<(String, Vec<String>)> {
+    match &package["bin"] {
+        Value::String(path) => Some((clean(path), Vec::new())),
+        Value::Object(map) => {
+            let name = package["name"].as_str().unwrap_or_default();
+            let name = name.rsplit('/').next().unwrap_or(name);
+            let chosen = map
+                .get(name)
+                .and_then(Value::as_str)
+                .or_else(|| map.values().find_map(Value::as_str))?;
+            let others = map
+                .iter()
+                .filter(|(_, v)| v.as_str() != Some(chosen))
+                .map(|(k, _)| k.clone())
+                .collect();
+            Some((clean(chosen), others))
+        }
+        _ => None,
+    }
+}
+
+/// `./lib/x.js` as `lib/x.js`: the command runs in /app.
+fn clean(path: &str) -> String {
+    path.trim_start_matches("./").to_owned()
+}
+
+/// The source folders a build script reads that are not in the folder:
+/// `babel src -d lib` in a published package that ships `lib/` only.
+/// Only the usual names of a source folder count, as a word of the script.
+pub(crate) fn missing_build_inputs(folder: &Folder<'_>, script: &str) -> Vec<String> {
+    const SOURCES: &[&str] = &["src", "source", "client", "server", "app", "pages", "ts"];
+    let mut missing: Vec<String> = script
+        .split_whitespace()
+        .map(|w| w.trim_start_matches("./").trim_end_matches('/'))
+        .filter(|w| SOURCES.contains(w) && !folder.has(w))
+        .map(str::to_owned)
+        .collect();
+    missing.dedup();
+    missing
+}
+
+/// The root package's install scripts that run a program `--omit=dev`
+/// leaves out: a dev dependency, or anything that is neither a production
+/// dependency nor in every node image. Each as (script, its text, the
+/// program). `npm run X`, `npm test` and `npx X` are followed.
+pub(crate) fn scripts_needing_dev(package: &Value) -> Vec<(String, String, String)> {
+    let scripts = &package["scripts"];
+    let production = |program: &str| package["dependencies"].get(program).is_some();
+    let mut found = Vec::new();
+    for name in LIFECYCLE {
+        let Some(text) = scripts[name].as_str() else {
+            continue;
+        };
+        let mut programs = Vec::new();
+        programs_of(scripts, text, 0, &mut programs);
+        if let Some(program) = programs
+            .into_iter()
+            .find(|p| !SYSTEM.contains(&p.as_str()) && !production(p))
+        {
+            found.push(((*name).to_owned(), text.to_owned(), program));
+        }
+    }
+    found
+}
+
+/// The programs a script runs, following `npm run`/`npm test` into the
+/// scripts they name, at most four deep.
+fn programs_of(scripts: &Value, text: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > 4 {
+        return;
+    }
+    for command in text.split(['&', '|', ';']) {
+        // `NODE_ENV=x prog`: the program is the first word without `=`.
+        let mut words = command.split_whitespace().skip_while(|w| w.contains('='));
+        let Some(program) = words.next() else {
+            continue;
+        };
+        let rest: Vec<&str> = words.collect();
+        let named = match (program, rest.first().copied()) {
+            ("npm" | "yarn" | "pnpm", Some("run" | "run-script")) => rest.get(1).copied(),
+            ("npm" | "yarn" | "pnpm", Some(s @ ("test" | "start"))) => Some(s),
+            ("npx", Some(p)) => {
+                out.push(p.to_owned());
+                continue;
+            }
+            _ => None,
+        };
+        match named.and_then(|n| scripts[n].as_str()) {
+            Some(inner) => programs_of(scripts, inner, depth + 1, out),
+            None => out.push(program.to_owned()),
+        }
+    }
+}
+
+/// Production packages of package-lock.json that have install scripts,
+/// which `--ignore-scripts` would skip too.
+pub(crate) fn production_install_scripts(lock: &str) -> Vec<String> {
+    let Ok(lock) = serde_json::from_str::<Value>(lock) else {
+        return Vec::new();
+    };
+    let Some(packages) = lock["packages"].as_object() else {
+        return Vec::new();
+    };
+    packages
+        .iter()
+        .filter(|(path, p)| {
+            !path.is_empty()
+                && p["hasInstallScript"].as_bool() == Some(true)
+                && p["dev"].as_bool() != Some(true)
+        })
+        .map(|(path, _)| {
+            path.rsplit("node_modules/")
+                .next()
+                .unwrap_or(path)
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The Next.js config file, and whether it asks for standalone output
+/// (`output: "standalone"` on a line that is not a comment).
+pub(crate) fn next_config(folder: &Folder<'_>) -> Option<(&'static str, bool)> {
+    let file = folder.first(&[
+        "next.config.js",
+        "next.config.mjs",
+        "next.config.ts",
+        "next.config.cjs",
+    ])?;
+    let text = folder.read(file).unwrap_or_default();
+    let standalone = text.lines().map(str::trim).any(|l| {
+        !l.starts_with("//")
+            && !l.starts_with('*')
+            && l.contains("output")
+            && l.contains("standalone")
+    });
+    Some((file, standalone))
+}
