@@ -25,28 +25,65 @@ const SYSTEM: &[&str] = &[
     "cat", "touch", "ln", "chmod", "[",
 ];
 
+/// The package's program as `bin` names it.
+pub(crate) struct Bin {
+    /// The file, relative to the package.
+    pub path: String,
+    /// The command a user types (the package's name for a lone path).
+    pub name: String,
+    /// The other programs of `bin`.
+    pub others: Vec<String>,
+}
+
 /// The file `bin` names for the package's program: a string, or the
-/// entry named like the package (without its scope), or the only entry.
-/// With several and none named so, the first, and the others.
-pub(crate) fn bin(package: &Value) -> Option<(String, Vec<String>)> {
+/// entry named like the package (without its scope), or the first entry.
+pub(crate) fn bin(package: &Value) -> Option<Bin> {
+    let name = package["name"].as_str().unwrap_or_default();
+    let name = name.rsplit('/').next().unwrap_or(name);
     match &package["bin"] {
-        Value::String(path) => Some((clean(path), Vec::new())),
+        Value::String(path) => Some(Bin {
+            path: clean(path),
+            name: name.to_owned(),
+            others: Vec::new(),
+        }),
         Value::Object(map) => {
-            let name = package["name"].as_str().unwrap_or_default();
-            let name = name.rsplit('/').next().unwrap_or(name);
-            let chosen = map
-                .get(name)
-                .and_then(Value::as_str)
-                .or_else(|| map.values().find_map(Value::as_str))?;
-            let others = map
-                .iter()
-                .filter(|(_, v)| v.as_str() != Some(chosen))
-                .map(|(k, _)| k.clone())
-                .collect();
-            Some((clean(chosen), others))
+            let (chosen, path) = map
+                .get_key_value(name)
+                .and_then(|(k, v)| Some((k, v.as_str()?)))
+                .or_else(|| map.iter().find_map(|(k, v)| Some((k, v.as_str()?))))?;
+            let others = map.keys().filter(|k| *k != chosen).cloned().collect();
+            Some(Bin {
+                path: clean(path),
+                name: chosen.clone(),
+                others,
+            })
         }
         _ => None,
     }
+}
+
+/// How the README runs the program: the first line of a fenced block
+/// that is `NAME ARGS...` (after a `$ ` prompt or `npx `), with arguments.
+pub(crate) fn documented_run(folder: &Folder<'_>, name: &str) -> Option<String> {
+    let file = folder.first(&["README.md", "readme.md", "Readme.md"])?;
+    let text = folder.read(file)?;
+    let mut fenced = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            continue;
+        }
+        let command = line.trim_start_matches("$ ").trim_start_matches("npx ");
+        let mut words = command.split_whitespace();
+        if words.next() == Some(name) && words.next().is_some() {
+            return Some(command.chars().take(120).collect());
+        }
+    }
+    None
 }
 
 /// `./lib/x.js` as `lib/x.js`: the command runs in /app.

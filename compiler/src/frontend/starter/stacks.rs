@@ -328,19 +328,25 @@ pub(crate) fn node(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
         if command != "node server.js" {
             d.set("command", string(&command));
         }
-    } else if let Some((bin, others)) = npm::bin(&package) {
+    } else if let Some(bin) = npm::bin(&package) {
         // The program the package installs, not its library entry (`main`).
-        d.found(format!("package.json (bin: {bin})"));
-        entry = Some(bin.clone());
-        d.set("command", string(format!("node {bin}")));
-        if !others.is_empty() {
+        d.found(format!("package.json (bin: {})", bin.path));
+        entry = Some(bin.path.clone());
+        d.set("command", string(format!("node {}", bin.path)));
+        if !bin.others.is_empty() {
             d.todo(format!(
                 "package.json names more programs in `bin` ({}): check command=",
-                others.join(", ")
+                bin.others.join(", ")
             ));
         }
+        // A program's arguments (a file to serve, an address) are the
+        // user's to choose; the README's example is a hint, not an answer.
+        let example = npm::documented_run(folder, &bin.name)
+            .map(|run| format!("; its README runs `{run}`"))
+            .unwrap_or_default();
         d.todo(format!(
-            "command= runs the package's program `{bin}` without arguments: add what it needs to serve (a file to read, a host of 0.0.0.0), as its README says"
+            "command= runs the package's program `{}` without arguments{example}: add what it needs to serve (a file it reads or writes, in a folder its user can write: data=; a host of 0.0.0.0)",
+            bin.path
         ));
     } else if let Some(main) = main {
         d.found(format!("package.json (main: {main})"));
