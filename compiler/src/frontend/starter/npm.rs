@@ -96,9 +96,21 @@ fn clean(path: &str) -> String {
 /// Only the usual names of a source folder count, as a word of the script.
 pub(crate) fn missing_build_inputs(folder: &Folder<'_>, script: &str) -> Vec<String> {
     const SOURCES: &[&str] = &["src", "source", "client", "server", "app", "pages", "ts"];
-    let mut missing: Vec<String> = script
-        .split_whitespace()
-        .map(|w| w.trim_start_matches("./").trim_end_matches('/'))
+    // What follows an output flag is written, not read (`-d server`).
+    const OUTPUT_FLAGS: &[&str] = &[
+        "-d",
+        "-o",
+        "--out-dir",
+        "--outDir",
+        "--outdir",
+        "--out-file",
+    ];
+    let words: Vec<&str> = script.split_whitespace().collect();
+    let mut missing: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !OUTPUT_FLAGS.contains(&words[i - 1]))
+        .map(|(_, w)| w.trim_start_matches("./").trim_end_matches('/'))
         .filter(|w| SOURCES.contains(w) && !folder.has(w))
         .map(str::to_owned)
         .collect();
@@ -201,4 +213,40 @@ pub(crate) fn next_config(folder: &Folder<'_>) -> Option<(&'static str, bool)> {
             && l.contains("standalone")
     });
     Some((file, standalone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_inputs_are_read_words_not_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lib")).unwrap();
+        let folder = Folder::new(dir.path());
+        assert_eq!(missing_build_inputs(&folder, "babel src -d lib"), ["src"]);
+        // `server` is written by the build: nothing is missing.
+        assert!(missing_build_inputs(&folder, "babel lib -d server").is_empty());
+        assert!(missing_build_inputs(&folder, "tsc --outDir app").is_empty());
+        assert!(missing_build_inputs(&folder, "next build").is_empty());
+    }
+
+    #[test]
+    fn install_scripts_follow_npm_run_to_the_program() {
+        let package: Value = serde_json::from_str(
+            r#"{"scripts": {"prepare": "npm run build", "build": "NODE_ENV=x tsc"},
+                "dependencies": {"patch-package": "1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            scripts_needing_dev(&package),
+            [("prepare".into(), "npm run build".into(), "tsc".into())]
+        );
+        let production: Value = serde_json::from_str(
+            r#"{"scripts": {"postinstall": "patch-package && node x.js"},
+                "dependencies": {"patch-package": "1"}}"#,
+        )
+        .unwrap();
+        assert!(scripts_needing_dev(&production).is_empty());
+    }
 }
