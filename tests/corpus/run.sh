@@ -6,7 +6,7 @@
 #   fetch         the pinned sources from their registry (npm pack, pip download --no-binary
 #                 :all:) into $STOWPLAN_CORPUS_DIR/dl, sha256 checked (also when cached)
 #   make          the project folder: unpacked, or made by its generator (create-vite,
-#                 django-admin startproject); the lockfile the npm package does not ship
+#                 create-next-app, django-admin startproject); the lockfile the npm package does not ship
 #                 (npm install --package-lock-only --before=DATE, sha256 checked); then
 #                 tests/corpus/APP/files/ copied over it
 #   compile       tests/corpus/APP/stowplan.kdl copied into a clean copy: `stowplan write`
@@ -233,7 +233,7 @@ do_fetch() {
   note "$n source(s), sha256 verified"
 }
 do_make() {
-  local how arg i=0 f pp="" date sum got
+  local how arg i=0 f pp="" date sum got flags
   P=$D/p/$APP
   rm -rf "$D/p" "$D/x"; mkdir -p "$D/x" "$D/p"
   while read -r f; do i=$((i + 1)); mkdir -p "$D/x/$i"; tar -xzf "$f" -C "$D/x/$i"; done < "$D/sources"
@@ -241,6 +241,10 @@ do_make() {
   case $how in
     unpack) cp -a "$D/x/1/$arg" "$P" ;;
     create-vite) (cd "$D/p" && node "$D/x/1/package/index.js" "$APP" --template "$arg" < /dev/null) ;;
+    create-next-app)  # no install (the lockfile is made below), no git, no questions
+      read -r -a flags <<<"$arg"
+      (cd "$D/p" && HOME=$D/home CI=1 NEXT_TELEMETRY_DISABLED=1 node "$D/x/1/package/dist/index.js" "$APP" \
+        "${flags[@]}" --use-npm --skip-install --disable-git < /dev/null) ;;
     startproject)
       for f in "$D"/x/*/*/; do pp=$pp${pp:+:}${f%/}; done
       mkdir -p "$P"

@@ -322,7 +322,7 @@ fn node_next_app_is_built_and_run_by_next_start() {
         &text,
         r#"image "my-app" template="node" build=#true output=".next" sources="app/ package-lock.json package.json" command="node_modules/.bin/next start""#,
         &[
-            "// Next.js's standalone output (`output: \"standalone\"`) would ship less; the node preset cannot say it yet, so the image holds the production dependencies and .next/.",
+            "// TODO(stowplan init): add `output: \"standalone\"` to next.config.js's config and set mode=\"standalone\" (with no other build=, output= or command=): the image then holds the traced server instead of every production dependency",
         ],
     );
     assert!(!text.contains(NO_PORT), "{text}");

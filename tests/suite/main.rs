@@ -10,6 +10,7 @@ mod cli;
 mod distribution;
 mod examples;
 mod init;
+mod init_projects;
 mod layering;
 mod lock;
 mod outputs;

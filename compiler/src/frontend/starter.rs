@@ -10,6 +10,7 @@
 //! two levels deep, no symlink followed out of the folder. A spec's output
 //! never depends on files other than the spec.
 
+mod npm;
 mod scan;
 mod stacks;
 
@@ -59,7 +60,7 @@ pub fn starter(preset: &str, dir: &Path) -> Result<Starter, String> {
         "python" => stacks::python(&folder, &output, &mut draft),
         "rust" => stacks::rust(&folder, &mut draft),
         "java" => stacks::java(&folder, &mut draft),
-        _ => stacks::static_site(&folder, &mut draft),
+        _ => stacks::static_site(&folder, &output, &mut draft),
     }
     let name = image_name(dir);
     let beside = if output == "Dockerfile" {

@@ -295,3 +295,85 @@ fn presets_take_what_real_apps_need() {
         );
     }
 }
+
+/// What the corpus's apps needed (issue 11): an install that skips the
+/// package's lifecycle scripts (json-server's `prepublish` needs Babel, a
+/// dev dependency), Next.js's standalone output on its builder's base,
+/// and a static site listed file by file (one at the top of its folder).
+#[test]
+fn presets_skip_install_scripts_ship_next_standalone_and_list_a_site() {
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            r#"image "web" template="node" ignore-scripts=#true build=#true"#,
+            &[
+                "npm ci --omit=dev --ignore-scripts && mkdir -p node_modules\n",
+                "npm ci --include=dev --ignore-scripts\n",
+            ],
+            &[],
+        ),
+        (
+            r#"image "web" template="node" ignore-scripts=#true manager="pnpm" mode="static""#,
+            &["pnpm install --frozen-lockfile --ignore-scripts --store-dir /pnpm/store\n"],
+            &[],
+        ),
+        (
+            r#"image "web" template="node" ignore-scripts=#true manager="yarn""#,
+            &["yarn install --frozen-lockfile --production --ignore-scripts --cache-folder"],
+            &[],
+        ),
+        (
+            r#"image "web" template="node" build=#true"#,
+            &["npm ci --omit=dev && mkdir -p node_modules\n"],
+            &["--ignore-scripts"],
+        ),
+        (
+            r#"image "web" template="node" mode="standalone" sources="app/ next.config.mjs public/""#,
+            &[
+                "FROM web-base AS web-build\nENV NEXT_TELEMETRY_DISABLED=1\n",
+                "npm ci --include=dev\n",
+                "COPY app/ ./app/\nCOPY next.config.mjs ./\nCOPY public/ ./public/\nRUN npm run build\n",
+                // The builder's base: the same Node and C library.
+                "FROM web-base AS web\n",
+                "COPY --from=web-build /app/.next/standalone/ ./\nCOPY --from=web-build /app/.next/static/ ./.next/static/\nCOPY --from=web-build /app/public/ ./public/\nRUN mkdir -p .next/cache && chown 1000:1000 .next/cache\nUSER 1000:1000\n",
+                "ENV PORT=3000\nENV HOSTNAME=0.0.0.0\n",
+                "ENV NODE_ENV=production\nENV NEXT_TELEMETRY_DISABLED=1\n",
+                "CMD [\"node\",\"server.js\"]",
+            ],
+            // No deps stage: the traced server brings what it needs.
+            &["AS web-deps", "node_modules/ ./node_modules/", "nginx"],
+        ),
+        (
+            r#"image "web" template="node" mode="standalone" public="""#,
+            &["COPY --from=web-build /app/.next/static/ ./.next/static/\nRUN mkdir"],
+            &["public/"],
+        ),
+        (
+            r#"image "site" template="static" sources="index.html css/""#,
+            &[
+                "WORKDIR /usr/share/nginx/html\nCOPY index.html ./\nCOPY css/ ./css/\nUSER 101:101\n",
+            ],
+            &["public/"],
+        ),
+        (
+            // A lone folder keeps its name too.
+            r#"image "site" template="static" sources="css/""#,
+            &["WORKDIR /usr/share/nginx/html\nCOPY css/ ./css/\n"],
+            &["public/"],
+        ),
+    ];
+    for (use_, present, absent) in cases {
+        let (dockerfile, _) = compile(use_);
+        for part in *present {
+            assert!(
+                dockerfile.contains(part),
+                "{use_}\nlacks\n{part}\nin\n{dockerfile}"
+            );
+        }
+        for part in *absent {
+            assert!(
+                !dockerfile.contains(part),
+                "{use_}\nhas\n{part}\nin\n{dockerfile}"
+            );
+        }
+    }
+}

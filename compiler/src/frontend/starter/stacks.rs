@@ -2,6 +2,7 @@
 //! its versions, entry point, framework and port in, through the bounded
 //! [`Folder`]; what the files do not say becomes a question.
 
+use crate::frontend::starter::npm;
 use crate::frontend::starter::scan::{self, Want};
 use crate::frontend::starter::{Arg, Draft, Folder, string};
 
@@ -216,7 +217,35 @@ pub(crate) fn node(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
         return;
     };
     let scripts = &package["scripts"];
-    let builds = scripts["build"].is_string();
+    // Install scripts that need what `--omit=dev` leaves out fail the
+    // install: skip them (json-server's `prepare: husky install`).
+    if let Some((script, text, program)) = npm::scripts_needing_dev(&package).into_iter().next() {
+        d.set("ignore-scripts", Arg::Bool(true));
+        d.found(format!(
+            "package.json (scripts.{script}: {text}): the install would run `{program}`, which is not a production dependency: ignore-scripts=#true"
+        ));
+        let skipped = folder
+            .read("package-lock.json")
+            .map(|lock| npm::production_install_scripts(&lock))
+            .unwrap_or_default();
+        if !skipped.is_empty() {
+            d.todo(format!(
+                "--ignore-scripts also skips the install scripts of {}: check that they work without (or build them in a stage of your own)",
+                skipped.join(", ")
+            ));
+        }
+    }
+    let mut builds = scripts["build"].is_string();
+    if let Some(build) = scripts["build"].as_str() {
+        let missing = npm::missing_build_inputs(folder, build);
+        if !missing.is_empty() {
+            builds = false;
+            d.found(format!(
+                "package.json (scripts.build: {build}): {} not here, the package ships what it builds: no build",
+                missing.join(", ")
+            ));
+        }
+    }
     let start = scripts["start"].as_str();
     let main = package["main"].as_str();
     let output_of =
@@ -242,17 +271,29 @@ pub(crate) fn node(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
         }
         return;
     }
-    // Next.js: built, then run by `next start`.
+    // Next.js: standalone output when next.config asks for it, else
+    // built and run by `next start`.
     if npm_depends(&package, "next") {
-        d.set("build", Arg::Bool(true));
-        d.set("output", string(".next"));
-        d.set("sources", string(folder.app_paths(&[".next", output_file])));
-        d.set("command", string("node_modules/.bin/next start"));
-        d.found("package.json: a Next.js app (next): build=#true, output=\".next\", run by `next start`");
-        d.comments.push(
-            "Next.js's standalone output (`output: \"standalone\"`) would ship less; the node preset cannot say it yet, so the image holds the production dependencies and .next/.".into(),
-        );
-        d.found("Next.js: port 3000 (its default; `next start` reads PORT)".to_owned());
+        let config = npm::next_config(folder);
+        if let Some((file, true)) = config {
+            d.set("mode", string("standalone"));
+            if !folder.is_dir("public") {
+                d.set("public", string(""));
+            }
+            d.set("sources", string(folder.app_paths(&[".next", output_file])));
+            d.found(format!("package.json and {file}: a Next.js app with standalone output: mode=\"standalone\", run by .next/standalone/server.js"));
+        } else {
+            d.set("build", Arg::Bool(true));
+            d.set("output", string(".next"));
+            d.set("sources", string(folder.app_paths(&[".next", output_file])));
+            d.set("command", string("node_modules/.bin/next start"));
+            d.found("package.json: a Next.js app (next): build=#true, output=\".next\", run by `next start`");
+            let file = config.map_or("next.config.js", |(f, _)| f);
+            d.todo(format!(
+                "add `output: \"standalone\"` to {file}'s config and set mode=\"standalone\" (with no other build=, output= or command=): the image then holds the traced server instead of every production dependency"
+            ));
+        }
+        d.found("Next.js: port 3000 (its default; its server reads PORT)".to_owned());
         return;
     }
     if builds {
@@ -287,6 +328,26 @@ pub(crate) fn node(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
         if command != "node server.js" {
             d.set("command", string(&command));
         }
+    } else if let Some(bin) = npm::bin(&package) {
+        // The program the package installs, not its library entry (`main`).
+        d.found(format!("package.json (bin: {})", bin.path));
+        entry = Some(bin.path.clone());
+        d.set("command", string(format!("node {}", bin.path)));
+        if !bin.others.is_empty() {
+            d.todo(format!(
+                "package.json names more programs in `bin` ({}): check command=",
+                bin.others.join(", ")
+            ));
+        }
+        // A program's arguments (a file to serve, an address) are the
+        // user's to choose; the README's example is a hint, not an answer.
+        let example = npm::documented_run(folder, &bin.name)
+            .map(|run| format!("; its README runs `{run}`"))
+            .unwrap_or_default();
+        d.todo(format!(
+            "command= runs the package's program `{}` without arguments{example}: add what it needs to serve (a file it reads or writes, in a folder its user can write: data=; a host of 0.0.0.0)",
+            bin.path
+        ));
     } else if let Some(main) = main {
         d.found(format!("package.json (main: {main})"));
         entry = Some(main.to_owned());
@@ -673,10 +734,52 @@ pub(crate) fn java(folder: &Folder<'_>, d: &mut Draft) {
     d.port(folder.port_in(&files));
 }
 
-pub(crate) fn static_site(folder: &Folder<'_>, d: &mut Draft) {
+/// What a site at the top of the folder does not serve: the project's own
+/// files (besides those every spec leaves out, see `Folder::app_paths`).
+const NOT_SITE: &[&str] = &[
+    "package.json",
+    "package-lock.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "stowplan.lock",
+    "stowplan.policy.kdl",
+    "Procfile",
+    "fly.toml",
+    "docker-compose.yml",
+    "compose.yaml",
+];
+
+pub(crate) fn static_site(folder: &Folder<'_>, output_file: &str, d: &mut Draft) {
     match folder.first(&["public", "dist", "site", "_site", "build", "www"]) {
         Some("public") => {}
         Some(dir) => d.set("dir", string(format!("{dir}/"))),
+        // A site at the top of the folder: its files, listed, so that the
+        // spec, the Dockerfile and the project's papers are not served.
+        None if folder.has("index.html") => {
+            let mut skip: Vec<&str> = NOT_SITE.to_vec();
+            skip.push(output_file);
+            let all = folder.app_paths(&skip);
+            let paths: Vec<&str> = all
+                .split_whitespace()
+                .filter(|p| {
+                    let upper = p.to_ascii_uppercase();
+                    !(p.starts_with('.')
+                        || [
+                            "README",
+                            "LICENSE",
+                            "LICENCE",
+                            "NOTICE",
+                            "CHANGELOG",
+                            "DOCKERFILE",
+                            "CONTAINERFILE",
+                        ]
+                        .iter()
+                        .any(|n| upper.starts_with(n)))
+                })
+                .collect();
+            d.set("sources", string(paths.join(" ")));
+            d.found("index.html: the site is the folder itself: sources= lists its files and folders, without the spec, Dockerfiles, package files, dotfiles, README, LICENSE and NOTICE");
+        }
         None => d.todo("no public/, dist/ or site/ here: set dir= to the folder to serve"),
     }
     if folder.is_dir("public") && folder.ignore.excludes("public") {

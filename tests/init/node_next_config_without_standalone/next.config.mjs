@@ -1,0 +1,5 @@
+/** @type {import("next").NextConfig} */
+// output: "standalone" would ship less
+const nextConfig = {};
+
+export default nextConfig;

@@ -1,0 +1,6 @@
+/** @type {import("next").NextConfig} */
+const nextConfig = {
+  output: "standalone",
+};
+
+export default nextConfig;
