@@ -79,6 +79,12 @@ fn check_expanded(
         };
         d.extend(flow::validate(spec, &flow_options));
         d.extend(scratch::validate(spec));
+        // The policy's own non-root rule says it, when the policy has it on.
+        let deferred = options.policy.as_ref().is_some_and(|p| {
+            p.rule_ids()
+                .any(|r| r == crate::middle::users::NON_ROOT_RULE)
+        });
+        d.extend(crate::middle::users::validate(spec, deferred));
         match &options.lock {
             Some(lock) => d.extend(lock.check(spec, options.locked)),
             None if options.locked => d.extend(lock::missing(spec)),

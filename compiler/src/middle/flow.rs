@@ -151,6 +151,10 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
     }
     if let Some(context) = options.context {
         no_match(spec, context, &mut d);
+        if let Ok(text) = std::fs::read_to_string(context.join(".dockerignore")) {
+            let file = crate::middle::ignored::IgnoreFile::parse(&text);
+            crate::middle::ignored::check_spec(spec, &file, &mut d);
+        }
         secrets::context_leaks(spec, context, &mut d);
     }
     d
@@ -197,25 +201,7 @@ fn unused(spec: &Spec, d: &mut Diagnostics) {
     }
 }
 
-/// Joins a destination onto the working directory, as the builder does.
-pub(crate) fn absolute(workdir: &str, to: &str) -> String {
-    let joined = if to.starts_with('/') {
-        to.to_owned()
-    } else {
-        format!("{}/{to}", workdir.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
+pub(crate) use crate::frontend::values::absolute;
 
 fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
     let stage = spec.stage(id);
@@ -440,7 +426,8 @@ fn carried_across_bases(
             // Static artifacts link nothing; the Python check below still applies.
             _ if is_static => {}
             (Some(Libc::Glibc), Some(Libc::Musl)) | (Some(Libc::Musl), Some(Libc::Glibc))
-                if looks_native(path) =>
+                if looks_native(path)
+                    || crate::middle::packages::holds_packages(spec, producer, path) =>
             {
                 d.push(
                     Diagnostic::error(
