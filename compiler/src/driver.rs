@@ -479,6 +479,26 @@ fn outputs(
             });
             continue;
         }
+        if output.format.value == ast::OutputFormat::Dockerignore {
+            let holder = dockerignore_holder(spec, output);
+            let target = Target::default();
+            let plan = mapped_plan(
+                source,
+                spec,
+                &output_selection(spec, holder),
+                options,
+                &target,
+            );
+            match backend::dockerignore::emit(&plan, &output.path.value) {
+                Ok(text) => outputs.push(RenderedOutput {
+                    path: output.path.value.clone(),
+                    text,
+                    span: output.path.span,
+                }),
+                Err(e) => errors.extend(e),
+            }
+            continue;
+        }
         let selection = output_selection(spec, output);
         let target = output_target(output);
         let plan = mapped_plan(source, spec, &selection, options, &target);
@@ -520,6 +540,26 @@ fn outputs(
     })
 }
 
+/// Whose images a `.dockerignore` output serves: its own `image=`, else,
+/// for `NAME.dockerignore`, those of the Dockerfile output `NAME` (the
+/// file BuildKit reads it for), else every image.
+fn dockerignore_holder<'a>(
+    spec: &'a resolve::Spec,
+    output: &'a ast::OutputDecl,
+) -> &'a ast::OutputDecl {
+    if !output.images.is_empty() {
+        return output;
+    }
+    let dockerfile = output.path.value.strip_suffix(".dockerignore");
+    spec.outputs
+        .iter()
+        .find(|o| {
+            matches!(o.format.value, ast::OutputFormat::Dockerfile(_))
+                && dockerfile == Some(o.path.value.as_str())
+        })
+        .unwrap_or(output)
+}
+
 /// The images an output holds.
 fn output_selection(spec: &resolve::Spec, output: &ast::OutputDecl) -> Selection {
     if output.images.is_empty() {
@@ -542,7 +582,7 @@ fn output_target(output: &ast::OutputDecl) -> Target {
     match output.format.value {
         ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
         ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
-        ast::OutputFormat::Bake => Target::default(),
+        ast::OutputFormat::Bake | ast::OutputFormat::Dockerignore => Target::default(),
     }
 }
 

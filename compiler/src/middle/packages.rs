@@ -48,13 +48,14 @@ fn installs_into(command: &str, workdir: &str, out: &mut Vec<String>) {
     }
     for target in TARGETS {
         for (at, _) in command.match_indices(target) {
-            let rest = command[at + target.len()..].trim_start_matches(['=', ' ']);
-            let folder: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace() && !"&;|\"'".contains(*c))
-                .collect();
-            if !folder.is_empty() && !folder.starts_with('-') {
-                out.push(absolute(workdir, &folder));
+            // The first word after the options (`-m venv --without-pip DIR`).
+            let rest = command[at + target.len()..].trim_start_matches('=');
+            let folder = rest
+                .split_whitespace()
+                .find(|w| !w.starts_with('-'))
+                .map(|w| w.trim_end_matches(['&', ';', '|']));
+            if let Some(folder) = folder.filter(|f| !f.is_empty()) {
+                out.push(absolute(workdir, folder));
             }
         }
     }
@@ -113,6 +114,10 @@ mod tests {
                 "/src"
             ),
             ["/src", "/opt/venv"]
+        );
+        assert_eq!(
+            folders("python -m venv --without-pip .venv", "/srv/app"),
+            ["/srv/app/.venv"]
         );
         assert_eq!(
             folders("pip install --target=deps -r r.txt", "/app"),
