@@ -32,9 +32,13 @@ flock -n 8 || { say "waiting for $E2E_DIR/.run.lock"; flock 8; }
 
 W=$(mktemp -d /tmp/stowplan-e2e-dockerignore.XXXXXX)
 TAG=localhost/e2e-dockerignore/$EX
+DOCKERD_STARTED=0
+# shellcheck disable=SC2317  # run by the trap
 cleanup() {
   buildah rmi -f "$TAG-probe:test" "$TAG:test" >/dev/null 2>&1 || true
   [ -z "${DOCKER_HOST:-}" ] || "$DOCKER" rmi -f "$TAG-probe:test" "$TAG:test" >/dev/null 2>&1 || true
+  # Stop the engine only when this run started it: the corpus may be using it.
+  [ "$DOCKERD_STARTED" = 0 ] || "$HERE/../corpus/dockerd.sh" stop
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -57,9 +61,12 @@ buildah build --format docker --pull=never --layers --force-rm --network=host -q
   -f "$W/probe.Dockerfile" -t "$TAG-probe:test" "$C" >/dev/null
 podman run --rm --network=host "$TAG-probe:test" find /ctx | listing > "$W/ctx.buildah"
 
-"$HERE/../corpus/dockerd.sh" start
 eval "$("$HERE/../corpus/dockerd.sh" env)"
 export DOCKER_HOST
+if ! timeout 5 "$DOCKER" version >/dev/null 2>&1; then
+  "$HERE/../corpus/dockerd.sh" start
+  DOCKERD_STARTED=1
+fi
 "$HERE/../corpus/dockerd.sh" load "$BUSYBOX"
 "$DOCKER" build -q --network host -f "$W/probe.Dockerfile" -t "$TAG-probe:test" "$C" >/dev/null
 "$DOCKER" run --rm --network host "$TAG-probe:test" find /ctx | listing > "$W/ctx.buildkit"

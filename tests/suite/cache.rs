@@ -392,4 +392,21 @@ fn explain_applies_the_dockerignore_for_a_spec_as_for_its_dockerfile() {
         "{}",
         text(&out.stdout)
     );
+    // `Dockerfile.dockerignore` beside the Dockerfile wins over the
+    // context's `.dockerignore` (which leaves only docs/ out), for BuildKit
+    // reading `-f Dockerfile` and so for the spec: a change to docs/ is
+    // outside both, one to notes.txt only outside the generated file.
+    std::fs::write(root.join(".dockerignore"), "docs/\n").unwrap();
+    let spec = format!(
+        "stowplan 1\noutput \"Dockerfile\"\noutput \"Dockerfile.dockerignore\"\n{}",
+        image.replace(
+            "COPY",
+            "copy \"src/\" to=\"./\"\n    copy \".\" to=\"/all/\""
+        )
+    );
+    same(&spec, &["notes.txt", "docs/guide.md", "src/main.go"]);
+    let spec = spec.replace("copy \".\" to=\"/all/\"", "copy \"notes.txt\" to=\"/all/\"");
+    same(&spec, &["notes.txt", "docs/guide.md", "src/main.go"]);
+    let out = stowplan(root, &["explain", "--changed", "docs/guide.md"]);
+    assert!(text(&out.stdout).contains("0 of"), "{}", text(&out.stdout));
 }
