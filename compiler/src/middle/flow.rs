@@ -422,15 +422,14 @@ fn carried_across_bases(
         };
         let from = family(producer_image);
         let path = &artifact.path.value;
+        let installed = crate::middle::packages::holds_packages(spec, producer, path);
         match (from.libc, to.libc) {
             // Static artifacts link nothing; the Python check below still applies.
             _ if is_static => {}
             (Some(Libc::Glibc), Some(Libc::Musl)) | (Some(Libc::Musl), Some(Libc::Glibc))
-                if looks_native(path)
-                    || crate::middle::packages::holds_packages(spec, producer, path) =>
+                if looks_native(path) || installed.is_some() =>
             {
-                d.push(
-                    Diagnostic::error(
+                let mut diagnostic = Diagnostic::error(
                         Code::LibcMismatch,
                         format!(
                             "`{}` is built against {} but copied into a {} image",
@@ -442,8 +441,12 @@ fn carried_across_bases(
                     .primary(reference.span, "copied across C libraries")
                     .secondary(producer_image.written.span, format!("built on {}", from.libc.unwrap().name()))
                     .secondary(consumer_image.written.span, format!("runs on {}", to.libc.unwrap().name()))
-                    .help("build and run on the same family (both -slim/Debian, or both -alpine), or declare the artifact static=#true if it links nothing"),
-                );
+                    .help("build and run on the same family (both -slim/Debian, or both -alpine), or declare the artifact static=#true if it links nothing");
+                // A folder that names no package tree: say what put one in it.
+                if let (false, Some(span)) = (looks_native(path), installed) {
+                    diagnostic = diagnostic.secondary(span, "installs packages into the folder");
+                }
+                d.push(diagnostic);
             }
             (Some(Libc::Glibc | Libc::Musl), Some(Libc::Nothing)) => {
                 d.push(

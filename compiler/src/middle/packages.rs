@@ -5,6 +5,7 @@
 //! (which carries the `node_modules` it traced), a venv made below it.
 //! Compiling never reads the project's files: this reads the commands.
 
+use crate::base::diagnostic::Span;
 use crate::frontend::ast::*;
 use crate::frontend::values::absolute;
 use crate::middle::resolve::{Spec, StageId};
@@ -61,37 +62,46 @@ fn installs_into(command: &str, workdir: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Whether the folder artifact at `path`, made in `producer`, holds
-/// packages installed in that stage or a stage it builds on.
-pub(crate) fn holds_packages(spec: &Spec, producer: StageId, path: &str) -> bool {
+/// The command that installed packages into the folder artifact at `path`,
+/// made in `producer` or a stage it builds on, if one did.
+pub(crate) fn holds_packages(spec: &Spec, producer: StageId, path: &str) -> Option<Span> {
     let mut chain = vec![producer];
     while let Some(parent) = spec.parent(*chain.last().unwrap()) {
         chain.push(parent);
     }
-    let mut folders: Vec<String> = Vec::new();
+    // Each folder packages went into, with the command that put them there.
+    let mut folders: Vec<(String, Span)> = Vec::new();
     for id in chain.iter().rev() {
         let mut workdir = "/".to_owned();
         for item in &spec.stage(*id).items {
-            match &item.kind {
-                ItemKind::Workdir(w) => workdir = absolute(&workdir, &w.value.sketch()),
-                ItemKind::Run(run) => installs_into(&text(&run.command), &workdir, &mut folders),
-                ItemKind::Step(step) => step
-                    .runs
-                    .iter()
-                    .for_each(|r| installs_into(&text(&r.command), &workdir, &mut folders)),
-                _ => {}
+            let runs: Vec<&RunDecl> = match &item.kind {
+                ItemKind::Workdir(w) => {
+                    workdir = absolute(&workdir, &w.value.sketch());
+                    continue;
+                }
+                ItemKind::Run(run) => vec![run],
+                ItemKind::Step(step) => step.runs.iter().collect(),
+                _ => continue,
+            };
+            for run in runs {
+                let mut found = Vec::new();
+                installs_into(&text(&run.command), &workdir, &mut found);
+                folders.extend(found.into_iter().map(|f| (f, run.command.span)));
             }
         }
     }
-    if folders.is_empty() {
-        return false;
-    }
     let artifact = absolute("/", path);
-    // Next.js copies the node_modules its server needs into standalone/.
-    artifact.contains("/.next/standalone")
-        || folders.iter().any(|f| {
-            f == &artifact || f.starts_with(&format!("{}/", artifact.trim_end_matches('/')))
+    let inside = format!("{}/", artifact.trim_end_matches('/'));
+    folders
+        .iter()
+        .find(|(f, _)| f == &artifact || f.starts_with(&inside))
+        // Next.js copies the node_modules its server needs into standalone/.
+        .or_else(|| {
+            folders
+                .first()
+                .filter(|_| artifact.contains("/.next/standalone"))
         })
+        .map(|(_, span)| *span)
 }
 
 #[cfg(test)]
