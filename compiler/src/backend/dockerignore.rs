@@ -55,9 +55,10 @@ impl Tree {
     }
 }
 
-/// A line that starts with `#` is a comment; `\#` is a literal `#`.
+/// A line that starts with `#` is a comment and one that starts with `!`
+/// a re-include; `\#` and `\!` are the characters themselves.
 fn escape_comment(line: &str) -> String {
-    if line.starts_with('#') {
+    if line.starts_with(['#', '!']) {
         format!("\\{line}")
     } else {
         line.to_owned()
@@ -111,14 +112,22 @@ pub fn emit(plan: &Plan, file: &str) -> Result<String, Vec<Diagnostic>> {
     let mut d = Diagnostics::default();
     let mut tree = Tree::default();
     for (path, origin) in context_paths(plan) {
-        // A .dockerignore line is trimmed, so edge spaces cannot be said.
-        if path.trim() != path {
+        // A .dockerignore line is trimmed, so edge spaces cannot be said;
+        // a backslash there escapes, where the builders' COPY reads it as is.
+        let problem = if path.trim() != path {
+            Some("starts or ends with white space")
+        } else if path.contains('\\') {
+            Some("holds a backslash, an escape in a .dockerignore")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
             d.push(
                 Diagnostic::error(
                     Code::Unrepresentable,
                     format!("`{path}` cannot be written in a .dockerignore"),
                 )
-                .primary(origin, "starts or ends with white space")
+                .primary(origin, problem)
                 .help("rename the file, or declare no .dockerignore output"),
             );
             continue;
@@ -179,8 +188,14 @@ mod tests {
     #[test]
     fn folders_come_back_level_by_level() {
         assert_eq!(
-            render(&["./src/app/main.go", "go.mod", "src/app/", "#notes/a.txt"]),
-            "!#notes\n\\#notes/*\n!#notes/a.txt\n!go.mod\n!src\nsrc/*\n!src/app\n"
+            render(&[
+                "./src/app/main.go",
+                "go.mod",
+                "src/app/",
+                "#notes/a.txt",
+                "!x/y"
+            ]),
+            "!!x\n\\!x/*\n!!x/y\n!#notes\n\\#notes/*\n!#notes/a.txt\n!go.mod\n!src\nsrc/*\n!src/app\n"
         );
     }
 }

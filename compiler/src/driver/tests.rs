@@ -106,3 +106,28 @@ fn generated_dockerignore_keeps_exactly_what_is_read() {
         "the generated file drops what the spec reads"
     );
 }
+
+/// Paths that start with `!` or `#` mean themselves in the generated file,
+/// as the builders' matcher reads it; a backslash cannot be written.
+#[test]
+fn generated_dockerignore_escapes_what_a_line_starts_with() {
+    let spec = "stowplan 1\noutput \"Dockerfile\"\noutput \".dockerignore\"\nimage \"app\" {\n    from \"debian:bookworm-slim\"\n    copy \"!x/y\" \"#n/a\" to=\"/d/\"\n    user \"1\"\n    cmd \"true\"\n}\n";
+    let source = SourceFile::new("stowplan.kdl", spec.to_owned());
+    let rendered = crate::driver::validate(&source, &Default::default()).expect("compiles");
+    let text = &rendered.output[1].text;
+    let ignore = crate::cache::Ignore::parse(text);
+    assert!(
+        !ignore.excludes("!x/y") && !ignore.excludes("#n/a"),
+        "{text}"
+    );
+    assert!(ignore.excludes("!x/z") && ignore.excludes("#n/b"), "{text}");
+    let refused = crate::driver::validate(
+        &SourceFile::new("stowplan.kdl", spec.replace("#n/a", "a\\\\b")),
+        &Default::default(),
+    );
+    let errors = refused.expect_err("a backslash is refused");
+    assert_eq!(
+        errors[0].code,
+        crate::base::diagnostic::Code::Unrepresentable
+    );
+}
