@@ -94,7 +94,7 @@ else tail -n 30 "$W/build.buildkit" >&2; fail "build  buildkit"; fi
 
 case $EX in
   go-server)
-    if body=$("$HERE/run-image.sh" "$TAG:test" 8080 /healthz 2>&1) && [ "$body" = ok ]; then pass "run    /healthz: $body"
-    else fail "run    /healthz: $body"; fi ;;
+    if body=$("$HERE/run-image.sh" "$TAG:test" 8080 /healthz 2>"$W/run.err") && [ "$body" = ok ]; then pass "run    /healthz: $body"
+    else cat "$W/run.err" >&2; fail "run    /healthz: $body"; fi ;;
 esac
 exit $FAILED
