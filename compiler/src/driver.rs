@@ -540,26 +540,6 @@ fn outputs(
     })
 }
 
-/// Whose images a `.dockerignore` output serves: its own `image=`, else,
-/// for `NAME.dockerignore`, those of the Dockerfile output `NAME` (the
-/// file BuildKit reads it for), else every image.
-fn dockerignore_holder<'a>(
-    spec: &'a resolve::Spec,
-    output: &'a ast::OutputDecl,
-) -> &'a ast::OutputDecl {
-    if !output.images.is_empty() {
-        return output;
-    }
-    let dockerfile = output.path.value.strip_suffix(".dockerignore");
-    spec.outputs
-        .iter()
-        .find(|o| {
-            matches!(o.format.value, ast::OutputFormat::Dockerfile(_))
-                && dockerfile == Some(o.path.value.as_str())
-        })
-        .unwrap_or(output)
-}
-
 /// The images an output holds.
 fn output_selection(spec: &resolve::Spec, output: &ast::OutputDecl) -> Selection {
     if output.images.is_empty() {
@@ -583,38 +563,6 @@ fn output_target(output: &ast::OutputDecl) -> Target {
         ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
         ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
         ast::OutputFormat::Bake | ast::OutputFormat::Dockerignore => Target::default(),
-    }
-}
-
-/// Where a bake file finds its Dockerfile and context: the spec's folder,
-/// seen from the bake file's folder (bake resolves `context` from where it
-/// runs, which is the bake file's folder when `-f` is not given, and
-/// `dockerfile` from the context).
-fn bake_options(
-    spec: &resolve::Spec,
-    bake: &ast::OutputDecl,
-    dockerfile: &ast::OutputDecl,
-) -> backend::bake::BakeOptions {
-    let depth = bake.path.value.matches('/').count();
-    let context = if depth == 0 {
-        ".".to_owned()
-    } else {
-        vec![".."; depth].join("/")
-    };
-    backend::bake::BakeOptions {
-        file: bake.path.value.clone(),
-        dockerfile: dockerfile.path.value.clone(),
-        context,
-        groups: spec
-            .groups
-            .iter()
-            .map(|g| {
-                (
-                    g.name.value.clone(),
-                    g.images.iter().map(|i| i.value.clone()).collect(),
-                )
-            })
-            .collect(),
     }
 }
 
@@ -816,7 +764,9 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 /// `stowplan init`: the starter spec for a folder, from its lockfile or manifest.
 pub use crate::frontend::starter::{Starter, starter};
 
+mod formats;
 mod outputs;
+use formats::{bake_options, dockerignore_holder};
 pub use outputs::{PlacedOutput, place_outputs, refuse_hand_written};
 
 #[cfg(test)]
