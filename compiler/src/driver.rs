@@ -79,6 +79,12 @@ fn check_expanded(
         };
         d.extend(flow::validate(spec, &flow_options));
         d.extend(scratch::validate(spec));
+        // The policy's own non-root rule says it, when the policy has it on.
+        let deferred = options.policy.as_ref().is_some_and(|p| {
+            p.rule_ids()
+                .any(|r| r == crate::middle::users::NON_ROOT_RULE)
+        });
+        d.extend(crate::middle::users::validate(spec, deferred));
         match &options.lock {
             Some(lock) => d.extend(lock.check(spec, options.locked)),
             None if options.locked => d.extend(lock::missing(spec)),
@@ -473,6 +479,26 @@ fn outputs(
             });
             continue;
         }
+        if output.format.value == ast::OutputFormat::Dockerignore {
+            let holder = dockerignore_holder(spec, output);
+            let target = Target::default();
+            let plan = mapped_plan(
+                source,
+                spec,
+                &output_selection(spec, holder),
+                options,
+                &target,
+            );
+            match backend::dockerignore::emit(&plan, &output.path.value) {
+                Ok(text) => outputs.push(RenderedOutput {
+                    path: output.path.value.clone(),
+                    text,
+                    span: output.path.span,
+                }),
+                Err(e) => errors.extend(e),
+            }
+            continue;
+        }
         let selection = output_selection(spec, output);
         let target = output_target(output);
         let plan = mapped_plan(source, spec, &selection, options, &target);
@@ -536,39 +562,7 @@ fn output_target(output: &ast::OutputDecl) -> Target {
     match output.format.value {
         ast::OutputFormat::Dockerfile(builder) => Target::Dockerfile(builder),
         ast::OutputFormat::Buildah => Target::Buildah(Default::default()),
-        ast::OutputFormat::Bake => Target::default(),
-    }
-}
-
-/// Where a bake file finds its Dockerfile and context: the spec's folder,
-/// seen from the bake file's folder (bake resolves `context` from where it
-/// runs, which is the bake file's folder when `-f` is not given, and
-/// `dockerfile` from the context).
-fn bake_options(
-    spec: &resolve::Spec,
-    bake: &ast::OutputDecl,
-    dockerfile: &ast::OutputDecl,
-) -> backend::bake::BakeOptions {
-    let depth = bake.path.value.matches('/').count();
-    let context = if depth == 0 {
-        ".".to_owned()
-    } else {
-        vec![".."; depth].join("/")
-    };
-    backend::bake::BakeOptions {
-        file: bake.path.value.clone(),
-        dockerfile: dockerfile.path.value.clone(),
-        context,
-        groups: spec
-            .groups
-            .iter()
-            .map(|g| {
-                (
-                    g.name.value.clone(),
-                    g.images.iter().map(|i| i.value.clone()).collect(),
-                )
-            })
-            .collect(),
+        ast::OutputFormat::Bake | ast::OutputFormat::Dockerignore => Target::default(),
     }
 }
 
@@ -770,7 +764,9 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 /// `stowplan init`: the starter spec for a folder, from its lockfile or manifest.
 pub use crate::frontend::starter::{Starter, starter};
 
+mod formats;
 mod outputs;
+use formats::{bake_options, dockerignore_holder};
 pub use outputs::{PlacedOutput, place_outputs, refuse_hand_written};
 
 #[cfg(test)]

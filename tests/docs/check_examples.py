@@ -7,7 +7,9 @@
 - a block whose first line is `// stowplan.policy.kdl` is a policy
   (spec/policy.md): it must read without error, and the blocks after it in
   the same file are compiled with it beside them, as `stowplan.policy.kdl`
-  next to the spec, until the next policy block.
+  next to the spec, until the next policy block;
+- a block's `// .dockerignore: LINE` comments are written, in order, to a
+  `.dockerignore` beside the spec (the build context's).
 A ```dockerfile block right after a successful kdl block must equal the
 output (full specs: without the header; wrapped: the lines after FROM).
 A ```text block right after an error block must equal the human rendering.
@@ -33,6 +35,9 @@ def run(spec, args=()):
     os.mkdir(os.path.join(d, ".git"))
     if POLICY is not None:
         open(os.path.join(d, "stowplan.policy.kdl"), "w").write(POLICY)
+    ignore = [l.split(":", 1)[1].strip() for l in spec.splitlines() if l.strip().startswith("// .dockerignore:")]
+    if ignore:
+        open(os.path.join(d, ".dockerignore"), "w").write("".join(l + "\n" for l in ignore))
     r = subprocess.run([BIN, "--color", "never", "compile", "stowplan.kdl", *args],
                        cwd=d, capture_output=True, text=True)
     rj = subprocess.run([BIN, "--message-format", "json", "compile", "stowplan.kdl", *args],

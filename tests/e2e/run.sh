@@ -37,7 +37,7 @@ ROOT=$(cd -- "$HERE/../.." && pwd)
 STOWPLAN=${STOWPLAN_BIN:-$ROOT/target/debug/stowplan}
 IMAGE_MAP=$HERE/images.kdl
 E2E_DIR=${STOWPLAN_E2E_DIR:-/var/tmp/stowplan-e2e}
-ALL_EXAMPLES=(go-server python-flask node-server node-static node-args
+ALL_EXAMPLES=(go-server python-flask python-bundle node-server node-static node-args
               preset-go preset-node preset-python preset-static preset-rust preset-java)
 EXAMPLES=("$@")
 ((${#EXAMPLES[@]})) || EXAMPLES=("${ALL_EXAMPLES[@]}")
@@ -223,6 +223,7 @@ port_of() {
   case $1 in
     go-server) echo 8080 ;;     # main.go: ":8080"
     python-flask) echo 5000 ;;  # stowplan.kdl: --port 5000
+    python-bundle) echo 8000 ;; # app.py: PORT || 8000
     node-server|node-args) echo 3000 ;;   # server.js: PORT || 3000
     node-static) echo 8080 ;;   # nginx-unprivileged
     preset-go|preset-rust|preset-java) echo 8080 ;;  # their sources: PORT || 8080
@@ -261,6 +262,10 @@ behaviour() {
     python-flask)  # app.py
       http_expect / 200 exact $'Olá, Multistage Build com Python e stowplan!\n'
       http_expect /healthz 200 exact $'ok\n' ;;
+    python-bundle)  # app.py: MarkupSafe's C extension, loaded from the venv inside the bundle
+      http_expect / 200 exact $'escaped &lt;b&gt;bundle&lt;/b&gt; with _speedups.cpython-311-x86_64-linux-gnu.so\n'
+      http_expect /healthz 200 exact $'ok\n'
+      http_expect /nope 404 exact $'not found\n' ;;
     node-server|node-args)  # server.js
       http_expect / 200 exact $'Olá, Multistage Build com Node e stowplan!\n'
       http_expect /healthz 200 exact $'ok\n'

@@ -330,3 +330,83 @@ fn explain_follows_the_builders_rules() {
     assert!(verdict("classic"));
     assert!(verdict("buildah"));
 }
+
+/// `explain SPEC` and `explain --dockerfile` on the Dockerfile the spec
+/// writes give the same verdict for the same change under the same
+/// `.dockerignore`: a hand-written one, then the one the spec generates.
+#[test]
+fn explain_applies_the_dockerignore_for_a_spec_as_for_its_dockerfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (path, body) in [
+        ("src/main.go", "package main\n"),
+        ("docs/guide.md", "# guide\n"),
+        ("notes.txt", "notes\n"),
+        ("go.mod", "module x\n"),
+    ] {
+        std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        std::fs::write(root.join(path), body).unwrap();
+    }
+    let same = |spec: &str, changes: &[&str]| {
+        std::fs::write(root.join("stowplan.kdl"), spec).unwrap();
+        let out = stowplan(root, &["write", "--force", "stowplan.kdl"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        for changed in changes {
+            let of_spec = stowplan(root, &["explain", "--changed", changed]);
+            let of_file = stowplan(
+                root,
+                &[
+                    "explain",
+                    "--dockerfile",
+                    "Dockerfile",
+                    "--changed",
+                    changed,
+                ],
+            );
+            assert_eq!(of_spec.status.code(), Some(0), "{}", text(&of_spec.stderr));
+            assert_eq!(text(&of_spec.stdout), text(&of_file.stdout), "{changed}");
+        }
+    };
+    let image = "image \"app\" {\n    from \"golang:1.24.4-bookworm\"\n    workdir \"/src\"\n    copy \"go.mod\" to=\"./\"\n    COPY\n    user \"65532\"\n    cmd \"/src/app\"\n}\n";
+    // Hand-written: the whole context is copied, docs/ left out.
+    std::fs::write(root.join(".dockerignore"), "docs/\n").unwrap();
+    let spec = format!(
+        "stowplan 1\noutput \"Dockerfile\"\n{}",
+        image.replace("COPY", "copy \".\" to=\"./\"")
+    );
+    same(&spec, &["docs/guide.md", "notes.txt", "src/main.go"]);
+    let out = stowplan(root, &["explain", "--changed", "docs/guide.md"]);
+    assert!(text(&out.stdout).contains("0 of"), "{}", text(&out.stdout));
+    // Generated: only go.mod and src/ are sent, so notes.txt rebuilds nothing.
+    std::fs::remove_file(root.join(".dockerignore")).unwrap();
+    let spec = format!(
+        "stowplan 1\noutput \"Dockerfile\"\noutput \".dockerignore\"\n{}",
+        image.replace("COPY", "copy \"src/\" to=\"./\"")
+    );
+    same(&spec, &["notes.txt", "src/main.go", "go.mod"]);
+    let out = stowplan(root, &["explain", "--changed", "notes.txt"]);
+    assert!(text(&out.stdout).contains("0 of"), "{}", text(&out.stdout));
+    let out = stowplan(root, &["explain", "--changed", "src/main.go"]);
+    assert!(
+        !text(&out.stdout).contains(" 0 of"),
+        "{}",
+        text(&out.stdout)
+    );
+    // `Dockerfile.dockerignore` beside the Dockerfile wins over the
+    // context's `.dockerignore` (which leaves only docs/ out), for BuildKit
+    // reading `-f Dockerfile` and so for the spec: a change to docs/ is
+    // outside both, one to notes.txt only outside the generated file.
+    std::fs::write(root.join(".dockerignore"), "docs/\n").unwrap();
+    let spec = format!(
+        "stowplan 1\noutput \"Dockerfile\"\noutput \"Dockerfile.dockerignore\"\n{}",
+        image.replace(
+            "COPY",
+            "copy \"src/\" to=\"./\"\n    copy \".\" to=\"/all/\""
+        )
+    );
+    same(&spec, &["notes.txt", "docs/guide.md", "src/main.go"]);
+    let spec = spec.replace("copy \".\" to=\"/all/\"", "copy \"notes.txt\" to=\"/all/\"");
+    same(&spec, &["notes.txt", "docs/guide.md", "src/main.go"]);
+    let out = stowplan(root, &["explain", "--changed", "docs/guide.md"]);
+    assert!(text(&out.stdout).contains("0 of"), "{}", text(&out.stdout));
+}

@@ -195,6 +195,8 @@ keywords! {
         Buildah => "buildah",
         /// A `docker buildx bake` file (JSON) for a Dockerfile output.
         Bake => "bake",
+        /// A `.dockerignore` that leaves out all the spec does not read.
+        Dockerignore => "dockerignore",
     }
 }
 

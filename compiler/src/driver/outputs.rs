@@ -139,10 +139,15 @@ pub fn refuse_hand_written(
                     ),
                 )
                 .primary(output.span, "would replace a file written by hand")
-                .help(format!(
-                    "keep it and name another output, such as `output \"{}.stowplan\"`; or replace it with `stowplan write --force`",
-                    output.shown
-                ))
+                .help(if output.shown.ends_with(".dockerignore") {
+                    // `X.dockerignore.stowplan` would be read by no builder.
+                    "keep it and declare `output \"Dockerfile.dockerignore\"` beside the Dockerfile output (BuildKit reads it before `.dockerignore`); or replace it with `stowplan write --force`".to_owned()
+                } else {
+                    format!(
+                        "keep it and name another output, such as `output \"{}.stowplan\"`; or replace it with `stowplan write --force`",
+                        output.shown
+                    )
+                })
                 .with_source(&source.named),
             );
         }

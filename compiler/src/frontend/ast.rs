@@ -68,6 +68,8 @@ pub enum OutputFormat {
     Buildah,
     /// A `docker buildx bake` JSON file: a target per image of a Dockerfile output.
     Bake,
+    /// A `.dockerignore`: the build context holds only what the spec reads.
+    Dockerignore,
 }
 
 /// A top-level `arg NAME [DEFAULT]`.

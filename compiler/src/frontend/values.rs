@@ -13,6 +13,27 @@ use crate::frontend::reference;
 #[cfg(test)]
 mod tests;
 
+/// Joins a destination onto the working directory, as the builder does
+/// (`..` stops at `/`). The flow rules share it.
+pub(crate) fn absolute(workdir: &str, to: &str) -> String {
+    let joined = if to.starts_with('/') {
+        to.to_owned()
+    } else {
+        format!("{}/{to}", workdir.trim_end_matches('/'))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 fn invalid(d: &mut Diagnostics, value: &Spanned<String>, message: String, label: &str, help: &str) {
     d.push(
         Diagnostic::error(Code::InvalidValue, message)

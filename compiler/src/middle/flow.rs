@@ -151,6 +151,10 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
     }
     if let Some(context) = options.context {
         no_match(spec, context, &mut d);
+        if let Ok(text) = std::fs::read_to_string(context.join(".dockerignore")) {
+            let file = crate::middle::ignored::IgnoreFile::parse(&text);
+            crate::middle::ignored::check_spec(spec, &file, &mut d);
+        }
         secrets::context_leaks(spec, context, &mut d);
     }
     d
@@ -197,25 +201,7 @@ fn unused(spec: &Spec, d: &mut Diagnostics) {
     }
 }
 
-/// Joins a destination onto the working directory, as the builder does.
-pub(crate) fn absolute(workdir: &str, to: &str) -> String {
-    let joined = if to.starts_with('/') {
-        to.to_owned()
-    } else {
-        format!("{}/{to}", workdir.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
+pub(crate) use crate::frontend::values::absolute;
 
 fn same_destination(spec: &Spec, id: StageId, d: &mut Diagnostics) {
     let stage = spec.stage(id);
@@ -436,14 +422,14 @@ fn carried_across_bases(
         };
         let from = family(producer_image);
         let path = &artifact.path.value;
+        let installed = crate::middle::packages::holds_packages(spec, producer, path);
         match (from.libc, to.libc) {
             // Static artifacts link nothing; the Python check below still applies.
             _ if is_static => {}
             (Some(Libc::Glibc), Some(Libc::Musl)) | (Some(Libc::Musl), Some(Libc::Glibc))
-                if looks_native(path) =>
+                if looks_native(path) || installed.is_some() =>
             {
-                d.push(
-                    Diagnostic::error(
+                let mut diagnostic = Diagnostic::error(
                         Code::LibcMismatch,
                         format!(
                             "`{}` is built against {} but copied into a {} image",
@@ -455,8 +441,12 @@ fn carried_across_bases(
                     .primary(reference.span, "copied across C libraries")
                     .secondary(producer_image.written.span, format!("built on {}", from.libc.unwrap().name()))
                     .secondary(consumer_image.written.span, format!("runs on {}", to.libc.unwrap().name()))
-                    .help("build and run on the same family (both -slim/Debian, or both -alpine), or declare the artifact static=#true if it links nothing"),
-                );
+                    .help("build and run on the same family (both -slim/Debian, or both -alpine), or declare the artifact static=#true if it links nothing");
+                // A folder that names no package tree: say what put one in it.
+                if let (false, Some(span)) = (looks_native(path), installed) {
+                    diagnostic = diagnostic.secondary(span, "installs packages into the folder");
+                }
+                d.push(diagnostic);
             }
             (Some(Libc::Glibc | Libc::Musl), Some(Libc::Nothing)) => {
                 d.push(

@@ -1,13 +1,17 @@
 //! The resolved spec: names, references and build order (`resolve`, with
 //! its checks of build arguments in `args` and of outputs in `outputs`), the
 //! artifact flow rules checked on it (`flow`), and what a stage built on
-//! `scratch` cannot do (`scratch`).
+//! `scratch` or a shell-less image cannot do (`scratch`), context paths the
+//! `.dockerignore` drops (`ignored`), and who the images run as (`users`).
 
 pub mod args;
 pub mod flow;
+pub(crate) mod ignored;
 pub(crate) mod names;
 pub mod outputs;
+pub(crate) mod packages;
 pub mod resolve;
 pub mod scratch;
 pub(crate) mod secrets;
 pub mod select;
+pub mod users;

@@ -3,6 +3,11 @@
 //! build (a `run`) or the container (a `user`, a shell-form `cmd`) would
 //! fail; here it is an error at the spec.
 //!
+//! Images known by name to have no shell (distroless, Chainguard's
+//! non-dev images) are judged the same way, but only for the shell: what
+//! other programs and users they hold is theirs to say
+//! (`flow::no-shell`).
+//!
 //! A stage's files are followed down its chain of `from` stages. Whatever
 //! a copy, an `add` or a step's mount could bring in is taken as there: a
 //! copy to `/etc/` may bring `/etc/passwd`, one to `/` anything. A stage
@@ -11,7 +16,7 @@
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
 use crate::middle::flow::absolute;
-use crate::middle::resolve::Spec;
+use crate::middle::resolve::{BaseRef, ImageRef, Spec};
 
 /// The directories of the builder's default `PATH`.
 const PATH: &[&str] = &[
@@ -31,14 +36,20 @@ struct Files {
     workdir: String,
     /// The program of shell-form commands (`shell`, else `/bin/sh`).
     shell: String,
+    /// The base image as written, and whether it is `scratch` (nothing at
+    /// all) rather than an image known only to lack a shell.
+    base: String,
+    scratch: bool,
 }
 
 impl Files {
-    fn empty() -> Self {
+    fn empty(base: &ImageRef) -> Self {
         Files {
             brought: Vec::new(),
             workdir: "/".to_owned(),
             shell: "/bin/sh".to_owned(),
+            base: base.written.value.clone(),
+            scratch: base.is_scratch(),
         }
     }
 
@@ -81,9 +92,11 @@ pub fn validate(spec: &Spec) -> Diagnostics {
     let mut at_end: Vec<Option<Files>> = vec![None; spec.stages.len()];
     for id in &spec.order {
         let stage = spec.stage(*id);
-        let start = match &stage.from {
-            Some(FromDecl::Image(image)) if image.value == "scratch" => Some(Files::empty()),
-            Some(FromDecl::Stage(parent)) => at_end[spec.presume_stage(&parent.value).0].clone(),
+        let start = match spec.base(*id) {
+            Some(BaseRef::Image(image)) if image.is_scratch() || shell_less(image) => {
+                Some(Files::empty(image))
+            }
+            Some(BaseRef::Stage(parent)) => at_end[parent.0].clone(),
             _ => None,
         };
         if let Some(start) = start {
@@ -160,17 +173,44 @@ fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> File
         };
         no_program(command, &files, d);
     }
-    for user in users {
-        named_user(&user, &files, d);
+    // Shell-less images such as distroless name their users in /etc/passwd.
+    for user in users.iter().filter(|_| files.scratch) {
+        named_user(user, &files, d);
     }
     files
+}
+
+/// Images known by name to ship no shell: distroless (but its `debug`
+/// tags, which carry busybox) and Chainguard's images (but their `-dev`
+/// tags, `wolfi-base` and `busybox`).
+pub(crate) fn shell_less(image: &ImageRef) -> bool {
+    let (name, tag) = (image.name.as_str(), image.tag_or_latest());
+    if name.contains("distroless") {
+        return !tag.contains("debug");
+    }
+    if let Some(repo) = name.strip_prefix("cgr.dev/chainguard/") {
+        return !tag.contains("dev") && !["wolfi-base", "busybox"].contains(&repo);
+    }
+    false
 }
 
 fn no_program(command: &CommandDecl, files: &Files, d: &mut Diagnostics) {
     let Some(program) = program(command, files) else {
         return;
     };
-    if files.may_run(program) {
+    // Beyond `scratch`, only the shell is known to be missing.
+    if files.may_run(program) || (!files.scratch && !command.shell) {
+        return;
+    }
+    if !files.scratch {
+        d.push(
+            Diagnostic::error(
+                Code::NoShell,
+                format!("`{program}` does not exist in `{}`, an image without a shell", files.base),
+            )
+            .primary(command.span, format!("a shell-form command needs `{program}`"))
+            .help("write it in exec form (exec=#true) with a program the image has, or run it in a builder stage with a shell and copy the result in"),
+        );
         return;
     }
     let (label, help) = if command.shell {

@@ -270,11 +270,19 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
         },
     };
     let format = match args.prop_string(d, "format") {
+        // `.dockerignore` and `NAME.dockerignore` say what they are.
+        None if path
+            .as_ref()
+            .is_some_and(|p| p.value.ends_with(".dockerignore")) =>
+        {
+            Spanned::new(OutputFormat::Dockerignore, node.name().span())
+        }
         None => Spanned::new(OutputFormat::Dockerfile(builder), node.name().span()),
         Some(f) => match OutputKind::parse(&f.value) {
             Some(OutputKind::Dockerfile) => Spanned::new(OutputFormat::Dockerfile(builder), f.span),
             Some(OutputKind::Buildah) => Spanned::new(OutputFormat::Buildah, f.span),
             Some(OutputKind::Bake) => Spanned::new(OutputFormat::Bake, f.span),
+            Some(OutputKind::Dockerignore) => Spanned::new(OutputFormat::Dockerignore, f.span),
             None => {
                 d.push(
                     Diagnostic::error(

@@ -159,7 +159,7 @@ fn includes_may_use_symlinks_inside_the_folder() {
     std::fs::create_dir(dir.path().join("lib")).unwrap();
     std::fs::write(
         dir.path().join("lib/t.kdl"),
-        "stowplan 1\ntemplate \"t\" {\n    image {\n        from \"debian:bookworm-slim\"\n        cmd \"/app\"\n    }\n}\n",
+        "stowplan 1\ntemplate \"t\" {\n    image {\n        from \"debian:bookworm-slim\"\n        user \"65532\"\n        cmd \"/app\"\n    }\n}\n",
     )
     .unwrap();
     std::os::unix::fs::symlink("lib/t.kdl", dir.path().join("t.kdl")).unwrap();

@@ -1,0 +1,201 @@
+//! `Plan` → a `.dockerignore` that leaves out of the build context
+//! everything the plan does not read (spec/language.md, "Outputs").
+//!
+//! Everything is excluded (`*`), then each path a `COPY`, `ADD` or bind
+//! mount reads from the context is brought back with `!`. A path below a
+//! folder brings the folder back and excludes the folder's other entries
+//! again (`!src`, `src/*`, `!src/app`, ...), level by level: a matcher
+//! that does not descend into an excluded folder still finds the file, and
+//! nothing else of the folder is sent. Lines are sorted, so the text
+//! depends only on the set of paths.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::backend::dockerfile::GENERATOR;
+use crate::backend::quote::comment_string;
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
+use crate::plan::ir::{CopySource, Instruction, Mount, Plan};
+
+/// The context paths below one folder: a name read whole, or a folder of
+/// which only some entries are read.
+#[derive(Default)]
+struct Tree {
+    whole: bool,
+    children: BTreeMap<String, Tree>,
+}
+
+impl Tree {
+    fn insert(&mut self, parts: &[&str]) {
+        if self.whole {
+            return;
+        }
+        match parts.split_first() {
+            None => {
+                self.whole = true;
+                self.children.clear();
+            }
+            Some((first, rest)) => self
+                .children
+                .entry((*first).to_owned())
+                .or_default()
+                .insert(rest),
+        }
+    }
+
+    fn render(&self, prefix: &str, out: &mut String) {
+        for (name, child) in &self.children {
+            let path = format!("{prefix}{name}");
+            let _ = writeln!(out, "!{path}");
+            if !child.whole {
+                let _ = writeln!(out, "{}/*", escape_comment(&path));
+                child.render(&format!("{path}/"), out);
+            }
+        }
+    }
+}
+
+/// A line that starts with `#` is a comment and one that starts with `!`
+/// a re-include; `\#` and `\!` are the characters themselves.
+fn escape_comment(line: &str) -> String {
+    if line.starts_with(['#', '!']) {
+        format!("\\{line}")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// A context path's components, without `.` and empty ones: `./src/` is `src`.
+fn parts(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect()
+}
+
+/// The context paths a plan reads, each with the spec node it comes from.
+fn context_paths(plan: &Plan) -> Vec<(&str, Span)> {
+    let mut paths = Vec::new();
+    for stage in &plan.stages {
+        for located in &stage.instructions {
+            let origin = located.origin;
+            match &located.value {
+                Instruction::Copy(copy) if copy.source == CopySource::Context => {
+                    paths.extend(copy.paths.iter().map(|p| (p.as_str(), origin)));
+                }
+                Instruction::Add(add) => paths.extend(
+                    add.sources
+                        .iter()
+                        .filter(|s| !crate::base::keywords::is_url(s))
+                        .map(|s| (s.as_str(), origin)),
+                ),
+                Instruction::Run(run) => {
+                    for mount in &run.mounts {
+                        if let Mount::Bind {
+                            source,
+                            from_stage: None,
+                            ..
+                        } = mount
+                        {
+                            paths.push((source.as_str(), origin));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    paths
+}
+
+/// The `.dockerignore` for the context of `plan`, written to `file`.
+pub fn emit(plan: &Plan, file: &str) -> Result<String, Vec<Diagnostic>> {
+    let mut d = Diagnostics::default();
+    let mut tree = Tree::default();
+    for (path, origin) in context_paths(plan) {
+        // A .dockerignore line is trimmed, so edge spaces cannot be said;
+        // a backslash there escapes, where the builders' COPY reads it as is.
+        let problem = if path.trim() != path {
+            Some("starts or ends with white space")
+        } else if path.contains('\\') {
+            Some("holds a backslash, an escape in a .dockerignore")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            d.push(
+                Diagnostic::error(
+                    Code::Unrepresentable,
+                    format!("`{path}` cannot be written in a .dockerignore"),
+                )
+                .primary(origin, problem)
+                .help("rename the file, or declare no .dockerignore output"),
+            );
+            continue;
+        }
+        tree.insert(&parts(path));
+    }
+    if d.has_errors() {
+        return Err(d.into_sorted());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Generated by {GENERATOR} from {}. Do not edit by hand:",
+        comment_string(&plan.source_name)
+    );
+    let _ = writeln!(out, "# change the spec and run `stowplan write`.");
+    if tree.whole {
+        let _ = writeln!(
+            out,
+            "#\n# The spec reads the whole context (`.`): nothing is left out."
+        );
+        return Ok(out);
+    }
+    let _ = writeln!(
+        out,
+        "#\n# The build context ({}) holds only what the spec reads.",
+        file_purpose(file)
+    );
+    out.push_str("*\n");
+    tree.render("", &mut out);
+    Ok(out)
+}
+
+/// Which builds read the file: BuildKit prefers `NAME.dockerignore` beside
+/// the Dockerfile `NAME` over the context's `.dockerignore`.
+fn file_purpose(file: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    match name.strip_suffix(".dockerignore") {
+        Some("") | None => "every build of this folder".to_owned(),
+        Some(dockerfile) => format!("BuildKit's, for `-f {dockerfile}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(paths: &[&str]) -> String {
+        let mut tree = Tree::default();
+        for p in paths {
+            tree.insert(&parts(p));
+        }
+        let mut out = String::new();
+        tree.render("", &mut out);
+        out
+    }
+
+    #[test]
+    fn folders_come_back_level_by_level() {
+        assert_eq!(
+            render(&[
+                "./src/app/main.go",
+                "go.mod",
+                "src/app/",
+                "#notes/a.txt",
+                "!x/y"
+            ]),
+            "!!x\n\\!x/*\n!!x/y\n!#notes\n\\#notes/*\n!#notes/a.txt\n!go.mod\n!src\nsrc/*\n!src/app\n"
+        );
+    }
+}
