@@ -463,8 +463,11 @@ buildah images -a --no-trunc --json | jq -r '.[].id' | sort -u > "$BEFORE"
 
 # The local base images hold none of this machine's CAs, in any layer: builds get them as secrets.
 base_images_hold_no_host_ca() {
+  # the images this run's setup.sh listed on its stdout (IMAGE<TAB>VERSION): images.tsv is shared
+  # with other checkouts' runs, whose setup.sh may make other images
   # shellcheck disable=SC2046  # one image per word
-  python3 "$HERE/host-ca-check.py" "$(buildah info --format '{{.store.GraphRoot}}')" $(cut -f1 "$E2E_DIR/images.tsv")
+  python3 "$HERE/host-ca-check.py" "$(buildah info --format '{{.store.GraphRoot}}')" \
+    $(awk -F'\t' 'NF == 2 && $1 ~ /^localhost\//' "$WORK/setup.log" | cut -f1)
   note "$(tail -n 1 "$D/$STEP.log")"
 }
 EX=base-images D=$WORK/base-images
