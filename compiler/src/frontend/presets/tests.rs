@@ -321,7 +321,8 @@ fn presets_take_a_ca_bundle_on_every_step_that_reaches_a_registry() {
     const CARGO: &str = "--mount=type=secret,id=cc,target=/usr/local/cargo/config.toml";
     // A use, the commands that reach a registry, the mounts each needs,
     // the variables its builder sets.
-    let cases: &[(&str, &[&str], &[&str], &[&str])] = &[
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             r#"image "x" template="node" build=#true ca-bundle="ca""#,
             &["npm ci --omit=dev", "npm ci --include=dev"],
