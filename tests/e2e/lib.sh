@@ -85,6 +85,11 @@ file_sums() {
   buildah umount "$c" >/dev/null
   buildah rm "$c" >/dev/null
 }
+# final_base DOCKERFILE: the image the final stage starts from, through the stages it names
+final_base() {
+  awk '$1 == "FROM" { n = 2; while ($n ~ /^--/) n++; st[tolower($(n + 2))] = $n; last = $n }
+    END { while (tolower(last) in st) last = st[tolower(last)]; print last }' "$1"
+}
 # secret_targets_untouched IMAGE DOCKERFILE [PATH...]: every path a RUN of DOCKERFILE mounts a
 # secret at (`target=`, else /run/secrets/ID), and each PATH (what a build bound in with
 # `buildah build -v`), is in IMAGE what it is in the base image its final stage starts
@@ -93,8 +98,7 @@ file_sums() {
 # names), so it must be in buildah's storage.
 secret_targets_untouched() {
   local image=$1 df=$2 base targets
-  base=$(awk '$1 == "FROM" { n = 2; while ($n ~ /^--/) n++; st[tolower($(n + 2))] = $n; last = $n }
-    END { while (tolower(last) in st) last = st[tolower(last)]; print last }' "$df")
+  base=$(final_base "$df")
   targets=$(grep -oE -- '--mount=type=secret[^ ]*' "$df" | awk -F'[,=]' '{
       t = ""; id = ""
       for (i = 1; i < NF; i++) { if ($i == "target" || $i == "dst" || $i == "destination") t = $(i + 1); if ($i == "id") id = $(i + 1) }
@@ -108,4 +112,19 @@ secret_targets_untouched() {
   sed 's/^/base  /' "$df.secrets.base"
   diff "$df.secrets.base" "$df.secrets.image" | sed -n 's/^> /IMAGE /p'
   cmp -s "$df.secrets.base" "$df.secrets.image"
+}
+# npm_owners REF OTHER > normalised OTHER: npm, run as root, keeps the owners a package's tarball
+# records (501:20 from a Mac, 1000:100, ...) when it downloads the package, and writes root's when
+# it extracts it from a warm cache: a file's owner under node_modules/ follows the state of the
+# npm cache mount, not the builder (shown: buildah with an empty cache gives the tarball's owners
+# as BuildKit after its prune does). Such a line of OTHER takes REF's owner when it is REF's line
+# in all else (path, type, mode, content); each one goes to stderr.
+npm_owners() {
+  awk -F'\t' -v OFS='\t' '
+    NR == FNR { ref[$1] = $0; next }
+    $1 ~ /\/node_modules\// && ($1 in ref) && $0 != ref[$1] {
+      split(ref[$1], r, "\t")
+      if (r[2] == $2 && r[3] == $3 && r[5] == $5) { print "npm owner: " $1 " " $4 " (reference " r[4] ")" > "/dev/stderr"; $4 = r[4] }
+    }
+    { print }' "$1" "$2"
 }
