@@ -105,6 +105,8 @@ our_tags() {
   for app in "${APPS[@]}"; do
     echo "localhost/corpus-df/$app:test"; echo "localhost/corpus-sh/$app:test"
     echo "localhost/corpus-init/$app:test"; echo "localhost/corpus-bkb/$app:test"
+    # (`buildah pull docker-archive:` keeps the name the image had in dockerd too)
+    echo "localhost/corpus-bk/$app:test"
     echo "localhost/corpus-own/$app:test"
     [ ! -f "$WORK/$app/build.sh" ] || script_tags "$WORK/$app/build.sh"
   done
