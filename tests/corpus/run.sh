@@ -419,7 +419,7 @@ if [ "$BUILDKIT" = 1 ]; then
   # before it waited for the lock would find it gone. A dockerd this run starts is stopped at its
   # end (cleanup); one that already runs is left alone.
   DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock timeout 5 "$DOCKER" version >/dev/null 2>&1 || DOCKERD_STARTED=1
-  # 8>&-: dockerd outlives this run, and must not hold the lock with it
+  # 8>&-: dockerd may outlive this run (a killed run leaves it), and must not hold the lock
   "$HERE/dockerd.sh" start 2> "$WORK/dockerd.log" 8>&- || { cat "$WORK/dockerd.log"; die "dockerd.sh start failed (STOWPLAN_CORPUS_BUILDKIT=0 skips BuildKit)"; }
   export DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock
   say "BuildKit: $(tail -n 1 "$WORK/dockerd.log" | sed 's/^\[dockerd\] //')"
