@@ -91,17 +91,10 @@ FAILED=0
 declare -A R   # results: R[app.key]
 
 # ------------------------------------------------------------------ secrets from this machine
-SECRET_IDS=() SECRET_FILES=()
-add_secret() { [ -r "$2" ] && { SECRET_IDS+=("$1"); SECRET_FILES+=("$2"); }; return 0; }
-add_secret npmrc "${NPM_CONFIG_USERCONFIG:-$HOME/.npmrc}"
-add_secret pip-conf "${PIP_CONFIG_FILE:-/etc/pip.conf}"
-add_secret ca-certificates /etc/ssl/certs/ca-certificates.crt
-SECRET_ARGS=() SECRET_ENV=()
-for i in "${!SECRET_IDS[@]}"; do
-  SECRET_ARGS+=(--secret "id=${SECRET_IDS[$i]},src=${SECRET_FILES[$i]}")
-  v=${SECRET_IDS[$i]^^}; v=${v//[^A-Z0-9]/_}
-  SECRET_ENV+=("STOWPLAN_SECRET_$v=${SECRET_FILES[$i]}")
-done
+# host_secrets (SECRET_IDS, SECRET_ARGS, SECRET_ENV), manifest, drop_stubs, secret_targets_untouched
+# shellcheck source=tests/e2e/lib.sh
+. "$ROOT/tests/e2e/lib.sh"
+host_secrets
 
 # ------------------------------------------------------------------ cleanup
 script_tags() {  # the names a generated script commits, from its header ("#   img: name name")
@@ -111,7 +104,10 @@ our_tags() {
   local app
   for app in "${APPS[@]}"; do
     echo "localhost/corpus-df/$app:test"; echo "localhost/corpus-sh/$app:test"
-    echo "localhost/corpus-init/$app:test"
+    echo "localhost/corpus-init/$app:test"; echo "localhost/corpus-bkb/$app:test"
+    # (`buildah pull docker-archive:` keeps the name the image had in dockerd too)
+    echo "localhost/corpus-bk/$app:test"
+    echo "localhost/corpus-own/$app:test"
     [ ! -f "$WORK/$app/build.sh" ] || script_tags "$WORK/$app/build.sh"
   done
 }
@@ -282,9 +278,11 @@ do_compile() {
   cat "$D/kept/$APP/Dockerfile"
   note "$(grep -c '^FROM ' "$D/kept/$APP/Dockerfile") stage(s)$(cmp -s "$D/kept/$APP/Dockerfile" "$D/buildah.Dockerfile" || echo ', buildah Dockerfile differs')"
 }
-buildah_build() {  # buildah_build DOCKERFILE CONTEXT TAG
+buildah_build() {  # buildah_build DOCKERFILE CONTEXT TAG [BUILDAH-ARGS...]
+  local df=$1 ctx=$2 tag=$3
+  shift 3
   bg buildah build --format docker --pull=never --layers --force-rm --network=host \
-    "${SECRET_ARGS[@]}" -f "$1" -t "$3" "$2"
+    "${SECRET_ARGS[@]}" "$@" -f "$df" -t "$tag" "$ctx"
 }
 do_buildah() {
   timed df_cold buildah_build "$D/buildah.Dockerfile" "$D/kept/$APP" "localhost/corpus-df/$APP:test"
@@ -312,9 +310,56 @@ do_buildkit() {
   "$DOCKER" builder prune -af >/dev/null
   timed bk_cold docker_build
   timed bk_warm docker_build
+  # into buildah's storage too, for the file comparison
+  "$DOCKER" save -o "$D/bk.tar" "localhost/corpus-bk/$APP:test"
+  buildah pull -q "docker-archive:$D/bk.tar" > "$D/bk.id"
+  rm -f "$D/bk.tar"
+  buildah tag "$(cat "$D/bk.id")" "localhost/corpus-bkb/$APP:test"
   note "cold $(cat "$D/t.bk_cold")s, warm $(cat "$D/t.bk_warm")s, $(mb "$("$DOCKER" image inspect -f '{{.Size}}' "localhost/corpus-bk/$APP:test")")"
 }
 mb() { awk -v b="$1" 'BEGIN{printf "%.1f MB", b / 1e6}'; }
+
+# The images of the three builders, file by file (tests/e2e/lib.sh's manifest: path, type, mode,
+# owner, sha256; no mtimes; .pyc without their source mtime), the script's as the reference.
+# Besides those, two exclusions: the mount-point stubs `buildah build` leaves (drop_stubs), and the
+# owners npm gives files under node_modules/, which follow the npm cache's state (npm_owners).
+do_files() {
+  local bk="" n d=0
+  manifest "localhost/corpus-sh/$APP:test" "$D/sh.files"
+  manifest "localhost/corpus-df/$APP:test" "$D/df.files.raw"
+  drop_stubs "$D/df.files.raw" "$D/sh.files" "$D/buildah.Dockerfile" > "$D/df.files.stubs" 2> "$D/df.stubs"
+  npm_owners "$D/sh.files" "$D/df.files.stubs" > "$D/df.files" 2> "$D/npm.owners"
+  cat "$D/df.stubs" "$D/npm.owners"
+  n=$(wc -l < "$D/sh.files")
+  diff -u "$D/sh.files" "$D/df.files" > "$D/files.df.diff" || { echo "--- script  +++ buildah build"; head -n 60 "$D/files.df.diff"; d=1; }
+  if [ "${R[$APP.buildkit]:-}" = yes ]; then
+    bk=", BuildKit"
+    manifest "localhost/corpus-bkb/$APP:test" "$D/bk.files.raw"
+    npm_owners "$D/sh.files" "$D/bk.files.raw" > "$D/bk.files" 2>> "$D/npm.owners"
+    diff -u "$D/sh.files" "$D/bk.files" > "$D/files.bk.diff" || { echo "--- script  +++ BuildKit"; head -n 60 "$D/files.bk.diff"; d=1; }
+  fi
+  note "$n paths: script = buildah build$bk$( [ "$d" = 0 ] || echo ": DIFFER")$(s=$(grep -c . "$D/df.stubs"); [ "$s" = 0 ] || echo ", $s buildah-build stub(s) dropped")$(o=$(grep -c . "$D/npm.owners"); [ "$o" = 0 ] || echo ", $o npm owner(s)")$(p=$(grep -c '\.pyc	' "$D/sh.files"); [ "$p" = 0 ] || echo ", $p .pyc without source mtime")"
+  [ "$d" = 0 ]
+}
+# No secret reached an image: each secret mount's target is the base's own file in all three, and
+# no layer of them holds one of this machine's extra CAs (tests/e2e/host-ca-check.py).
+do_secrets() {
+  local images=("localhost/corpus-df/$APP:test" "localhost/corpus-sh/$APP:test")
+  [ "${R[$APP.buildkit]:-}" != yes ] || images+=("localhost/corpus-bkb/$APP:test")
+  local i
+  for i in "${images[@]}"; do echo "== $i"; secret_targets_untouched "$i" "$D/buildah.Dockerfile"; done
+  # (not the base image's layers: the e2e suite's host-ca step reads those)
+  python3 "$ROOT/tests/e2e/host-ca-check.py" "$(buildah info --format '{{.store.GraphRoot}}')" \
+    "--base=$(final_base "$D/buildah.Dockerfile")" "${images[@]}"
+  note "$(grep -c -- '--mount=type=secret' "$D/buildah.Dockerfile" || true) RUN(s) with secrets; ${#images[@]} image(s): targets as in the base, no host CA in any layer"
+}
+# The app's own Dockerfile, where the fetched project has one: built with buildah as it is, for
+# the size column.
+do_own() {
+  buildah_build "$P/Dockerfile" "$P" "localhost/corpus-own/$APP:test"
+  podman image inspect -f '{{.Size}}' "localhost/corpus-own/$APP:test" > "$D/own.size"
+  note "$(mb "$(cat "$D/own.size")")"
+}
 
 serve_podman() {  # serve_podman IMAGE: every check row, through tests/e2e/run-image.sh
   local path text port n=0
@@ -358,24 +403,31 @@ do_init() {
   cat "$D/init/$APP/stowplan.kdl"
   "$STOWPLAN" compile "$D/init/$APP/stowplan.kdl" --image-map "$IMAGE_MAP" --builder buildah-1.28-docker \
     --color never -o "$D/init.Dockerfile"
-  buildah_build "$D/init.Dockerfile" "$D/init/$APP" "localhost/corpus-init/$APP:test"
+  # init's spec mounts no secret: the machine's CA bundle is bound over the base's for its RUNs
+  # (`buildah build -v`, never committed), as a machine without an intercepting proxy needs none
+  buildah_build "$D/init.Dockerfile" "$D/init/$APP" "localhost/corpus-init/$APP:test" \
+    -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro
+  secret_targets_untouched "localhost/corpus-init/$APP:test" "$D/init.Dockerfile" /etc/ssl/certs/ca-certificates.crt
 }
 
 # ------------------------------------------------------------------ main
 say "setup: tests/e2e/setup.sh (buildah, the base images)"
 "$ROOT/tests/e2e/setup.sh" > "$WORK/setup.log" 2>&1 || { tail -n 40 "$WORK/setup.log"; die "setup.sh failed"; }
-DOCKERD_STARTED=0
-if [ "$BUILDKIT" = 1 ]; then
-  # a dockerd this run starts is stopped at its end (cleanup); one that already runs is left alone
-  DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock timeout 5 "$DOCKER" version >/dev/null 2>&1 || DOCKERD_STARTED=1
-  "$HERE/dockerd.sh" start 2> "$WORK/dockerd.log" || { cat "$WORK/dockerd.log"; die "dockerd.sh start failed (STOWPLAN_CORPUS_BUILDKIT=0 skips BuildKit)"; }
-  export DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock
-  say "BuildKit: $(tail -n 1 "$WORK/dockerd.log" | sed 's/^\[dockerd\] //')"
-fi
 
 # one run at a time, and not beside tests/e2e/run.sh: the same ports
 exec 8>"$E2E_DIR/.run.lock"
 if ! flock -n 8; then say "another run holds $E2E_DIR/.run.lock: waiting"; flock 8; fi
+DOCKERD_STARTED=0
+if [ "$BUILDKIT" = 1 ]; then
+  # After the lock: a run that started dockerd stops it at its end, so one that found it running
+  # before it waited for the lock would find it gone. A dockerd this run starts is stopped at its
+  # end (cleanup); one that already runs is left alone.
+  DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock timeout 5 "$DOCKER" version >/dev/null 2>&1 || DOCKERD_STARTED=1
+  # 8>&-: dockerd may outlive this run (a killed run leaves it), and must not hold the lock
+  "$HERE/dockerd.sh" start 2> "$WORK/dockerd.log" 8>&- || { cat "$WORK/dockerd.log"; die "dockerd.sh start failed (STOWPLAN_CORPUS_BUILDKIT=0 skips BuildKit)"; }
+  export DOCKER_HOST=unix://$CORPUS_DIR/docker/docker.sock
+  say "BuildKit: $(tail -n 1 "$WORK/dockerd.log" | sed 's/^\[dockerd\] //')"
+fi
 
 if [ ! -x "$STOWPLAN" ]; then
   [ -z "${STOWPLAN_BIN:-}" ] || die "STOWPLAN_BIN=$STOWPLAN_BIN is not an executable"
@@ -396,7 +448,7 @@ for APP in "${APPS[@]}"; do
   if [ "$OK" = 1 ]; then step make do_make; else skip make "no sources"; fi
   P=$D/p/$APP
   if [ "${R[$APP.make]}" != yes ]; then
-    for k in compile buildah serve-df buildkit serve-bk script serve-sh init serve-init; do skip "$k" "no project"; done
+    for k in compile buildah serve-df buildkit serve-bk script serve-sh files secrets own init serve-init; do skip "$k" "no project"; done
     continue
   fi
   step compile do_compile
@@ -411,9 +463,16 @@ for APP in "${APPS[@]}"; do
     fi
     step script do_script
     if [ "$OK" = 1 ]; then step serve-sh serve_podman "localhost/corpus-sh/$APP:test"; else skip serve-sh "no image"; fi
+    if [ "${R[$APP.buildah]}" = yes ] && [ "${R[$APP.script]}" = yes ]; then
+      step files do_files
+      step secrets do_secrets
+    else
+      skip files "an image is missing"; skip secrets "an image is missing"
+    fi
   else
-    for k in buildah serve-df buildkit serve-bk script serve-sh; do skip "$k" "no spec"; done
+    for k in buildah serve-df buildkit serve-bk script serve-sh files secrets; do skip "$k" "no spec"; done
   fi
+  if [ -f "$P/Dockerfile" ]; then step own do_own; else skip own "the project ships no Dockerfile"; fi
   if [ "$INIT" = 1 ]; then
     INFO=1 step init do_init
     if [ "$OK" = 1 ]; then INFO=1 step serve-init serve_podman "localhost/corpus-init/$APP:test"; else skip serve-init "no image"; fi
@@ -426,12 +485,13 @@ done
 yn() { case ${R[$1]:--} in yes) echo yes ;; no) echo "**no**" ;; *) echo - ;; esac; }
 t() { [ -f "$WORK/$1/t.$2" ] && echo "$(cat "$WORK/$1/t.$2") s" || echo -; }
 echo
-echo "| app | preset | \`init\` unedited: builds / serves | kept spec, buildah: builds / serves | BuildKit | Buildah script | image size | buildah cold / warm | BuildKit cold / warm |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| app | preset | \`init\` unedited: builds / serves | kept spec, buildah: builds / serves | BuildKit | Buildah script | same files | no secret in the image | image size | the app's Dockerfile | buildah cold / warm | BuildKit cold / warm |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for APP in "${APPS[@]}"; do
   preset=$(rows serve "$APP" | cut -f1)
   size=-; [ -f "$WORK/$APP/size" ] && size=$(mb "$(cat "$WORK/$APP/size")")
-  echo "| $APP | $preset | $(yn "$APP.init") / $(yn "$APP.serve-init") | $(yn "$APP.buildah") / $(yn "$APP.serve-df") | $(yn "$APP.buildkit") / $(yn "$APP.serve-bk") | $(yn "$APP.script") / $(yn "$APP.serve-sh") | $size | $(t "$APP" df_cold) / $(t "$APP" df_warm) | $(t "$APP" bk_cold) / $(t "$APP" bk_warm) |"
+  own=-; [ -f "$WORK/$APP/own.size" ] && own=$(mb "$(cat "$WORK/$APP/own.size")")
+  echo "| $APP | $preset | $(yn "$APP.init") / $(yn "$APP.serve-init") | $(yn "$APP.buildah") / $(yn "$APP.serve-df") | $(yn "$APP.buildkit") / $(yn "$APP.serve-bk") | $(yn "$APP.script") / $(yn "$APP.serve-sh") | $(yn "$APP.files") | $(yn "$APP.secrets") | $size | $own | $(t "$APP" df_cold) / $(t "$APP" df_warm) | $(t "$APP" bk_cold) / $(t "$APP" bk_warm) |"
 done
 echo
 if [ "$FAILED" = 0 ]; then

@@ -43,6 +43,10 @@ EXAMPLES=("$@")
 ((${#EXAMPLES[@]})) || EXAMPLES=("${ALL_EXAMPLES[@]}")
 export LC_ALL=C.UTF-8
 
+# host_secrets, manifest, drop_stubs, secret_targets_untouched
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+
 T0=$EPOCHREALTIME
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'; }
 say() { printf '[e2e %6ss] %s\n' "$(since "$T0")" "$*"; }
@@ -183,7 +187,7 @@ compile_sh() {
 df_build() {  # df_build IIDFILE
   local rc=0
   setsid buildah build --format docker --pull=never --layers --force-rm --network=host \
-    -f "$D/Dockerfile" -t "localhost/e2e-df/$EX:test" --iidfile "$1" "$ROOT/examples/$EX" &
+    "${SECRET_ARGS[@]}" -f "$D/Dockerfile" -t "localhost/e2e-df/$EX:test" --iidfile "$1" "$ROOT/examples/$EX" &
   echo "$!" > "$WORK/buildah-build.pid"
   wait "$!" || rc=$?
   rm -f "$WORK/buildah-build.pid"
@@ -195,6 +199,8 @@ build_df() {
 }
 build_sh() {
   local line id
+  # (this function runs in a subshell: the exports end with it)
+  ((${#SECRET_ENV[@]} == 0)) || export "${SECRET_ENV[@]}"
   STOWPLAN_CONTEXT=$ROOT/examples/$EX timed "$D/t.sh" bash "$D/build.sh" > "$D/build.sh.out"
   cat "$D/build.sh.out"
   # the script's last line: IMAGE-ID NAME...
@@ -343,56 +349,12 @@ run_image() {  # run_image df|sh
 }
 
 # ---- comparison
-# manifest IMAGE OUT: one line per path: PATH TYPE MODE UID:GID SHA256-or-LINK-TARGET. The image's
-# root file system is mounted (buildah from + mount), not a running container's, so there are no
-# runtime mounts (/proc, /sys, /dev, /etc/hosts...) to exclude; mtimes are not compared.
-# Normalisation (not a backend difference): a timestamp-based .pyc embeds the mtime of its .py at
-# install time (bytes 8-11), so two builds of the same venv a minute apart differ there and
-# nowhere else, with Docker as well. .pyc files are hashed with those 4 bytes zeroed; the .py
-# files themselves are compared in full.
-manifest() {
-  local c=$TAG-mf-$RANDOM m
-  buildah from --pull=never --name "$c" "$1" >/dev/null
-  m=$(buildah mount "$c")
-  (cd "$m" && find . -type f ! -name '*.pyc' -print0 | xargs -0 -r sha256sum) \
-    | sed -E 's/^\\?([0-9a-f]{64})  (.*)$/\2\t\1/' > "$2.sums"
-  (cd "$m" && find . -type f -name '*.pyc' -print0 | perl -MDigest::SHA=sha256_hex -0 -ne '
-      chomp; open(my $fh, "<:raw", $_) or die "$_: $!"; local $/; my $d = <$fh>;
-      substr($d, 8, 4) = "\0\0\0\0" if length($d) >= 16; print "$_\t", sha256_hex($d), "\n"') >> "$2.sums"
-  (cd "$m" && find . -printf '%p\t%y\t%m\t%U:%G\t%l\n') \
-    | awk -F'\t' -v OFS='\t' 'NR == FNR {h[$1] = $2; next} {if ($2 == "f") $5 = h[$1]; print}' "$2.sums" - \
-    | LC_ALL=C sort > "$2"
-  buildah umount "$c" >/dev/null
-  buildah rm "$c" >/dev/null
-}
-# Normalisation of the Dockerfile build's files (a known `buildah build` 1.28 deviation; BuildKit
-# and the script leave none of these): every RUN leaves behind, in its layer, the mount points it
-# needed and created: empty /etc/hosts, /etc/hostname and /etc/resolv.conf files, an empty /run,
-# /run/.containerenv, /run/secrets, and the directories of its RUN --mount targets with their
-# parents. Such a path is dropped only if it is missing from the script's image and is an empty
-# file or a directory (anything inside a dropped directory is still compared).
-drop_stubs() {  # drop_stubs DF-MANIFEST SH-MANIFEST > normalised DF manifest
-  local targets
-  targets=$(grep -oE -- '--mount=[^ ]*' "$D/Dockerfile" | grep -oE '(target|dst|destination)=/[^,]*' | cut -d= -f2 || true)
-  awk -F'\t' -v targets="$targets" '
-    function add(p) { while (p != "" && p != ".") { stub[p] = 1; sub(/\/[^\/]*$/, "", p) } }
-    BEGIN {
-      n = split("/etc/hosts /etc/hostname /etc/resolv.conf /run/.containerenv /run/secrets", s, " ")
-      for (i = 1; i <= n; i++) add("." s[i])
-      n = split(targets, s, "\n")
-      for (i = 1; i <= n; i++) if (s[i] != "") { t = s[i]; sub(/\/+$/, "", t); add("." t) }
-    }
-    NR == FNR { insh[$1] = 1; next }
-    !($1 in insh) && ($1 in stub) && ($2 == "d" || ($2 == "f" && $5 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")) {
-      print "dropped stub: " $0 > "/dev/stderr"; next
-    }
-    { print }' "$2" "$1"
-}
+# manifest, drop_stubs, secret_targets_untouched: tests/e2e/lib.sh (sourced at the top)
 compare_files() {
   local dropped pyc
   manifest "localhost/e2e-df/$EX:test" "$D/df.files.raw"
   manifest "localhost/e2e-sh/$EX:test" "$D/sh.files"
-  drop_stubs "$D/df.files.raw" "$D/sh.files" > "$D/df.files" 2> "$D/df.stubs"
+  drop_stubs "$D/df.files.raw" "$D/sh.files" "$D/Dockerfile" > "$D/df.files" 2> "$D/df.stubs"
   cat "$D/df.stubs"
   dropped=$(grep -c . "$D/df.stubs" || true)
   pyc=$(grep -c '\.pyc	' "$D/sh.files" || true)
@@ -407,6 +369,12 @@ compare_files() {
   head -n 80 "$D/files.diff"
   note "$(grep -c '^[-+]\./' "$D/files.diff") differing lines (of $(wc -l < "$D/sh.files") paths)$extra"
   return 1
+}
+# No secret reached either image: each secret mount's target is the base image's own file.
+check_secrets() {
+  secret_targets_untouched "localhost/e2e-df/$EX:test" "$D/Dockerfile"
+  secret_targets_untouched "localhost/e2e-sh/$EX:test" "$D/Dockerfile"
+  note "$(grep -c -- '--mount=type=secret' "$D/Dockerfile" || true) RUN(s) with a secret; each target as in the base"
 }
 config_of() {  # config_of IMAGE: the compared config fields, as buildah stores them
   buildah inspect --type image "$1" | jq -S '.Docker.config | {
@@ -467,6 +435,8 @@ if ! "$HERE/setup.sh" > "$WORK/setup.log" 2>&1; then
   die "setup.sh failed"
 fi
 say "setup done ($(grep -c . "$WORK/setup.log") lines of log)"
+host_secrets
+say "secrets from this machine: ${SECRET_IDS[*]:-none}"
 
 # one run at a time: runs share the script's image names and the ports
 exec 8>"$E2E_DIR/.run.lock"
@@ -496,6 +466,19 @@ for ex in "${EXAMPLES[@]}"; do
 done
 buildah images -a --no-trunc --json | jq -r '.[].id' | sort -u > "$BEFORE"
 
+# The local base images hold none of this machine's CAs, in any layer: builds get them as secrets.
+base_images_hold_no_host_ca() {
+  # the images this run's setup.sh listed on its stdout (IMAGE<TAB>VERSION): images.tsv is shared
+  # with other checkouts' runs, whose setup.sh may make other images
+  # shellcheck disable=SC2046  # one image per word
+  python3 "$HERE/host-ca-check.py" "$(buildah info --format '{{.store.GraphRoot}}')" \
+    $(awk -F'\t' 'NF == 2 && $1 ~ /^localhost\//' "$WORK/setup.log" | cut -f1)
+  note "$(tail -n 1 "$D/$STEP.log")"
+}
+EX=base-images D=$WORK/base-images
+mkdir -p "$D"
+step host-ca base_images_hold_no_host_ca
+
 for EX in "${EXAMPLES[@]}"; do
   D=$WORK/$EX
   mkdir -p "$D"
@@ -510,8 +493,9 @@ for EX in "${EXAMPLES[@]}"; do
   if [ "$df" = 1 ] && [ "$sh" = 1 ]; then
     step files compare_files
     step config compare_config
+    step secrets check_secrets
   else
-    skip files "an image is missing"; skip config "an image is missing"
+    skip files "an image is missing"; skip config "an image is missing"; skip secrets "an image is missing"
   fi
   if [ "$df" = 1 ]; then step cache cache_df; else skip cache "no image"; fi
 done

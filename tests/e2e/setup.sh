@@ -3,7 +3,12 @@
 #
 # Debian 12, root, no Docker engine, no container registry. Installs buildah + runc + podman,
 # configures /etc/containers for this kind of machine, and creates local base images without any
-# registry pull (debootstrap + Debian packages), all tagged localhost/stowplan-e2e/NAME:TAG.
+# registry pull (debootstrap + Debian packages), all tagged localhost/stowplan-base/NAME:TAG.
+#
+# No layer holds anything of this machine's TLS or registry settings: no extra CA certificate, no
+# pip.conf, no .npmrc. A build that reaches a registry gets them as build secrets, read from the
+# machine when it runs (tests/e2e/run.sh, tests/corpus/run.sh); tests/e2e/host-ca-check.py checks
+# every layer of these images for the machine's extra CAs.
 #
 # Idempotent: images that exist (with the current recipe label) are skipped; a warm run takes ~1 s.
 # Timing/progress lines go to stderr; stdout gets only the final machine-readable list:
@@ -14,7 +19,6 @@
 #   STOWPLAN_E2E_FORCE=1  rebuild every image (the debootstrap tarball and .deb cache are kept)
 #   STOWPLAN_E2E_GO_SUITE bookworm-backports (default, Debian's golang-go 1.23) or bookworm (Go 1.19)
 #   STOWPLAN_E2E_ALIASES=0  do not add docker.io/library/... + gcr.io/distroless/... alias tags
-#   STOWPLAN_E2E_HOST_CAS=0 do not copy /usr/local/share/ca-certificates/* into the images
 #   DEBIAN_MIRROR         debootstrap mirror (default: the host's first .../debian apt URI)
 set -euo pipefail
 
@@ -24,8 +28,9 @@ CACHE_DIR=$E2E_DIR/cache
 FORCE=${STOWPLAN_E2E_FORCE:-0}
 GO_SUITE=${STOWPLAN_E2E_GO_SUITE:-bookworm-backports}
 ALIASES=${STOWPLAN_E2E_ALIASES:-1}
-HOST_CAS=${STOWPLAN_E2E_HOST_CAS:-1}
-P=localhost/stowplan-e2e
+# (not localhost/stowplan-e2e: those images, of an earlier recipe, carried the machine's CAs; a
+# new name lets both live side by side while branches that still use them are merged)
+P=localhost/stowplan-base
 LABEL=org.stowplan.e2e     # image labels: $LABEL.recipe (rebuild when it changes), $LABEL.version
 export DEBIAN_FRONTEND=noninteractive
 export LC_ALL=C
@@ -176,10 +181,6 @@ host_mirror() {   # the Debian mirror of the host's apt sources
   [ -n "$m" ] || die "no Debian mirror in the host's apt sources; set DEBIAN_MIRROR"
   echo "$m"
 }
-host_cas=()
-if [ "$HOST_CAS" = 1 ]; then
-  for f in /usr/local/share/ca-certificates/*.crt; do [ -f "$f" ] && host_cas+=("$f"); done
-fi
 if ! up_to_date $IMG_DEBIAN $R_DEBIAN; then
   tarball=$CACHE_DIR/debian-bookworm-minbase.tar
   if [ ! -s "$tarball" ]; then
@@ -230,8 +231,6 @@ EOF
   fi
   c=$(new_ctr debian scratch); m=$($B mount "$c")
   tar --numeric-owner -xpf "$tarball" -C "$m"
-  # the host's extra CAs (here: the HTTPS egress proxy's), picked up when ca-certificates is installed
-  if ((${#host_cas[@]})); then mkdir -p "$m/usr/local/share/ca-certificates"; cp "${host_cas[@]}" "$m/usr/local/share/ca-certificates/"; fi
   v=$(cat "$m/etc/debian_version")
   $B umount "$c" >/dev/null
   $B config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd '["bash"]' "$c"
@@ -309,7 +308,6 @@ if ! up_to_date $IMG_NODE $R_NODE; then
     groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
     node --version; npm --version' >&2
   v=$($B run "$c" -- node -p 'process.versions.node')
-  # (Debian's node uses the system CA store, so the host's extra CAs need no NODE_EXTRA_CA_CERTS)
   $B config --env NODE_VERSION="$v" --cmd '["node"]' "$c"
   commit "$c" $IMG_NODE $R_NODE "$v" $P/node:bookworm-slim
 fi
@@ -430,7 +428,9 @@ fi
 
 # ------------------------------------------------------------------ 9. distroless-static:local
 IMG_DL=$P/distroless-static:local
-R_DL=distroless-static-1
+# the CA bundle is Debian's, out of the golang image (never the machine's, which has its extra CAs):
+# rebuilt whenever that image is
+R_DL=distroless-static-2+$($B images -q $IMG_GO)
 if ! up_to_date $IMG_DL $R_DL; then
   c=$(new_ctr distroless scratch); m=$($B mount "$c")
   mkdir -p "$m"/{etc/ssl/certs,tmp,root,home/nonroot,usr/share,var/tmp}
@@ -450,10 +450,13 @@ nonroot:x:65532:
 EOF
   printf 'hosts: files dns\n' > "$m/etc/nsswitch.conf"
   printf 'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="12"\nVERSION="Debian GNU/Linux 12 (bookworm)"\nHOME_URL="https://github.com/GoogleContainerTools/distroless"\n' > "$m/etc/os-release"
-  cp -L /etc/ssl/certs/ca-certificates.crt "$m/etc/ssl/certs/ca-certificates.crt"
+  g=$(new_ctr distroless-ca-src $IMG_GO); gm=$($B mount "$g")
+  cp -L "$gm/etc/ssl/certs/ca-certificates.crt" "$m/etc/ssl/certs/ca-certificates.crt"
+  cav=$(dpkg-query --admindir="$gm/var/lib/dpkg" -W -f='${Version}' ca-certificates)
+  $B umount "$g" >/dev/null; $B rm "$g" >/dev/null
   cp -a /usr/share/zoneinfo "$m/usr/share/zoneinfo"
   $B umount "$c" >/dev/null
-  v="debian12 (ca-certificates $(dpkg-query -W -f='${Version}' ca-certificates), tzdata $(dpkg-query -W -f='${Version}' tzdata))"
+  v="debian12 (ca-certificates $cav, tzdata $(dpkg-query -W -f='${Version}' tzdata))"
   $B config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$c"
   $B config --label "$LABEL.recipe=$R_DL" --label "$LABEL.version=$v" "$c"
@@ -528,7 +531,7 @@ if ! up_to_date $IMG_JRE $R_JRE; then
   commit "$c" $IMG_JRE $R_JRE "$v"
 fi
 IMG_MVN=$P/maven:bookworm
-R_MVN=maven-1
+R_MVN=maven-2
 if ! up_to_date $IMG_MVN $R_MVN; then
   log "maven:bookworm: apt-get install (Debian maven, openjdk-17-jdk-headless, Maven plugins)"
   c=$(new_ctr maven $IMG_DEBIAN)
@@ -552,7 +555,8 @@ if ! up_to_date $IMG_MVN $R_MVN; then
 </settings>
 EOF
   $B umount "$c" >/dev/null
-  v=$($B run --network=none "$c" -- mvn -v 2>/dev/null | sed -n 's/^Apache Maven \([^ ]*\).*/\1/p')
+  # (Maven wraps its banner in colour codes even without a terminal: dropped before matching)
+  v=$($B run --network=none "$c" -- mvn -B -v 2>/dev/null | sed -n 's/\x1b\[[0-9;]*m//g; s/^Apache Maven \([^ ]*\).*/\1/p')
   $B config --env MAVEN_VERSION="$v" --cmd '["mvn"]' "$c"
   commit "$c" $IMG_MVN $R_MVN "$v"
 fi
@@ -585,8 +589,9 @@ fi
 
 # an alias made by an earlier run that this run did not make again (e.g. golang:1.23-bookworm after
 # a switch to Go 1.19) and still points at the image it was made for: remove it, so that no
-# official-looking name silently keeps an outdated image
-if [ -f "$E2E_DIR/aliases.tsv" ]; then
+# official-looking name silently keeps an outdated image. Not with STOWPLAN_E2E_ALIASES=0: that run
+# makes none, and the aliases of the runs that do are theirs to keep.
+if [ "$ALIASES" = 1 ] && [ -f "$E2E_DIR/aliases.tsv" ]; then
   while IFS=$'\t' read -r tag id; do
     [ -n "$tag" ] || continue
     printf '%s\n' "${NEW_ALIASES[@]}" | cut -f1 | grep -qxF "$tag" && continue
@@ -595,7 +600,7 @@ if [ -f "$E2E_DIR/aliases.tsv" ]; then
     fi
   done < "$E2E_DIR/aliases.tsv"
 fi
-printf '%s\n' "${NEW_ALIASES[@]}" > "$E2E_DIR/aliases.tsv"
+[ "$ALIASES" = 0 ] || printf '%s\n' "${NEW_ALIASES[@]}" > "$E2E_DIR/aliases.tsv"
 
 if ((${#REPLACED[@]})); then
   dangling=$($B images --no-trunc --filter dangling=true --format '{{.ID}}')

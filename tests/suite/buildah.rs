@@ -349,7 +349,7 @@ fn scripts_pass_shellcheck() {
 #[test]
 #[ignore = "needs buildah and the e2e base images (tests/e2e/setup.sh)"]
 fn real_build() {
-    const BASE: &str = "localhost/stowplan-e2e/busybox:local";
+    const BASE: &str = "localhost/stowplan-base/busybox:local";
     let available = Command::new("buildah")
         .args(["inspect", "--type", "image", BASE])
         .output()
@@ -453,7 +453,7 @@ image "probe" {{
 #[test]
 #[ignore = "needs buildah and the e2e base images (tests/e2e/setup.sh)"]
 fn real_build_stays_inside_context_and_stages() {
-    const BASE: &str = "localhost/stowplan-e2e/busybox:local";
+    const BASE: &str = "localhost/stowplan-base/busybox:local";
     let available = Command::new("buildah")
         .args(["inspect", "--type", "image", BASE])
         .output()

@@ -377,3 +377,108 @@ fn presets_skip_install_scripts_ship_next_standalone_and_list_a_site() {
         }
     }
 }
+
+/// The Dockerfile's instructions, each with its continuation lines joined.
+fn instructions(dockerfile: &str) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in dockerfile.lines() {
+        match all.last_mut() {
+            Some(last) if open => last.push_str(line),
+            _ => all.push(line.to_owned()),
+        }
+        open = line.ends_with('\\');
+    }
+    all
+}
+
+/// Builds behind a TLS-intercepting proxy (issue 11 §1): with `ca-bundle=`,
+/// every step that reaches a registry mounts the secret over the system
+/// bundle, the builder stage names it in the variable its tool reads, and
+/// neither the mount nor the variable reaches the image. Rust's registry
+/// settings (`cargo-config=`) come the same way.
+#[test]
+fn presets_take_a_ca_bundle_on_every_step_that_reaches_a_registry() {
+    const CA: &str = "--mount=type=secret,id=ca,target=/etc/ssl/certs/ca-certificates.crt";
+    const CARGO: &str = "--mount=type=secret,id=cc,target=/usr/local/cargo/config.toml";
+    // A use, the commands that reach a registry, the mounts each needs,
+    // the variables its builder sets.
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case] = &[
+        (
+            r#"image "x" template="node" build=#true ca-bundle="ca""#,
+            &["npm ci --omit=dev", "npm ci --include=dev"],
+            &[CA],
+            &["NODE_EXTRA_CA_CERTS"],
+        ),
+        (
+            r#"image "x" template="node" manager="pnpm" mode="static" ca-bundle="ca""#,
+            &["corepack prepare", "pnpm install"],
+            &[CA],
+            &["NODE_EXTRA_CA_CERTS"],
+        ),
+        (
+            r#"image "x" template="node" manager="yarn" ca-bundle="ca""#,
+            &["yarn install"],
+            &[CA],
+            &["NODE_EXTRA_CA_CERTS"],
+        ),
+        (
+            r#"image "x" template="python" ca-bundle="ca""#,
+            &["pip --python"],
+            &[CA],
+            &["PIP_CERT"],
+        ),
+        (
+            r#"image "x" template="python" manager="uv" ca-bundle="ca""#,
+            &["uv sync"],
+            &[CA],
+            &["SSL_CERT_FILE"],
+        ),
+        (
+            r#"image "x" template="python" manager="poetry" ca-bundle="ca""#,
+            &["pip install poetry", "poetry install"],
+            &[CA],
+            &["PIP_CERT", "REQUESTS_CA_BUNDLE"],
+        ),
+        (
+            r#"image "x" template="rust" binary="x" ca-bundle="ca" cargo-config="cc""#,
+            &["cargo build --release --locked &&", "--locked --bin x"],
+            &[CA, CARGO],
+            &["CARGO_HTTP_CAINFO"],
+        ),
+        (
+            r#"image "x" template="go" ca-bundle="ca""#,
+            &["go mod download", "go build"],
+            &[CA],
+            &["SSL_CERT_FILE"],
+        ),
+    ];
+    for (use_, commands, mounts, vars) in cases {
+        let (dockerfile, _) = compile(use_);
+        for command in *commands {
+            let runs: Vec<String> = instructions(&dockerfile)
+                .into_iter()
+                .filter(|i| i.starts_with("RUN ") && i.contains(command))
+                .collect();
+            assert!(
+                !runs.is_empty(),
+                "{use_}: no RUN of `{command}`\n{dockerfile}"
+            );
+            for run in &runs {
+                for mount in *mounts {
+                    assert!(run.contains(mount), "{use_}: {run}\nlacks {mount}");
+                }
+            }
+        }
+        for var in *vars {
+            let env = format!("\nENV {var}=/etc/ssl/certs/ca-certificates.crt\n");
+            assert!(dockerfile.contains(&env), "{use_}: no {env}\n{dockerfile}");
+        }
+        let image = dockerfile.rsplit_once("\nFROM ").unwrap().1;
+        assert!(
+            !image.contains("ca-certificates.crt") && !image.contains("id=cc"),
+            "{use_}: the image names the bundle\n{image}"
+        );
+    }
+}
