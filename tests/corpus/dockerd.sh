@@ -23,6 +23,15 @@ export DOCKER_HOST=unix://$SOCK
 say() { printf '[dockerd] %s\n' "$*" >&2; }
 answers() { timeout 5 "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+# Closes every descriptor above stderr in this shell (the caller's lock among them).
+close_inherited_fds() {
+  local fd
+  for fd in "/proc/$$/fd/"*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+  done
+}
+
 start() {
   [ "$(id -u)" = 0 ] || { say "run as root"; exit 1; }
   if [ ! -x /usr/sbin/dockerd ] || [ ! -x "$DOCKER" ]; then
@@ -34,6 +43,9 @@ start() {
   if answers; then say "dockerd already answers on $SOCK"; return 0; fi
   # --bridge=none and no iptables: the machine's network is not ours to change; builds and
   # containers run with --network=host
+  # dockerd outlives its caller: it must not inherit the caller's descriptors, least of all the
+  # e2e lock (flock holds as long as any copy of the descriptor is open).
+  close_inherited_fds
   setsid /usr/sbin/dockerd --data-root "$DIR/data" --exec-root "$EXEC_ROOT" -H "$DOCKER_HOST" \
     --pidfile "$PIDFILE" --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
     --storage-driver=overlay2 > "$DIR/dockerd.log" 2>&1 < /dev/null &
