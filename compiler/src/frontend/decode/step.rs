@@ -161,6 +161,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
         }
         args.finish(d);
     }
+    check_secret_envs(&step.mounts, d);
     if step.runs.is_empty() {
         d.push(
             Diagnostic::error(
@@ -172,6 +173,31 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
         );
     }
     Some(step)
+}
+
+/// Two secrets of one step in the same variable: one would hide the other.
+fn check_secret_envs(mounts: &[MountDecl], d: &mut Diagnostics) {
+    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    for mount in mounts {
+        let MountKind::Secret {
+            env: Some(env), ..
+        } = &mount.kind
+        else {
+            continue;
+        };
+        match seen.iter().find(|e| e.value == env.value) {
+            Some(first) => d.push(
+                Diagnostic::error(
+                    Code::Conflict,
+                    format!("two secrets in the variable `{}`", env.value),
+                )
+                .primary(env.span, "a second secret here")
+                .secondary(first.span, "the first")
+                .help("give each secret a variable of its own"),
+            ),
+            None => seen.push(env),
+        }
+    }
 }
 
 /// `bind SOURCE target=PATH [stage=NAME] [rw=BOOL]` or `bind
