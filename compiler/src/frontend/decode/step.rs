@@ -179,10 +179,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
 fn check_secret_envs(mounts: &[MountDecl], d: &mut Diagnostics) {
     let mut seen: Vec<&Spanned<String>> = Vec::new();
     for mount in mounts {
-        let MountKind::Secret {
-            env: Some(env), ..
-        } = &mount.kind
-        else {
+        let MountKind::Secret { env: Some(env), .. } = &mount.kind else {
             continue;
         };
         match seen.iter().find(|e| e.value == env.value) {
