@@ -2,7 +2,8 @@
 # tests/e2e/run.sh [EXAMPLE...] - stowplan's end-to-end test: both backends, for real.
 #
 # For every example (default: the four seed apps go-server python-flask node-server node-static,
-# node-args (node-server with its base image and labels from build arguments) and
+# node-args (node-server with its base image and labels from build arguments), node-mounts (a
+# cache owned by the non-root build user, an artifact bound into a step) and
 # the preset examples preset-go preset-node preset-python preset-static preset-rust preset-java):
 #   compile-df    stowplan compile --image-map tests/e2e/images.kdl --builder buildah-1.28-docker
 #                   -> Dockerfile
@@ -37,7 +38,7 @@ ROOT=$(cd -- "$HERE/../.." && pwd)
 STOWPLAN=${STOWPLAN_BIN:-$ROOT/target/debug/stowplan}
 IMAGE_MAP=$HERE/images.kdl
 E2E_DIR=${STOWPLAN_E2E_DIR:-/var/tmp/stowplan-e2e}
-ALL_EXAMPLES=(go-server python-flask python-bundle node-server node-static node-args
+ALL_EXAMPLES=(go-server python-flask python-bundle node-server node-static node-args node-mounts
               preset-go preset-node preset-python preset-static preset-rust preset-java)
 EXAMPLES=("$@")
 ((${#EXAMPLES[@]})) || EXAMPLES=("${ALL_EXAMPLES[@]}")
@@ -232,6 +233,7 @@ port_of() {
     python-bundle) echo 8000 ;; # app.py: PORT || 8000
     node-server|node-args) echo 3000 ;;   # server.js: PORT || 3000
     node-static) echo 8080 ;;   # nginx-unprivileged
+    node-mounts) echo 8080 ;;   # server.js: PORT || 8080
     preset-go|preset-rust|preset-java) echo 8080 ;;  # their sources: PORT || 8080
     preset-node) echo 3000 ;;   # server.js: PORT || 3000
     preset-python) echo 5000 ;; # stowplan.kdl: --port 5000
@@ -240,9 +242,10 @@ port_of() {
   esac
 }
 HTTP_BAD=0
+CURL_OPTS=()
 http_expect() {  # http_expect PATH STATUS [exact|contains TEXT]
   local path=$1 want=$2 mode=${3:-} text=${4:-} code body
-  code=$(curl -sS --max-time 5 -o "$D/body" -w '%{http_code}' "http://127.0.0.1:$PORT$path") || code=000
+  code=$(curl -sS "${CURL_OPTS[@]}" --max-time 5 -o "$D/body" -w '%{http_code}' "http://127.0.0.1:$PORT$path") || code=000
   body=$(cat "$D/body"; printf x); body=${body%x}
   local ok=1
   [ "$code" = "$want" ] || ok=0
@@ -281,6 +284,14 @@ behaviour() {
       http_expect / 200 exact "${page%x}"
       http_expect /style.css 200 contains 'body{margin:0;font-family:system-ui,sans-serif;background:#f4f1ea;color:#1d2a3a}main{'
       http_expect /nope 404 ;;
+    node-mounts)  # build.js collapses whitespace; server.js serves the .gz files only
+      CURL_OPTS=(--compressed)
+      page=$(tr -s ' \n\t' '   ' < "$ROOT/examples/node-mounts/src/index.html" | sed -e 's/^ //' -e 's/ $//'; printf x)
+      http_expect / 200 exact "${page%x}"$'\n'
+      http_expect /style.css 200 exact $'body { margin: 0; font-family: system-ui, sans-serif; } h1 { color: #1d2a3a; }\n'
+      http_expect /healthz 200 exact $'ok\n'
+      http_expect /nope 404 exact $'not found\n'
+      CURL_OPTS=() ;;
     preset-go)  # cmd/hello/main.go: the time in Lisbon needs the time zone database in the binary
       http_expect / 200 contains 'Olá do preset go! Em Lisboa são '
       http_expect /healthz 200 exact $'ok\n'

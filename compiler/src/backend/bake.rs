@@ -169,7 +169,7 @@ fn needed<'a>(plan: &'a Plan, image: &'a Stage) -> Vec<&'a Stage> {
                         if let Mount::Bind {
                             from_stage: Some(from),
                             ..
-                        } = mount
+                        } = &mount.value
                         {
                             reads.push(from);
                         }

@@ -54,7 +54,8 @@ pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
                         );
                     }
                     for mount in &run.mounts {
-                        match mount {
+                        let origin = mount.origin;
+                        match &mount.value {
                             Mount::Tmpfs { size: Some(_), .. } if builder.is_buildah() => refuse(
                                 origin,
                                 "a tmpfs mount with `size`",
@@ -67,6 +68,21 @@ pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
                                 origin,
                                 "a private cache mount",
                                 "use sharing=\"locked\": buildah 1.28 has no private caches",
+                            ),
+                            // Dockerfile frontend 1.10 (2024) added it; docker
+                            // 20.10 embeds 1.2, and buildah 1.28 refuses the key.
+                            Mount::Secret {
+                                id,
+                                target,
+                                env: Some(env),
+                                ..
+                            } if builder != Builder::BuildKit => refuse(
+                                origin,
+                                "a secret in an environment variable (`env=`)",
+                                &format!(
+                                    "drop `env=` and read the secret's file in the command, such as `{env}=\"$(cat {})\" ...`, or build with BuildKit",
+                                    secret_file(id, target.as_deref())
+                                ),
                             ),
                             _ => {}
                         }
@@ -97,4 +113,9 @@ pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
         }
     }
     errors
+}
+
+/// Where a secret's file is mounted: its target, else BuildKit's default.
+pub(crate) fn secret_file(id: &str, target: Option<&str>) -> String {
+    target.map_or_else(|| format!("/run/secrets/{id}"), str::to_owned)
 }

@@ -94,7 +94,7 @@ fn context_paths(plan: &Plan) -> Vec<(&str, Span)> {
                             source,
                             from_stage: None,
                             ..
-                        } = mount
+                        } = &mount.value
                         {
                             paths.push((source.as_str(), origin));
                         }

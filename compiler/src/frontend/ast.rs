@@ -211,6 +211,20 @@ pub struct InputDecl {
     pub to: Option<Spanned<String>>,
 }
 
+/// Where a `bind` mount reads from.
+#[derive(Clone, Debug)]
+pub enum BindSource {
+    /// A context path.
+    Context(Spanned<String>),
+    /// `stage=NAME`: a path in that stage.
+    Stage {
+        stage: Spanned<String>,
+        path: Spanned<String>,
+    },
+    /// `artifact="stage.artifact"`: a declared artifact, at its path in its stage.
+    Artifact(Spanned<String>),
+}
+
 #[derive(Clone, Debug)]
 pub struct MountDecl {
     pub kind: MountKind,
@@ -223,16 +237,22 @@ pub enum MountKind {
         target: Spanned<String>,
         id: Option<Spanned<String>>,
         sharing: Option<Spanned<Sharing>>,
+        /// The owner and mode the builder gives the cache directory when it
+        /// creates it; `mode` is checked to be 3 or 4 octal digits.
+        uid: Option<Spanned<u32>>,
+        gid: Option<Spanned<u32>>,
+        mode: Option<Spanned<String>>,
     },
     Secret {
         id: Spanned<String>,
         target: Option<Spanned<String>>,
         required: Option<Spanned<bool>>,
+        /// `env=NAME`: the secret's value in that environment variable.
+        env: Option<Spanned<String>>,
     },
     Bind {
-        source: Spanned<String>,
+        source: BindSource,
         target: Spanned<String>,
-        from_stage: Option<Spanned<String>>,
         rw: Option<Spanned<bool>>,
     },
     Tmpfs {

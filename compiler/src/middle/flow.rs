@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::frontend::ast::*;
-use crate::middle::resolve::{ArtifactRef, BaseRef, ImageRef, Spec, StageId};
+use crate::middle::resolve::{ArtifactRef, BaseRef, BindRef, ImageRef, Spec, StageId};
 use crate::middle::secrets;
 use crate::middle::select::{Selection, needed_stages};
 
@@ -109,13 +109,20 @@ impl FlowGraph {
                             .for_each(|i| read(&mut graph, &i.path.value));
                         let refs = spec.item_refs(id, n);
                         for (m, mount) in step.mounts.iter().enumerate() {
-                            match (&mount.kind, refs.mount_stage(m)) {
-                                (MountKind::Bind { .. }, Some(from)) => {
+                            match (&mount.kind, refs.mount_ref(m)) {
+                                (_, Some(BindRef::Stage(from))) => {
                                     graph.add_edge(stage_nodes[from.0], me, Edge::MountedInto);
                                 }
-                                (MountKind::Bind { source, .. }, None) => {
-                                    read(&mut graph, &source.value)
+                                (_, Some(BindRef::Artifact(artifact))) => {
+                                    graph.add_edge(artifacts[&artifact], me, Edge::MountedInto);
                                 }
+                                (
+                                    MountKind::Bind {
+                                        source: BindSource::Context(path),
+                                        ..
+                                    },
+                                    None,
+                                ) => read(&mut graph, &path.value),
                                 _ => {}
                             }
                         }
@@ -165,7 +172,7 @@ fn unused(spec: &Spec, d: &mut Diagnostics) {
     let mut consumed: BTreeSet<ArtifactRef> = BTreeSet::new();
     for (i, stage) in spec.stages.iter().enumerate() {
         for n in 0..stage.items.len() {
-            consumed.extend(spec.item_refs(StageId(i), n).artifact());
+            consumed.extend(spec.item_refs(StageId(i), n).artifacts());
         }
     }
     for (i, stage) in spec.stages.iter().enumerate() {

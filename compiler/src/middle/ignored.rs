@@ -127,8 +127,13 @@ pub(crate) fn check_spec(spec: &Spec, file: &IgnoreFile, d: &mut Diagnostics) {
                         .for_each(|input| check(d, &input.path, "a step's input"));
                     let refs = spec.item_refs(StageId(i), n);
                     for (m, mount) in step.mounts.iter().enumerate() {
-                        if let (MountKind::Bind { source, .. }, None) =
-                            (&mount.kind, refs.mount_stage(m))
+                        if let (
+                            MountKind::Bind {
+                                source: BindSource::Context(source),
+                                ..
+                            },
+                            None,
+                        ) = (&mount.kind, refs.mount_stage(m))
                         {
                             check(d, source, "bound from the context");
                         }

@@ -12,6 +12,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
+use crate::frontend::values;
 use crate::middle::args::{check_from_args, check_stage_args, default_of};
 use crate::middle::names::check_unique;
 use crate::middle::outputs::{bake_dockerfile, check_bake_outputs, check_groups};
@@ -132,9 +133,27 @@ pub(crate) enum ItemRefs {
     Artifact(ArtifactRef),
     /// `copy image="..."`.
     Image(ImageRef),
-    /// A step: per mount (same index as [`StepDecl::mounts`]), the stage a
-    /// bind mount reads from; `None` for every other mount.
-    Mounts(Vec<Option<StageId>>),
+    /// A step: per mount (same index as [`StepDecl::mounts`]), what a bind
+    /// mount reads from another stage; `None` for every other mount.
+    Mounts(Vec<Option<BindRef>>),
+}
+
+/// What a `bind` reads from another stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BindRef {
+    /// `stage=NAME`: a path in that stage.
+    Stage(StageId),
+    /// `artifact="stage.artifact"`.
+    Artifact(ArtifactRef),
+}
+
+impl BindRef {
+    pub(crate) fn stage(self) -> StageId {
+        match self {
+            BindRef::Stage(stage) => stage,
+            BindRef::Artifact(artifact) => artifact.stage,
+        }
+    }
 }
 
 impl ItemRefs {
@@ -146,10 +165,37 @@ impl ItemRefs {
         }
     }
 
+    /// Every artifact the item uses: the one a copy takes, those a step binds.
+    pub(crate) fn artifacts(&self) -> Vec<ArtifactRef> {
+        match self {
+            ItemRefs::Artifact(artifact) => vec![*artifact],
+            ItemRefs::Mounts(binds) => binds
+                .iter()
+                .filter_map(|b| match b {
+                    Some(BindRef::Artifact(artifact)) => Some(*artifact),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The stage the step's mount number `mount` binds, if it binds one.
     pub(crate) fn mount_stage(&self, mount: usize) -> Option<StageId> {
+        self.mount_ref(mount).map(BindRef::stage)
+    }
+
+    /// The artifact the step's mount number `mount` binds, if it binds one.
+    pub(crate) fn mount_artifact(&self, mount: usize) -> Option<ArtifactRef> {
+        match self.mount_ref(mount) {
+            Some(BindRef::Artifact(artifact)) => Some(artifact),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn mount_ref(&self, mount: usize) -> Option<BindRef> {
         match self {
-            ItemRefs::Mounts(stages) => stages.get(mount).copied().flatten(),
+            ItemRefs::Mounts(binds) => binds.get(mount).copied().flatten(),
             _ => None,
         }
     }
@@ -320,9 +366,22 @@ pub fn resolve(ast: Ast) -> (Option<Spec>, Diagnostics) {
                         .iter()
                         .map(|mount| match &mount.kind {
                             MountKind::Bind {
-                                from_stage: Some(from),
+                                source: BindSource::Stage { stage, .. },
                                 ..
-                            } => use_stage(&mut d, from, "mounted from"),
+                            } => use_stage(&mut d, stage, "mounted from").map(BindRef::Stage),
+                            MountKind::Bind {
+                                source: BindSource::Artifact(reference),
+                                ..
+                            } => check_artifact(&mut d, &ast, &ids, &names, reference).and_then(
+                                |(stage_name, index)| {
+                                    let stage = use_stage(&mut d, &stage_name, "mounted from")?;
+                                    // Its path lands in a --mount value, which
+                                    // a copy's path never did.
+                                    let path = &ast.stages[stage.0].artifacts[index].path;
+                                    values::check_mount_word(path, &mut d);
+                                    Some(BindRef::Artifact(ArtifactRef { stage, index }))
+                                },
+                            ),
                             _ => None,
                         })
                         .collect(),

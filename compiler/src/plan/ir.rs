@@ -168,7 +168,8 @@ pub struct Add {
 #[derive(Clone, Debug, Serialize)]
 pub struct Run {
     pub command: Command,
-    pub mounts: Vec<Mount>,
+    /// Each at the spec node that declares it.
+    pub mounts: Vec<Located<Mount>>,
     pub network: Option<Network>,
     pub insecure: bool,
 }
@@ -179,11 +180,17 @@ pub enum Mount {
         target: String,
         id: Option<String>,
         sharing: Option<Sharing>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        /// Octal digits, checked.
+        mode: Option<String>,
     },
     Secret {
         id: String,
         target: Option<String>,
         required: bool,
+        /// The environment variable that holds the secret's value.
+        env: Option<String>,
     },
     Bind {
         source: String,

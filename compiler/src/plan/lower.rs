@@ -285,11 +285,14 @@ fn lower_item(
             for copy in input_copies(&step.inputs) {
                 push(Instruction::Copy(copy));
             }
-            let mounts: Vec<Mount> = step
+            let mounts: Vec<Located<Mount>> = step
                 .mounts
                 .iter()
                 .enumerate()
-                .map(|(m, mount)| lower_mount(spec, mount, refs, m))
+                .map(|(m, mount)| Located {
+                    value: lower_mount(spec, mount, refs, m),
+                    origin: mount.span,
+                })
                 .collect();
             for run in &step.runs {
                 push(Instruction::Run(lower_run(run, &mounts, shell)));
@@ -298,7 +301,7 @@ fn lower_item(
     }
 }
 
-fn lower_run(run: &RunDecl, mounts: &[Mount], shell: &[String]) -> plan::Run {
+fn lower_run(run: &RunDecl, mounts: &[Located<Mount>], shell: &[String]) -> plan::Run {
     plan::Run {
         command: command(&run.command, shell),
         mounts: mounts.to_vec(),
@@ -314,24 +317,39 @@ fn lower_mount(spec: &Spec, mount: &MountDecl, refs: &ItemRefs, index: usize) ->
             target,
             id,
             sharing,
+            uid,
+            gid,
+            mode,
         } => Mount::Cache {
             target: target.value.clone(),
             id: id.as_ref().map(|v| v.value.clone()),
             sharing: sharing.as_ref().map(|v| v.value),
+            uid: uid.as_ref().map(|v| v.value),
+            gid: gid.as_ref().map(|v| v.value),
+            mode: mode.as_ref().map(|v| v.value.clone()),
         },
         MountKind::Secret {
             id,
             target,
             required,
+            env,
         } => Mount::Secret {
             id: id.value.clone(),
             target: target.as_ref().map(|v| v.value.clone()),
             required: required.as_ref().is_some_and(|v| v.value),
+            env: env.as_ref().map(|v| v.value.clone()),
         },
-        MountKind::Bind {
-            source, target, rw, ..
-        } => Mount::Bind {
-            source: source.value.clone(),
+        MountKind::Bind { source, target, rw } => Mount::Bind {
+            source: match source {
+                BindSource::Context(path) | BindSource::Stage { path, .. } => path.value.clone(),
+                // An artifact is read at its path in its stage.
+                BindSource::Artifact(_) => {
+                    let artifact = refs
+                        .mount_artifact(index)
+                        .expect("resolver resolved every bound artifact");
+                    spec.artifact(artifact).path.value.clone()
+                }
+            },
             target: target.value.clone(),
             from_stage: refs
                 .mount_stage(index)

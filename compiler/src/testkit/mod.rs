@@ -103,7 +103,7 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
                 Instruction::Run(run) => json!({
                     "cmd": "run",
                     "argv": run.command.argv(),
-                    "mounts": run.mounts.iter().map(mount_fields).collect::<Vec<_>>(),
+                    "mounts": run.mounts.iter().map(|m| mount_fields(&m.value)).collect::<Vec<_>>(),
                 }),
                 Instruction::Copy(copy) => {
                     let from = match &copy.source {
@@ -135,14 +135,19 @@ fn mount_fields(mount: &Mount) -> Value {
             target,
             id,
             sharing,
+            uid,
+            gid,
+            mode,
         } => json!({"type": "cache", "target": target, "id": id,
-            "sharing": sharing.map(|s| format!("{s:?}").to_lowercase())}),
+            "sharing": sharing.map(|s| format!("{s:?}").to_lowercase()),
+            "uid": uid.map(|u| u.to_string()), "gid": gid.map(|g| g.to_string()), "mode": mode}),
         Mount::Secret {
             id,
             target,
             required,
+            env,
         } => {
-            json!({"type": "secret", "id": id, "target": target, "required": required.then_some("true")})
+            json!({"type": "secret", "id": id, "target": target, "env": env, "required": required.then_some("true")})
         }
         Mount::Bind {
             source,
@@ -236,8 +241,9 @@ fn observed_fields(instruction: &Value, shells: &mut ShellTracker) -> Value {
                     let kind = fields.get("type").cloned().unwrap_or(Value::Null);
                     let get = |k: &str| fields.get(k).cloned().unwrap_or(Value::Null);
                     match kind.as_str() {
-                        Some("cache") => json!({"type": "cache", "target": get("target"), "id": get("id"), "sharing": get("sharing")}),
-                        Some("secret") => json!({"type": "secret", "id": get("id"), "target": get("target"), "required": get("required")}),
+                        Some("cache") => json!({"type": "cache", "target": get("target"), "id": get("id"), "sharing": get("sharing"),
+                            "uid": get("uid"), "gid": get("gid"), "mode": get("mode")}),
+                        Some("secret") => json!({"type": "secret", "id": get("id"), "target": get("target"), "env": get("env"), "required": get("required")}),
                         Some("bind") => json!({"type": "bind", "source": get("source"), "target": get("target"), "from": get("from"), "rw": get("rw")}),
                         Some("tmpfs") => json!({"type": "tmpfs", "target": get("target"), "size": get("size")}),
                         _ => json!({"type": kind, "id": get("id"), "required": get("required")}),

@@ -367,10 +367,13 @@ impl Emitter<'_> {
         }
         let mut lines = String::new();
         let mut ssh_index = 0usize;
+        // Every mount is tried, so that one run reports all it cannot say.
+        let mut said = true;
         for mount in &run.mounts {
-            if !self.mount(mount, origin, &mut ssh_index, &mut lines, d) {
-                return false;
-            }
+            said &= self.mount(&mount.value, mount.origin, &mut ssh_index, &mut lines, d);
+        }
+        if !said {
+            return false;
         }
         self.uses.run = true;
         let mut line = String::from("  run_in \"$c\"");

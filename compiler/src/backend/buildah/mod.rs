@@ -214,7 +214,7 @@ impl<'a> Emitter<'a> {
                         if let Mount::Bind {
                             from_stage: Some(name),
                             ..
-                        } = mount
+                        } = &mount.value
                         {
                             referenced.insert(name.as_str());
                         }

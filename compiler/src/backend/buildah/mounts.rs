@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::backend::buildah::{Emitter, refuse, refuse_stage_ref};
+use crate::backend::builders::secret_file;
 use crate::backend::quote::bash::{bash_word, is_mount_word};
 use crate::base::diagnostic::{Diagnostics, Span};
 use crate::base::keywords::Sharing;
@@ -40,6 +41,9 @@ impl Emitter<'_> {
                 target,
                 id,
                 sharing,
+                uid,
+                gid,
+                mode,
             } => {
                 let mut spec = format!("type=cache,target={target}");
                 if let Some(id) = id {
@@ -50,6 +54,17 @@ impl Emitter<'_> {
                     Some(Sharing::Shared) => spec.push_str(",sharing=shared"),
                     // buildah 1.28 has no private caches; locked keeps writers apart too.
                     Some(Sharing::Private | Sharing::Locked) => spec.push_str(",sharing=locked"),
+                }
+                // buildah creates the cache directory with this owner and
+                // mode, as BuildKit does, the first time the id is used.
+                if let Some(uid) = uid {
+                    let _ = write!(spec, ",uid={uid}");
+                }
+                if let Some(gid) = gid {
+                    let _ = write!(spec, ",gid={gid}");
+                }
+                if let Some(mode) = mode {
+                    let _ = write!(spec, ",mode={mode}");
                 }
                 let _ = writeln!(
                     out,
@@ -71,9 +86,30 @@ impl Emitter<'_> {
                 );
             }
             Mount::Secret {
+                env: Some(env),
+                id,
+                target,
+                ..
+            } => {
+                // `buildah run --env` takes the value in its arguments, where
+                // any user of the machine can read it: never a secret's place.
+                refuse(
+                    d,
+                    origin,
+                    "a secret in an environment variable cannot be given to `buildah run`",
+                    &format!("`env=\"{env}\"`"),
+                    &format!(
+                        "drop `env=` and read the secret's file in the command, such as `{env}=\"$(cat {})\" ...`",
+                        secret_file(id, target.as_deref())
+                    ),
+                );
+                return false;
+            }
+            Mount::Secret {
                 id,
                 target,
                 required,
+                env: None,
             } => {
                 self.uses.secrets = true;
                 let var = id_variable("STOWPLAN_SECRET_", id);
@@ -82,9 +118,7 @@ impl Emitter<'_> {
                     .or_default()
                     .entry(id.clone())
                     .or_insert(origin);
-                let target = target
-                    .clone()
-                    .unwrap_or_else(|| format!("/run/secrets/{id}"));
+                let target = secret_file(id, target.as_deref());
                 let _ = writeln!(
                     out,
                     "  add_secret {} {var} {} {}",

@@ -131,7 +131,8 @@ impl<'a> Emitter<'a> {
                         names.join(" and ")
                     ),
                 );
-                // Mounts have no span of their own: ids of one step share its span.
+                // Each id at the mount node that declares it; a step's mount on
+                // several runs is one place.
                 let mut places: Vec<(Span, Vec<&str>)> = Vec::new();
                 for (id, span) in ids {
                     match places.iter_mut().find(|(s, _)| s == span) {

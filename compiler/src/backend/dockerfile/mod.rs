@@ -250,7 +250,7 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             line
         }
         Instruction::Run(run) => {
-            let mut flags: Vec<String> = run.mounts.iter().map(mount).collect();
+            let mut flags: Vec<String> = run.mounts.iter().map(|m| mount(&m.value)).collect();
             match run.network {
                 None => {}
                 Some(Network::Default) => flags.push("--network=default".into()),
@@ -294,6 +294,9 @@ fn mount(mount: &Mount) -> String {
             target,
             id,
             sharing,
+            uid,
+            gid,
+            mode,
         } => {
             parts.push("type=cache".into());
             parts.push(format!("target={target}"));
@@ -310,16 +313,29 @@ fn mount(mount: &Mount) -> String {
                     .into(),
                 );
             }
+            if let Some(uid) = uid {
+                parts.push(format!("uid={uid}"));
+            }
+            if let Some(gid) = gid {
+                parts.push(format!("gid={gid}"));
+            }
+            if let Some(mode) = mode {
+                parts.push(format!("mode={mode}"));
+            }
         }
         Mount::Secret {
             id,
             target,
             required,
+            env,
         } => {
             parts.push("type=secret".into());
             parts.push(format!("id={id}"));
             if let Some(target) = target {
                 parts.push(format!("target={target}"));
+            }
+            if let Some(env) = env {
+                parts.push(format!("env={env}"));
             }
             if *required {
                 parts.push("required=true".into());

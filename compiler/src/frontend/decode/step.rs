@@ -86,6 +86,9 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                         );
                     }
                 }
+                let uid = args.prop_int::<u32>(d, "uid");
+                let gid = args.prop_int::<u32>(d, "gid");
+                let mode = cache_mode(&mut args, d);
                 for target in targets {
                     values::check_absolute_path(&target, d);
                     values::check_mount_word(&target, d);
@@ -94,6 +97,9 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                             target,
                             id: id.clone(),
                             sharing: sharing.clone(),
+                            uid: uid.clone(),
+                            gid: gid.clone(),
+                            mode: mode.clone(),
                         },
                         span: child.span(),
                     });
@@ -103,9 +109,13 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                 let id = args.string(d, "the secret's id");
                 let target = args.prop_string(d, "target");
                 let required = args.prop_bool(d, "required");
+                let env = args.prop_string(d, "env");
                 if let Some(target) = &target {
                     values::check_absolute_path(target, d);
                     values::check_mount_word(target, d);
+                }
+                if let Some(env) = &env {
+                    values::check_variable_name(env, d);
                 }
                 if let Some(id) = id {
                     values::check_mount_word(&id, d);
@@ -114,44 +124,13 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                             id,
                             target,
                             required,
+                            env,
                         },
                         span: child.span(),
                     });
                 }
             }
-            Some(StepNode::Bind) => {
-                let source = args.string(d, "the path to bind");
-                let target = args.prop_string(d, "target");
-                let from_stage = args.prop_string(d, "stage");
-                let rw = args.prop_bool(d, "rw");
-                if target.is_none() && !args.has("target") {
-                    missing_property(
-                        d,
-                        child,
-                        "target",
-                        "where to mount it, such as target=\"/src\"",
-                    );
-                }
-                if let (Some(source), Some(target)) = (source, target) {
-                    if from_stage.is_none() {
-                        values::check_context_path(&source, d);
-                    } else {
-                        values::check_no_parent(&source, d);
-                    }
-                    values::check_mount_word(&source, d);
-                    values::check_absolute_path(&target, d);
-                    values::check_mount_word(&target, d);
-                    step.mounts.push(MountDecl {
-                        kind: MountKind::Bind {
-                            source,
-                            target,
-                            from_stage,
-                            rw,
-                        },
-                        span: child.span(),
-                    });
-                }
-            }
+            Some(StepNode::Bind) => step.mounts.extend(decode_bind(child, &mut args, d)),
             Some(StepNode::Tmpfs) => {
                 let target = args.string(d, "an absolute directory");
                 let size = args.prop_int::<u64>(d, "size");
@@ -182,6 +161,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
         }
         args.finish(d);
     }
+    check_secret_envs(&step.mounts, d);
     if step.runs.is_empty() {
         d.push(
             Diagnostic::error(
@@ -193,6 +173,111 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
         );
     }
     Some(step)
+}
+
+/// Two secrets of one step in the same variable: one would hide the other.
+fn check_secret_envs(mounts: &[MountDecl], d: &mut Diagnostics) {
+    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    for mount in mounts {
+        let MountKind::Secret { env: Some(env), .. } = &mount.kind else {
+            continue;
+        };
+        match seen.iter().find(|e| e.value == env.value) {
+            Some(first) => d.push(
+                Diagnostic::error(
+                    Code::Conflict,
+                    format!("two secrets in the variable `{}`", env.value),
+                )
+                .primary(env.span, "a second secret here")
+                .secondary(first.span, "the first")
+                .help("give each secret a variable of its own"),
+            ),
+            None => seen.push(env),
+        }
+    }
+}
+
+/// `bind SOURCE target=PATH [stage=NAME] [rw=BOOL]` or `bind
+/// artifact="stage.artifact" target=PATH [rw=BOOL]`.
+fn decode_bind(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> Option<MountDecl> {
+    let artifact = args.prop_string(d, "artifact");
+    let source = match &artifact {
+        Some(_) if args.arg_count() == 0 => None,
+        _ => args.string(d, "the path to bind"),
+    };
+    let target = args.prop_string(d, "target");
+    let from_stage = args.prop_string(d, "stage");
+    let rw = args.prop_bool(d, "rw");
+    if let (Some(artifact), Some(source)) = (&artifact, &source) {
+        d.push(
+            Diagnostic::error(Code::Conflict, "a source path and `artifact=` on one bind")
+                .primary(source.span, "a path")
+                .secondary(artifact.span, "an artifact, which names its path")
+                .help(format!(
+                    "drop the path: artifact=\"{}\" is bound from the path it declares",
+                    artifact.value
+                )),
+        );
+        return None;
+    }
+    if target.is_none() && !args.has("target") {
+        missing_property(
+            d,
+            node,
+            "target",
+            "where to mount it, such as target=\"/src\"",
+        );
+    }
+    if let (Some(artifact), Some(stage)) = (&artifact, &from_stage) {
+        d.push(
+            Diagnostic::error(Code::Conflict, "`artifact=` and `stage=` on one bind")
+                .primary(stage.span, "a stage")
+                .secondary(artifact.span, "an artifact, which names its stage")
+                .help(format!(
+                    "drop `stage=`: artifact=\"{}\" already says where it is",
+                    artifact.value
+                )),
+        );
+        return None;
+    }
+    let target = target?;
+    let source = match (artifact, source, from_stage) {
+        (Some(artifact), _, _) => BindSource::Artifact(artifact),
+        (None, Some(path), None) => {
+            values::check_context_path(&path, d);
+            values::check_mount_word(&path, d);
+            BindSource::Context(path)
+        }
+        (None, Some(path), Some(stage)) => {
+            values::check_no_parent(&path, d);
+            values::check_mount_word(&path, d);
+            BindSource::Stage { stage, path }
+        }
+        (None, None, _) => return None,
+    };
+    values::check_absolute_path(&target, d);
+    values::check_mount_word(&target, d);
+    Some(MountDecl {
+        kind: MountKind::Bind { source, target, rw },
+        span: node.span(),
+    })
+}
+
+/// A cache's `mode=`: a string of octal digits. An integer is refused with
+/// its own help, because KDL reads `0755` as decimal 755.
+fn cache_mode(args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let entry = args.prop("mode")?;
+    if let kdl::KdlValue::Integer(_) = entry.value() {
+        d.push(
+            Diagnostic::error(Code::InvalidValue, "a cache mode is a string of octal digits")
+                .primary(entry.span(), "an integer")
+                .help("write the octal digits as a string, such as mode=\"0755\": KDL reads an integer in decimal"),
+        );
+        return None;
+    }
+    let mode = expect_string(entry, d)?;
+    values::check_chmod(&mode, d);
+    Some(mode)
 }
 
 /// A command in exec form by default; `shell=#true` asks for shell form.

@@ -205,9 +205,9 @@ impl<'a> Optimizer<'a> {
             ItemRefs::Image(image) => {
                 out.push(self.atom(Atom::Image(image.written.value.clone())));
             }
-            ItemRefs::Mounts(stages) => {
-                for stage in stages.iter().flatten() {
-                    out.extend(self.stage_atoms(*stage).iter().copied());
+            ItemRefs::Mounts(binds) => {
+                for bind in binds.iter().flatten() {
+                    out.extend(self.stage_atoms(bind.stage()).iter().copied());
                 }
             }
             ItemRefs::Nothing => {}

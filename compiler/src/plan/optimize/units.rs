@@ -117,12 +117,11 @@ pub(super) fn context_paths(item: &Item) -> Vec<String> {
             let mut paths: Vec<String> = step.inputs.iter().map(|i| i.path.value.clone()).collect();
             for mount in &step.mounts {
                 if let MountKind::Bind {
-                    source,
-                    from_stage: None,
+                    source: BindSource::Context(path),
                     ..
                 } = &mount.kind
                 {
-                    paths.push(source.value.clone());
+                    paths.push(path.value.clone());
                 }
             }
             paths

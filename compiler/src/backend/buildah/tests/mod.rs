@@ -70,7 +70,7 @@ fn span() -> Span {
     Span::from(0..0)
 }
 
-fn at(value: Instruction) -> Located<Instruction> {
+fn at<T>(value: T) -> Located<T> {
     Located {
         value,
         origin: span(),

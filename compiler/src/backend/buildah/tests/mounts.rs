@@ -13,7 +13,7 @@ use crate::plan::ir::{Add, Base, Command as PlanCommand, Instruction, Mount, Pla
 fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
     let mut instructions = vec![at(Instruction::Run(Run {
         command: PlanCommand::Exec(vec!["true".into()]),
-        mounts,
+        mounts: mounts.into_iter().map(at).collect(),
         network: None,
         insecure: false,
     }))];
@@ -120,6 +120,66 @@ fn binds_stay_inside_their_root() {
         String::from_utf8_lossy(&looped.output.stderr)
     );
     assert!(calls_with(&looped.calls, &["run"]).is_empty());
+}
+
+/// A cache's owner and mode reach `buildah run --mount`, which creates the
+/// cache directory with them; `sharing="private"` still becomes `locked`.
+#[test]
+fn cache_owner_and_mode_reach_buildah() {
+    let plan = mount_plan(
+        vec![Mount::Cache {
+            target: "/home/app/.cache/".into(),
+            id: Some("app-cache".into()),
+            sharing: Some(crate::base::keywords::Sharing::Private),
+            uid: Some(1000),
+            gid: Some(1001),
+            mode: Some("0750".into()),
+        }],
+        None,
+    );
+    let script = emit(&plan, &BuildahOptions::default()).unwrap();
+    let run = fake_run_with(&script, &[], |_| {});
+    assert!(
+        run.output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.output.stderr)
+    );
+    assert_eq!(
+        mount_flags(&run.calls),
+        [
+            "type=cache,target=/home/app/.cache/,id=app-cache,sharing=locked,uid=1000,gid=1001,mode=0750"
+        ]
+    );
+}
+
+/// `buildah run` takes an environment variable's value in its arguments,
+/// which any user can read: a secret with `env=` is refused, saying what to
+/// write instead, and nothing is emitted for it.
+#[test]
+fn secret_env_is_refused() {
+    let plan = mount_plan(
+        vec![Mount::Secret {
+            id: "token".into(),
+            target: None,
+            required: true,
+            env: Some("TOKEN".into()),
+        }],
+        None,
+    );
+    let errors = emit(&plan, &BuildahOptions::default()).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].code,
+        crate::base::diagnostic::Code::Unrepresentable
+    );
+    assert!(
+        errors[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("TOKEN=\"$(cat /run/secrets/token)\"")),
+        "{:?}",
+        errors[0].help
+    );
 }
 
 /// curl reads `[...]` and `{...}` in a URL as patterns unless told not to:

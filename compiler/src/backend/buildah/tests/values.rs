@@ -194,16 +194,18 @@ fn secrets_stay_out_of_arguments() {
             instructions: vec![at(Instruction::Run(Run {
                 command: PlanCommand::Exec(vec!["true".into()]),
                 mounts: vec![
-                    Mount::Secret {
+                    at(Mount::Secret {
                         id: "npm.rc".into(),
                         target: None,
                         required: true,
-                    },
-                    Mount::Secret {
+                        env: None,
+                    }),
+                    at(Mount::Secret {
                         id: "absent".into(),
                         target: Some("/opt/absent".into()),
                         required: false,
-                    },
+                        env: None,
+                    }),
                 ],
                 network: None,
                 insecure: false,
