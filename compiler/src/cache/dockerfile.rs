@@ -218,6 +218,7 @@ fn read_instruction(
             let from = flag_value(&copy.options, "from");
             read_sources(&copy.src, from, names, false, &mut out);
             out.link = linked(&copy.options);
+            out.exclude = flag_values(&copy.options, "exclude");
         }
         Instruction::Add(add) => {
             read_sources(&add.src, None, names, true, &mut out);
@@ -256,6 +257,16 @@ fn linked(flags: &[Flag<'_>]) -> bool {
     flags.iter().any(|f| {
         f.name.value == "link" && f.value.as_ref().is_none_or(|v| v.value.as_ref() == "true")
     })
+}
+
+/// Every value of a flag that may be given more than once.
+fn flag_values(flags: &[Flag<'_>], name: &str) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|f| f.name.value == name)
+        .filter_map(|f| f.value.as_ref())
+        .map(|v| v.value.as_ref().to_owned())
+        .collect()
 }
 
 fn flag_value<'a>(flags: &'a [Flag<'_>], name: &str) -> Option<&'a str> {

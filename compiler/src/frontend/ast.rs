@@ -207,6 +207,8 @@ pub struct StepOrder {
 pub struct InputDecl {
     pub path: Spanned<String>,
     pub to: Option<Spanned<String>>,
+    /// `exclude=`: patterns BuildKit leaves out of the copy (`COPY --exclude`).
+    pub exclude: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -252,6 +254,8 @@ pub struct CopyDecl {
     pub chown: Option<Spanned<String>>,
     pub chmod: Option<Spanned<String>>,
     pub link: Option<Spanned<bool>>,
+    /// `exclude=`: patterns BuildKit leaves out of the copy (`COPY --exclude`).
+    pub exclude: Vec<String>,
     pub span: Span,
 }
 

@@ -56,7 +56,14 @@ pub fn emit_named(plan: &Plan, file: Option<&str>) -> Result<String, Vec<Diagnos
     Ok(out)
 }
 
+/// The Dockerfile syntax that `COPY --parents` and `--exclude` need. A
+/// parser directive must be the file's first line, before the header.
+pub(crate) const LABS_SYNTAX: &str = "# syntax=docker/dockerfile:1.7-labs";
+
 fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
+    if plan.needs_labs() {
+        let _ = writeln!(out, "{LABS_SYNTAX}");
+    }
     let source = comment_string(&plan.source_name);
     let _ = writeln!(
         out,
@@ -228,6 +235,13 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             }
             if copy.link {
                 line.push_str(" --link");
+            }
+            if copy.parents {
+                line.push_str(" --parents");
+            }
+            // The decoder lets no quote, space, `$` or backslash in.
+            for pattern in &copy.exclude {
+                let _ = write!(line, " --exclude={pattern}");
             }
             let quoted = quote::copy_list(&copy.paths, &copy.dest);
             let _ = write!(line, " {}", w.accept(quoted, "a copied path"));

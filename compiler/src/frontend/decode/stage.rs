@@ -428,6 +428,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     let chown = args.prop_string(d, "chown");
     let chmod = args.prop_string(d, "chmod");
     let link = args.prop_bool(d, "link");
+    let exclude = values::exclude_patterns(args.prop_string(d, "exclude"), d);
     if let Some(chown) = &chown {
         values::check_user(chown, d);
     }
@@ -479,16 +480,15 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     let to = match (to, &source) {
         (Some(to), _) => to,
         // Context paths without `to=` keep their place, like inputs.
-        (None, CopySourceDecl::Context(paths)) if !args.has("to") => {
-            for path in paths {
-                values::check_input_glob(path, d);
-            }
+        // A glob in a directory keeps each match's place (COPY --parents).
+        (None, CopySourceDecl::Context(_)) if !args.has("to") => {
             return Some(CopyDecl {
                 source,
                 to: None,
                 chown,
                 chmod,
                 link,
+                exclude,
                 span: node.span(),
             });
         }
@@ -517,6 +517,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         chown,
         chmod,
         link,
+        exclude,
         span: node.span(),
     })
 }
