@@ -88,9 +88,20 @@ pub struct StageDecl {
     /// The platforms an image is built for (`platforms`): build options,
     /// not part of the Dockerfile.
     pub platforms: Vec<Spanned<String>>,
+    /// `context DIR`: the folder, relative to the spec's, that its context
+    /// paths (inputs, copies, adds, binds) are relative to; written
+    /// without `./` or a final `/` (`.` is the spec's folder).
+    pub context: Option<Spanned<String>>,
     pub tags: Vec<Spanned<String>>,
     pub artifacts: Vec<ArtifactDecl>,
     pub items: Vec<Item>,
+}
+
+impl StageDecl {
+    /// The folder its context paths are relative to, under the spec's.
+    pub fn context_dir(&self) -> &str {
+        self.context.as_ref().map_or(".", |c| c.value.as_str())
+    }
 }
 
 #[derive(Clone, Debug)]

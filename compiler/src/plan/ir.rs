@@ -20,6 +20,15 @@ pub struct Plan {
     pub args: Vec<GlobalArg>,
     /// Stages and images in build order.
     pub stages: Vec<Stage>,
+    /// The build context, relative to the spec's folder (`.` for the
+    /// folder itself): the deepest folder that holds every stage's
+    /// `context` (plan/contexts.rs). Context paths are relative to it.
+    #[serde(skip_serializing_if = "is_spec_folder")]
+    pub context: String,
+}
+
+fn is_spec_folder(context: &str) -> bool {
+    context == "."
 }
 
 impl Plan {

@@ -102,7 +102,15 @@ pub(crate) fn lower_ordered(
             })
             .collect(),
         stages: planned,
+        context: ".".to_owned(),
     };
+    let mut plan = plan;
+    let contexts = spec
+        .stages
+        .iter()
+        .filter_map(|s| Some((s.name.value.clone(), s.context.as_ref()?.value.clone())))
+        .collect();
+    crate::plan::contexts::apply(&mut plan, &contexts);
     (plan, report)
 }
 

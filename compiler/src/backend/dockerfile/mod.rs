@@ -79,7 +79,7 @@ fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
         out.push_str("#\n# Build an image with:\n");
         for image in images {
             let mut line = String::from("#   docker build");
-            if let Some(file) = file.filter(|f| !is_default_file(f)) {
+            if let Some(file) = file.filter(|f| !is_default_file(f, &plan.context)) {
                 let _ = write!(line, " -f {}", command_word(file));
             }
             let _ = write!(line, " --target {}", image.name);
@@ -89,17 +89,25 @@ fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
             for tag in &image.tags {
                 let _ = write!(line, " -t {tag}");
             }
-            line.push_str(" .");
+            let _ = write!(line, " {}", command_word(&plan.context));
             let _ = writeln!(out, "{line}");
         }
     }
 }
 
 /// Whether `docker build` reads this file without `-f`: `Dockerfile` in
-/// the context's root, however written (`./Dockerfile`).
-fn is_default_file(file: &str) -> bool {
-    let mut parts = file.split('/').filter(|p| !p.is_empty() && *p != ".");
-    parts.next() == Some("Dockerfile") && parts.next().is_none()
+/// the context's root (`context`, relative to the spec's folder as the
+/// file is), however written (`./Dockerfile`).
+fn is_default_file(file: &str, context: &str) -> bool {
+    let parts = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut expected = parts(context);
+    expected.push("Dockerfile".to_owned());
+    parts(file) == expected
 }
 
 /// Collects refusals for one instruction and reports them at its spec node.

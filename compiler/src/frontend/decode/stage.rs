@@ -14,6 +14,7 @@ const ONCE: &[BodyNode] = &[
     BodyNode::Cmd,
     BodyNode::Healthcheck,
     BodyNode::StopSignal,
+    BodyNode::Context,
 ];
 
 pub(crate) fn decode_stage(
@@ -34,6 +35,7 @@ pub(crate) fn decode_stage(
         from: None,
         platform: None,
         platforms: Vec::new(),
+        context: None,
         tags: Vec::new(),
         artifacts: Vec::new(),
         items: Vec::new(),
@@ -73,6 +75,16 @@ pub(crate) fn decode_stage(
                 if let Some(value) = value {
                     values::check_platform(&value, d);
                     stage.platform = Some(value);
+                }
+            }
+            Some(BodyNode::Context) => {
+                let mut args = NodeArgs::new(child, d);
+                let value = args.string(d, "a folder such as \"web/\"");
+                args.finish(d);
+                expect_no_children(child, d);
+                if let Some(mut value) = value {
+                    check_context_dir(&mut value, d);
+                    stage.context = Some(value);
                 }
             }
             Some(BodyNode::Platforms) if kind == StageKind::Image => {
@@ -576,4 +588,31 @@ fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
         checksum,
         span: node.span(),
     })
+}
+
+/// `context DIR`: a folder under the spec's, written one way (`./web/` is
+/// `web`, `.` the spec's folder) so that stages compare by value; no glob,
+/// since a build has one context.
+fn check_context_dir(dir: &mut Spanned<String>, d: &mut Diagnostics) {
+    values::check_context_path(dir, d);
+    if dir.value.contains(['*', '?', '[']) {
+        d.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` is a glob", dir.value.escape_debug()),
+            )
+            .primary(dir.span, "a context is one folder")
+            .help("name the folder, such as context \"web/\""),
+        );
+    }
+    let parts: Vec<&str> = dir
+        .value
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    dir.value = if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    };
 }

@@ -23,6 +23,7 @@ const REPLACED_BY_USE: &[BodyNode] = &[
     BodyNode::Healthcheck,
     BodyNode::StopSignal,
     BodyNode::Platform,
+    BodyNode::Context,
 ];
 
 /// The most KDL nodes expansion makes for a whole spec, every use together.

@@ -182,6 +182,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         origin: span(),
     };
     Plan {
+        context: ".".into(),
         source_name: "hostile \"plan\"\n$(id).kdl".into(),
         args: Vec::new(),
         stages: vec![
