@@ -605,6 +605,21 @@ fn check_context_dir(dir: &mut Spanned<String>, d: &mut Diagnostics) {
             .help("name the folder, such as context \"web/\""),
         );
     }
+    // The folder starts every path of the stage, bind mount sources too,
+    // where these characters would end or change the mount's fields.
+    let bad = dir.value.chars().find(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '\'' | '=' | '$' | '\\')
+    });
+    if let Some(c) = bad {
+        d.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("the context `{}` holds {c:?}", dir.value.escape_debug()),
+            )
+            .primary(dir.span, "unsafe in a bind mount's source")
+            .help("name the folder without spaces, commas, quotes, `=`, `$` or backslashes"),
+        );
+    }
     let parts: Vec<&str> = dir
         .value
         .split('/')
