@@ -79,7 +79,8 @@ if [ "${STOWPLAN_E2E_BUILDKIT:-1}" = 1 ]; then
   export DOCKER_HOST
   # Stop the engine at the end only if this run started it.
   timeout 5 /usr/bin/docker version > /dev/null 2>&1 || trap 'cleanup; "$ROOT/tests/corpus/dockerd.sh" stop' EXIT
-  "$ROOT/tests/corpus/dockerd.sh" start 2> "$WORK/dockerd.log" || { cat "$WORK/dockerd.log"; die "dockerd.sh start"; }
+  # Without fd 8: a dockerd started here must not hold run.sh's lock after this run.
+  "$ROOT/tests/corpus/dockerd.sh" start 2> "$WORK/dockerd.log" 8>&- || { cat "$WORK/dockerd.log"; die "dockerd.sh start"; }
   "$ROOT/tests/corpus/dockerd.sh" load localhost/stowplan-e2e/golang:bookworm \
     localhost/stowplan-e2e/distroless-static:nonroot localhost/stowplan-e2e/node:bookworm-slim \
     localhost/stowplan-e2e/nginx-unprivileged:bookworm 2>> "$WORK/dockerd.log"
