@@ -76,6 +76,10 @@ if [ -x tests/e2e/run.sh ]; then
         cargo test --locked --test suite -- --ignored buildah::real_build
         step "every target of the monorepo's bake file, built as bake would (tests/e2e/bake.sh)"
         tests/e2e/bake.sh
+        step "a monorepo of two contexts, each app from its folder (tests/e2e/contexts.sh)"
+        tests/e2e/contexts.sh
+        step "a generated .dockerignore sends only what the build reads (tests/e2e/dockerignore.sh)"
+        tests/e2e/dockerignore.sh
         # Real open-source apps from the registries, on buildah, BuildKit and the script; a few
         # minutes (tests/corpus/README.md). The default leaves out the apps corpus.tsv marks
         # `slow`; STOWPLAN_CORPUS_APPS="a b" picks others, STOWPLAN_CORPUS_SLOW=1 adds them.

@@ -18,7 +18,7 @@ EX=${1:-go-server}
 STOWPLAN=${STOWPLAN:-$ROOT/target/debug/stowplan}
 E2E_DIR=${STOWPLAN_E2E_DIR:-/var/tmp/stowplan-e2e}
 DOCKER=/usr/bin/docker
-BUSYBOX=localhost/stowplan-e2e/busybox:local
+BUSYBOX=localhost/stowplan-base/busybox:local
 export DOCKER_BUILDKIT=1
 FAILED=0
 say() { printf '[e2e-dockerignore] %s\n' "$*" >&2; }

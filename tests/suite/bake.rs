@@ -280,6 +280,8 @@ fn says_how(path: &str) -> bool {
         || path == ".dockerignore"
         || path.starts_with("templates")
         || path == "Dockerfile"
+        // monorepo-contexts declares a Dockerfile in each app's folder.
+        || path.ends_with("/Dockerfile")
         || path.ends_with(".json") && path.starts_with("docker-bake")
 }
 

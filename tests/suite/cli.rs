@@ -569,3 +569,49 @@ fn slashdash_nesting_is_refused_before_it_is_slow() {
         );
     }
 }
+
+/// A stage's `context` stays inside the spec's folder: a symlink that
+/// leads out is `outside-context` at the node, and nothing is written;
+/// one inside is followed, and the stage's paths are read from it.
+#[test]
+fn a_context_through_a_symlink_out_of_the_folder_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("go.mod"), "module x\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("up")).unwrap();
+    std::fs::create_dir(dir.path().join("api")).unwrap();
+    std::fs::write(dir.path().join("api/go.mod"), "module x\n").unwrap();
+    std::os::unix::fs::symlink("api", dir.path().join("inside")).unwrap();
+    let spec = |context: &str| {
+        format!(
+            "stowplan 1\noutput \"Dockerfile\"\nimage \"api\" {{\n    context \"{context}\"\n    from \"busybox:1.36.1\"\n    copy \"go.mod\" to=\"/go.mod\"\n    user \"1000\"\n    cmd \"sh\"\n}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("stowplan.kdl"), spec("up/")).unwrap();
+    let out = stowplan(dir.path(), &["write", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("stowplan::flow::outside-context"), "{err}");
+    assert!(
+        err.contains("the context `up` leads out of the spec's folder"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stowplan.kdl:4:13"),
+        "the label points at the context: {err}"
+    );
+    assert!(!dir.path().join("Dockerfile").exists());
+
+    std::fs::write(dir.path().join("stowplan.kdl"), spec("inside/")).unwrap();
+    let out = stowplan(dir.path(), &["write", "--deny", "warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dockerfile = std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("docker build -f Dockerfile --target api inside\n"),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("\nCOPY go.mod /go.mod\n"),
+        "{dockerfile}"
+    );
+}

@@ -23,7 +23,7 @@ use crate::plan::ir::{Base, CopySource, Instruction, Mount, Plan, Stage};
 pub struct BakeOptions {
     /// The bake file's path, relative to the spec's folder (for its header).
     pub file: String,
-    /// The Dockerfile, relative to the context (the spec's folder).
+    /// The Dockerfile, relative to the spec's folder.
     pub dockerfile: String,
     /// The spec's folder, relative to the bake file's folder.
     pub context: String,
@@ -75,6 +75,22 @@ pub fn emit(plan: &Plan, options: &BakeOptions) -> String {
     text
 }
 
+/// `file` (or a folder) seen from `folder`, both relative to the spec's
+/// folder; empty for the folder itself.
+fn relative(folder: &str, file: &str) -> String {
+    let parts = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_owned)
+            .collect()
+    };
+    let (from, to) = (parts(folder), parts(file));
+    let shared = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = vec!["..".to_owned(); from.len() - shared];
+    out.extend(to[shared..].iter().cloned());
+    out.join("/")
+}
+
 /// The bake file's own name, as `-f` takes it from its folder.
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -82,8 +98,23 @@ fn file_name(path: &str) -> &str {
 
 fn target(plan: &Plan, image: &Stage, options: &BakeOptions) -> Value {
     let mut target = Map::new();
-    target.insert("context".to_owned(), template_text(&options.context));
-    target.insert("dockerfile".to_owned(), template_text(&options.dockerfile));
+    // Bake resolves `context` from the bake file's folder and `dockerfile`
+    // from the context, which is the plan's folder under the spec's.
+    let (context, dockerfile) = match plan.context.as_str() {
+        "." => (options.context.clone(), options.dockerfile.clone()),
+        folder => {
+            let bake_folder = options.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+            let context = relative(bake_folder, folder);
+            let context = if context.is_empty() {
+                ".".to_owned()
+            } else {
+                context
+            };
+            (context, relative(folder, &options.dockerfile))
+        }
+    };
+    target.insert("context".to_owned(), template_text(&context));
+    target.insert("dockerfile".to_owned(), template_text(&dockerfile));
     target.insert("target".to_owned(), template_text(&image.name));
     if !image.tags.is_empty() {
         let tags = image.tags.iter().map(|t| template_text(t)).collect();

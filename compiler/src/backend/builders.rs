@@ -31,6 +31,20 @@ pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
                     "`COPY --link`",
                     "drop `link=#true` (it changes layer reuse, not the image), or build with BuildKit",
                 ),
+                Instruction::Copy(copy) if copy.parents && builder != Builder::BuildKit => refuse(
+                    origin,
+                    "`COPY --parents` (a glob in a directory)",
+                    "list the files (input \"packages/a/package.json\" \"packages/b/package.json\"), or build with BuildKit",
+                ),
+                Instruction::Copy(copy)
+                    if !copy.exclude.is_empty() && builder != Builder::BuildKit =>
+                {
+                    refuse(
+                        origin,
+                        "`COPY --exclude`",
+                        "copy the directories you need by name, or leave the files out with .dockerignore; or build with BuildKit",
+                    )
+                }
                 Instruction::Add(add) if add.checksum.is_some() && builder != Builder::BuildKit => {
                     refuse(
                         origin,

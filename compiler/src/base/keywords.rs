@@ -243,6 +243,8 @@ keywords! {
     pub enum BodyNode {
         From => "from",
         Platform => "platform",
+        /// The folder, under the spec's, that the stage's context paths are in.
+        Context => "context",
         /// Images only.
         Platforms => "platforms",
         /// Images only.

@@ -234,6 +234,7 @@ fn read_instruction(
             let producer = out.stages.first().and_then(|s| done.get(*s));
             out.cost = cache::copy_cost(&sources, producer);
             out.link = linked(&copy.options);
+            out.exclude = flag_values(&copy.options, "exclude");
         }
         Instruction::Add(add) => {
             let sources = read_sources(&add.src, None, names, true, &mut out);
@@ -280,6 +281,16 @@ fn linked(flags: &[Flag<'_>]) -> bool {
     flags.iter().any(|f| {
         f.name.value == "link" && f.value.as_ref().is_none_or(|v| v.value.as_ref() == "true")
     })
+}
+
+/// Every value of a flag that may be given more than once.
+fn flag_values(flags: &[Flag<'_>], name: &str) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|f| f.name.value == name)
+        .filter_map(|f| f.value.as_ref())
+        .map(|v| v.value.as_ref().to_owned())
+        .collect()
 }
 
 fn flag_value<'a>(flags: &'a [Flag<'_>], name: &str) -> Option<&'a str> {

@@ -92,6 +92,9 @@ pub struct CacheInstruction {
     pub declares: Vec<String>,
     /// `COPY --link` / `ADD --link`: BuildKit keys it on its sources alone.
     pub link: bool,
+    /// `COPY --exclude` patterns: BuildKit copies and checksums a source
+    /// without what they match, so a change there rebuilds nothing.
+    pub exclude: Vec<String>,
     /// What rebuilding it costs, in seconds of a typical build.
     pub cost: f64,
 }
@@ -109,6 +112,7 @@ impl CacheInstruction {
             expands: Vec::new(),
             declares: Vec::new(),
             link: false,
+            exclude: Vec::new(),
             cost,
         }
     }
@@ -347,7 +351,10 @@ fn own_reason(
     change: &Change,
 ) -> Option<Why> {
     for source in &instruction.context {
-        if let Some(path) = paths.iter().find(|p| source_touches(source, p)) {
+        if let Some(path) = paths
+            .iter()
+            .find(|p| source_touches(source, p) && !excluded(&instruction.exclude, source, p))
+        {
             return Some(Why::Context {
                 path: path.clone(),
                 source: source.clone(),
@@ -382,6 +389,29 @@ fn own_reason(
         }
     }
     None
+}
+
+/// Whether `--exclude` patterns leave `changed` out of a copy of `source`.
+/// BuildKit matches them against paths relative to the copied directory,
+/// `.dockerignore`-style (`**` spans directories, a matched directory
+/// takes its content). Only a path below a directory source is ever left
+/// out: a changed directory above it, or a file source itself, is read.
+pub(crate) fn excluded(patterns: &[String], source: &str, changed: &str) -> bool {
+    if patterns.is_empty() {
+        return false;
+    }
+    let source = normalize_context_path(source);
+    let changed = normalize_context_path(changed);
+    let depth = if source.is_empty() {
+        0
+    } else {
+        source.split('/').count()
+    };
+    let parts: Vec<&str> = changed.split('/').skip(depth).collect();
+    if parts.is_empty() || changed.is_empty() {
+        return false;
+    }
+    Ignore::parse(&patterns.join("\n")).excludes(&parts.join("/"))
 }
 
 impl CacheGraph {

@@ -248,3 +248,29 @@ fn the_optimizer_is_near_the_oracle_on_every_shared_history() {
         "the optimized order is above 1.1× the oracle:\n{report}"
     );
 }
+
+/// `--exclude` patterns leave out only paths below a directory source,
+/// matched relative to it; a changed file source or a folder above the
+/// source is still read.
+#[test]
+fn excluded_paths_are_relative_to_the_copied_directory() {
+    use crate::cache::model::excluded;
+    let tests = ["**/*.test.js".to_owned()];
+    assert!(excluded(&tests, "src/", "src/app.test.js"));
+    assert!(excluded(&tests, "./src", "src/lib/deep/util.test.js"));
+    assert!(!excluded(&tests, "src/", "src/app.js"));
+    assert!(!excluded(&tests, "src/", "src"));
+    assert!(!excluded(&tests, "app.test.js", "app.test.js"));
+    assert!(!excluded(&[], "src/", "src/app.test.js"));
+    // Relative to the source: `docs/*.md` below `.` is not `*.md` below `docs/`.
+    let md = ["*.md".to_owned()];
+    assert!(excluded(&md, "docs/", "docs/guide.md"));
+    assert!(!excluded(&md, "docs/", "docs/api/guide.md"));
+    assert!(excluded(&md, ".", "README.md"));
+    assert!(!excluded(&md, ".", "docs/guide.md"));
+    // A matched directory leaves out what it holds; a glob source counts its depth.
+    let drafts = ["drafts".to_owned()];
+    assert!(excluded(&drafts, "public/", "public/drafts/a/b.html"));
+    assert!(excluded(&drafts, "packages/*/", "packages/a/drafts/x"));
+    assert!(!excluded(&drafts, "packages/*/", "packages/drafts"));
+}

@@ -90,9 +90,20 @@ pub struct StageDecl {
     /// The platforms an image is built for (`platforms`): build options,
     /// not part of the Dockerfile.
     pub platforms: Vec<Spanned<String>>,
+    /// `context DIR`: the folder, relative to the spec's, that its context
+    /// paths (inputs, copies, adds, binds) are relative to; written
+    /// without `./` or a final `/` (`.` is the spec's folder).
+    pub context: Option<Spanned<String>>,
     pub tags: Vec<Spanned<String>>,
     pub artifacts: Vec<ArtifactDecl>,
     pub items: Vec<Item>,
+}
+
+impl StageDecl {
+    /// The folder its context paths are relative to, under the spec's.
+    pub fn context_dir(&self) -> &str {
+        self.context.as_ref().map_or(".", |c| c.value.as_str())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +220,8 @@ pub struct StepOrder {
 pub struct InputDecl {
     pub path: Spanned<String>,
     pub to: Option<Spanned<String>>,
+    /// `exclude=`: patterns BuildKit leaves out of the copy (`COPY --exclude`).
+    pub exclude: Vec<String>,
 }
 
 /// Where a `bind` mount reads from.
@@ -274,6 +287,8 @@ pub struct CopyDecl {
     pub chown: Option<Spanned<String>>,
     pub chmod: Option<Spanned<String>>,
     pub link: Option<Spanned<bool>>,
+    /// `exclude=`: patterns BuildKit leaves out of the copy (`COPY --exclude`).
+    pub exclude: Vec<String>,
     pub span: Span,
 }
 

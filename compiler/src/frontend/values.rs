@@ -642,24 +642,78 @@ pub fn check_directory_globs<'a>(
     }
 }
 
-/// Inputs keep their place relative to the working directory, so only the
-/// last component of an input may be a glob.
+/// Whether a glob comes before the last `/` (`packages/*/package.json`):
+/// only `COPY --parents` keeps each match's place.
+pub fn has_directory_glob(path: &str) -> bool {
+    path.trim_end_matches('/')
+        .rsplit_once('/')
+        .is_some_and(|(dir, _)| dir.contains(['*', '?', '[']))
+}
+
+/// An input with `to=` goes to one destination, where the matches of a
+/// glob in a directory would lose their places (and could collide), so
+/// such a glob keeps its place only without `to=`.
 pub fn check_input_glob(path: &Spanned<String>, d: &mut Diagnostics) {
-    let trimmed = path.value.trim_end_matches('/');
-    if let Some((dir, _)) = trimmed.rsplit_once('/')
-        && dir.contains(['*', '?', '['])
-    {
+    if has_directory_glob(&path.value) {
         invalid(
             d,
             path,
             format!(
-                "`{}` has a glob in its directory part",
+                "`{}` has a glob in its directory part and a destination",
                 path.value.escape_debug()
             ),
             "glob before the last `/`",
-            "list the directories, or copy the parent directory with a trailing `/`",
+            "drop `to=` so that each match keeps its place (COPY --parents), or list the files",
         );
     }
+}
+
+/// `exclude="PATTERN..."`: patterns separated by spaces, each relative to
+/// the copied directory and written as a bare Dockerfile flag value, so
+/// no quote, `$`, `\`, `,` or `=`, and never outside the context.
+pub fn exclude_patterns(value: Option<Spanned<String>>, d: &mut Diagnostics) -> Vec<String> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let patterns: Vec<String> = value.value.split_whitespace().map(str::to_owned).collect();
+    if patterns.is_empty() {
+        invalid(
+            d,
+            &value,
+            "`exclude` names no pattern".to_owned(),
+            "empty",
+            "write one or more patterns separated by spaces, such as exclude=\"*.test.js docs/\"",
+        );
+    }
+    for pattern in &patterns {
+        let bad = pattern
+            .chars()
+            .find(|c| c.is_control() || matches!(c, ',' | '"' | '\'' | '=' | '$' | '\\'));
+        if let Some(c) = bad {
+            invalid(
+                d,
+                &value,
+                format!(
+                    "the exclude pattern `{}` holds {c:?}",
+                    pattern.escape_debug()
+                ),
+                "unsafe in a Dockerfile flag",
+                "exclude patterns may not contain quotes, commas, `=`, `$` or backslashes",
+            );
+        } else if pattern.starts_with('/') || pattern.split('/').any(|p| p == "..") {
+            invalid(
+                d,
+                &value,
+                format!(
+                    "the exclude pattern `{}` is not relative",
+                    pattern.escape_debug()
+                ),
+                "an absolute path or `..`",
+                "exclude patterns are relative to the copied directory, such as \"**/*.test.js\"",
+            );
+        }
+    }
+    patterns
 }
 
 /// An `(arg)` string: `${NAME}` refers to the build argument `NAME`, `$$`

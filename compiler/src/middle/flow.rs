@@ -157,6 +157,7 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
         mounted_artifacts(stage, &mut d);
     }
     if let Some(context) = options.context {
+        contexts_inside(spec, context, &mut d);
         no_match(spec, context, &mut d);
         if let Ok(text) = std::fs::read_to_string(context.join(".dockerignore")) {
             let file = crate::middle::ignored::IgnoreFile::parse(&text);
@@ -598,20 +599,57 @@ fn has_glob(path: &str) -> bool {
     path.contains(['*', '?', '['])
 }
 
+/// A stage's `context` is a folder inside the spec's: a symlink that leads
+/// out of it is refused, as `..` is by the decoder, since the builder would
+/// send what it points to.
+fn contexts_inside(spec: &Spec, context: &Path, d: &mut Diagnostics) {
+    let Ok(root) = context.canonicalize() else {
+        return;
+    };
+    for stage in &spec.stages {
+        let Some(dir) = stage.context.as_ref().filter(|c| c.value != ".") else {
+            continue;
+        };
+        match context.join(&dir.value).canonicalize() {
+            Ok(real) if !real.starts_with(&root) => d.push(
+                Diagnostic::error(
+                    Code::OutsideContext,
+                    format!("the context `{}` leads out of the spec's folder", dir.value),
+                )
+                .primary(dir.span, "a symlink to a folder outside")
+                .help("a context is a folder inside the spec's folder; move the files in, or put the spec higher up"),
+            ),
+            Ok(real) if real.is_dir() => {}
+            _ => d.push(
+                Diagnostic::warning(
+                    Code::NoMatch,
+                    format!("the context `{}` is not a folder", dir.value),
+                )
+                .primary(dir.span, "no such folder")
+                .help("check the spelling: a context is a folder relative to the spec's"),
+            ),
+        }
+    }
+}
+
 fn no_match(spec: &Spec, context: &Path, d: &mut Diagnostics) {
-    let check = |d: &mut Diagnostics, path: &Spanned<String>| {
+    let check = |d: &mut Diagnostics, folder: &str, path: &Spanned<String>| {
         if has_glob(&path.value)
             || path.value.starts_with('/')
             || path.value.split('/').any(|p| p == "..")
         {
             return;
         }
-        let full = context.join(path.value.trim_end_matches('/'));
+        let full = context.join(folder).join(path.value.trim_end_matches('/'));
+        let place = match folder {
+            "." => "the spec's folder".to_owned(),
+            folder => format!("`{folder}/`, the stage's context"),
+        };
         match std::fs::metadata(&full) {
             Err(_) => d.push(
                 Diagnostic::warning(Code::NoMatch, format!("`{}` matches nothing in the build context", path.value))
                     .primary(path.span, "no such file or directory")
-                    .help("check the spelling, or create it in the build context (the spec's folder)"),
+                    .help(format!("check the spelling, or create it in the build context ({place})")),
             ),
             Ok(meta) if meta.is_dir() && !(path.value.ends_with('/') || path.value == "." || path.value.ends_with("/.")) => d.push(
                 Diagnostic::warning(Code::NoMatch, format!("`{}` is a directory", path.value))
@@ -622,13 +660,14 @@ fn no_match(spec: &Spec, context: &Path, d: &mut Diagnostics) {
         }
     };
     for stage in &spec.stages {
+        let folder = stage.context_dir();
         for item in &stage.items {
             match &item.kind {
                 ItemKind::Copy(CopyDecl {
                     source: CopySourceDecl::Context(paths),
                     ..
-                }) => paths.iter().for_each(|p| check(d, p)),
-                ItemKind::Step(step) => step.inputs.iter().for_each(|i| check(d, &i.path)),
+                }) => paths.iter().for_each(|p| check(d, folder, p)),
+                ItemKind::Step(step) => step.inputs.iter().for_each(|i| check(d, folder, &i.path)),
                 _ => {}
             }
         }

@@ -323,7 +323,8 @@ fn context_secrets(context: &Path) -> Vec<String> {
 /// context: `copy "."` with an `.env` beside the spec.
 pub(crate) fn context_leaks(spec: &Spec, context: &Path, d: &mut Diagnostics) {
     let mut found: Option<Vec<String>> = None;
-    let mut check = |d: &mut Diagnostics, source: &Spanned<String>| {
+    // The walk is of the spec's folder: a stage's paths are under its `context`.
+    let mut check = |d: &mut Diagnostics, folder: &str, source: &Spanned<String>| {
         if secret_file(&source.value)
             || source.value.starts_with('/')
             || source.value.split('/').any(|p| p == "..")
@@ -333,7 +334,11 @@ pub(crate) fn context_leaks(spec: &Spec, context: &Path, d: &mut Diagnostics) {
             return;
         }
         let files = found.get_or_insert_with(|| context_secrets(context));
-        if let Some(file) = files.iter().find(|f| source_touches(&source.value, f)) {
+        let under = match folder {
+            "." => source.value.clone(),
+            folder => format!("{folder}/{}", source.value),
+        };
+        if let Some(file) = files.iter().find(|f| source_touches(&under, f)) {
             d.push(
                 Diagnostic::error(
                     Code::SecretLeak,
@@ -348,18 +353,19 @@ pub(crate) fn context_leaks(spec: &Spec, context: &Path, d: &mut Diagnostics) {
         }
     };
     for stage in &spec.stages {
+        let folder = stage.context_dir();
         for item in &stage.items {
             match &item.kind {
                 ItemKind::Copy(CopyDecl {
                     source: CopySourceDecl::Context(paths),
                     ..
-                }) => paths.iter().for_each(|p| check(d, p)),
+                }) => paths.iter().for_each(|p| check(d, folder, p)),
                 ItemKind::Add(add) => add
                     .sources
                     .iter()
                     .filter(|s| !crate::frontend::values::is_url(&s.value))
-                    .for_each(|s| check(d, s)),
-                ItemKind::Step(step) => step.inputs.iter().for_each(|i| check(d, &i.path)),
+                    .for_each(|s| check(d, folder, s)),
+                ItemKind::Step(step) => step.inputs.iter().for_each(|i| check(d, folder, &i.path)),
                 _ => {}
             }
         }

@@ -2,6 +2,7 @@
 //! lowering and by the optimizer's view of what a step reads.
 
 use crate::frontend::ast::{InputDecl, Spanned};
+use crate::frontend::values::has_directory_glob;
 use crate::plan::ir as plan;
 use crate::plan::sources::{directory_destination, directory_name};
 
@@ -21,17 +22,24 @@ fn same_node(a: &InputDecl, b: &InputDecl) -> bool {
 /// the working directory, grouped as inputs are; `(paths, destination)`
 /// per copy.
 pub fn in_place_copies(paths: &[Spanned<String>]) -> Vec<(Vec<String>, String)> {
+    in_place(paths, &[])
+        .into_iter()
+        .map(|copy| (copy.paths, copy.dest.sketch()))
+        .collect()
+}
+
+/// A context `copy` without `to=` as the copies [`input_copies`] makes,
+/// each with the copy's `exclude=` patterns.
+pub fn in_place(paths: &[Spanned<String>], exclude: &[String]) -> Vec<plan::Copy> {
     let inputs: Vec<InputDecl> = paths
         .iter()
         .map(|path| InputDecl {
             path: path.clone(),
             to: None,
+            exclude: exclude.to_vec(),
         })
         .collect();
     input_copies(&inputs)
-        .into_iter()
-        .map(|copy| (copy.paths, copy.dest.sketch()))
-        .collect()
 }
 
 pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
@@ -47,7 +55,11 @@ pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
     for (index, input) in inputs.iter().enumerate() {
         let trimmed = input.path.value.trim_start_matches("./");
         let path = if trimmed.is_empty() { "." } else { trimmed };
+        // Each match of a glob in a directory keeps its path from the
+        // context's root, under the working directory: `COPY --parents`.
+        let parents = input.to.is_none() && has_directory_glob(path);
         let dest = match &input.to {
+            None if parents => "./".to_owned(),
             // Among several paths of one `input ... to=`, a directory keeps its name.
             Some(to) => match directory_name(path) {
                 Some(name) if several[index] => directory_destination(&to.value, name),
@@ -65,6 +77,8 @@ pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
         if groupable
             && let Some(existing) = copies.last_mut().filter(|c| {
                 c.dest.as_literal() == Some(dest.as_str())
+                    && c.parents == parents
+                    && c.exclude == input.exclude
                     && c.paths
                         .last()
                         .is_some_and(|p| !p.ends_with('/') && p != ".")
@@ -80,6 +94,8 @@ pub fn input_copies(inputs: &[InputDecl]) -> Vec<plan::Copy> {
             chown: None,
             chmod: None,
             link: false,
+            parents,
+            exclude: input.exclude.clone(),
         });
     }
     copies

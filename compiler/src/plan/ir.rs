@@ -20,6 +20,28 @@ pub struct Plan {
     pub args: Vec<GlobalArg>,
     /// Stages and images in build order.
     pub stages: Vec<Stage>,
+    /// The build context, relative to the spec's folder (`.` for the
+    /// folder itself): the deepest folder that holds every stage's
+    /// `context` (plan/contexts.rs). Context paths are relative to it.
+    #[serde(skip_serializing_if = "is_spec_folder")]
+    pub context: String,
+}
+
+fn is_spec_folder(context: &str) -> bool {
+    context == "."
+}
+
+impl Plan {
+    /// Whether a copy needs the Dockerfile syntax `docker/dockerfile:1.7-labs`,
+    /// which the Dockerfile must then declare on its first line.
+    pub fn needs_labs(&self) -> bool {
+        self.stages.iter().any(|stage| {
+            stage.instructions.iter().any(|i| match &i.value {
+                Instruction::Copy(copy) => copy.needs_labs(),
+                _ => false,
+            })
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -154,6 +176,20 @@ pub struct Copy {
     pub chown: Option<String>,
     pub chmod: Option<String>,
     pub link: bool,
+    /// `COPY --parents`: each match of a glob in a directory keeps its
+    /// path from the context's root (BuildKit's 1.7-labs syntax).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub parents: bool,
+    /// `COPY --exclude=PATTERN` per pattern (BuildKit's 1.7-labs syntax).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+impl Copy {
+    /// Whether it needs the Dockerfile syntax `docker/dockerfile:1.7-labs`.
+    pub fn needs_labs(&self) -> bool {
+        self.parents || !self.exclude.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -7,7 +7,7 @@
 use crate::frontend::ast::*;
 use crate::middle::resolve::{BaseRef, ItemRefs, Spec, StageId};
 pub use crate::middle::select::{Selection, needed_stages};
-use crate::plan::inputs::{in_place_copies, input_copies};
+use crate::plan::inputs::{in_place, input_copies};
 use crate::plan::ir::{self as plan, Base, Command, Instruction, Located, Mount, Plan};
 use crate::plan::optimize::{Optimizer, OrderOptions, OrderReport};
 use crate::plan::sources::keep_directory_names;
@@ -102,7 +102,15 @@ pub(crate) fn lower_ordered(
             })
             .collect(),
         stages: planned,
+        context: ".".to_owned(),
     };
+    let mut plan = plan;
+    let contexts = spec
+        .stages
+        .iter()
+        .filter_map(|s| Some((s.name.value.clone(), s.context.as_ref()?.value.clone())))
+        .collect();
+    crate::plan::contexts::apply(&mut plan, &contexts);
     (plan, report)
 }
 
@@ -250,14 +258,17 @@ fn lower_item(
             };
             let copies = match (&copy.to, &copy.source) {
                 // Among several sources, a directory keeps its name.
-                (Some(to), _) => word_destinations(&paths, &to.value),
-                (None, CopySourceDecl::Context(written)) => in_place_copies(written)
+                (Some(to), _) => word_destinations(&paths, &to.value)
                     .into_iter()
-                    .map(|(paths, dest)| (paths, plan::Word::text(dest)))
+                    .map(|(paths, dest)| (paths, dest, false))
                     .collect(),
+                (None, CopySourceDecl::Context(written)) => in_place(written, &copy.exclude)
+                    .into_iter()
+                    .map(|c| (c.paths, c.dest, c.parents))
+                    .collect::<Vec<_>>(),
                 (None, _) => unreachable!("the decoder requires `to=` but for context paths"),
             };
-            for (paths, dest) in copies {
+            for (paths, dest, parents) in copies {
                 push(Instruction::Copy(plan::Copy {
                     source: source.clone(),
                     paths,
@@ -265,6 +276,8 @@ fn lower_item(
                     chown: copy.chown.as_ref().map(|v| v.value.clone()),
                     chmod: copy.chmod.as_ref().map(|v| v.value.clone()),
                     link: copy.link.as_ref().is_some_and(|v| v.value),
+                    parents,
+                    exclude: copy.exclude.clone(),
                 }));
             }
         }

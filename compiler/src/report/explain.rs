@@ -28,6 +28,13 @@ pub fn from_plan(plan: &Plan, costs: &cache::CostOverrides) -> Result<CacheGraph
             }
         }
         for (instruction, located) in stage.instructions.iter_mut().zip(&planned.instructions) {
+            // Changes are named from the spec's folder; the Dockerfile's
+            // paths are relative to the plan's context folder under it.
+            if plan.context != "." {
+                for path in &mut instruction.context {
+                    *path = format!("{}/{path}", plan.context);
+                }
+            }
             let origin = located.origin.offset();
             if instruction.kind == cache::Kind::Run
                 && let Some(cost) = costs.get(&origin)

@@ -211,6 +211,28 @@ impl Emitter<'_> {
             refuse_stage_ref(d, origin, name);
             return false;
         }
+        // buildah 1.28's `copy` has neither flag; copying each match by
+        // hand would glob on the host, outside the context's rules.
+        if copy.parents {
+            refuse(
+                d,
+                origin,
+                "a glob in a directory cannot keep its matches' places in a Buildah script",
+                "needs `COPY --parents`",
+                "list the files (input \"packages/a/package.json\" \"packages/b/package.json\"), or compile a Dockerfile for BuildKit",
+            );
+            return false;
+        }
+        if !copy.exclude.is_empty() {
+            refuse(
+                d,
+                origin,
+                "`exclude=` cannot be written in a Buildah script",
+                "needs `COPY --exclude`",
+                "copy the directories you need by name, or leave the files out with .dockerignore",
+            );
+            return false;
+        }
         let mut line = String::from("  buildah copy -q");
         let sources: Vec<String> = match &copy.source {
             CopySource::Context => {

@@ -120,6 +120,15 @@ fn docker_reference(image: &str) -> String {
 
 pub(crate) fn emit(plan: &Plan, options: &BuildahOptions) -> Result<String, Vec<Diagnostic>> {
     let mut d = Diagnostics::default();
+    // The plan's context paths are relative to its folder under the spec's.
+    let options = &BuildahOptions {
+        context: match (options.context.as_str(), plan.context.as_str()) {
+            (base, ".") => base.to_owned(),
+            (".", folder) => folder.to_owned(),
+            (base, folder) => format!("{}/{folder}", base.trim_end_matches('/')),
+        },
+        ..options.clone()
+    };
     let mut e = Emitter::new(plan, options);
     let mut bodies = String::new();
     for stage in &plan.stages {

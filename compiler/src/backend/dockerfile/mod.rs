@@ -56,7 +56,14 @@ pub fn emit_named(plan: &Plan, file: Option<&str>) -> Result<String, Vec<Diagnos
     Ok(out)
 }
 
+/// The Dockerfile syntax that `COPY --parents` and `--exclude` need. A
+/// parser directive must be the file's first line, before the header.
+pub(crate) const LABS_SYNTAX: &str = "# syntax=docker/dockerfile:1.7-labs";
+
 fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
+    if plan.needs_labs() {
+        let _ = writeln!(out, "{LABS_SYNTAX}");
+    }
     let source = comment_string(&plan.source_name);
     let _ = writeln!(
         out,
@@ -72,7 +79,7 @@ fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
         out.push_str("#\n# Build an image with:\n");
         for image in images {
             let mut line = String::from("#   docker build");
-            if let Some(file) = file.filter(|f| !is_default_file(f)) {
+            if let Some(file) = file.filter(|f| !is_default_file(f, &plan.context)) {
                 let _ = write!(line, " -f {}", command_word(file));
             }
             let _ = write!(line, " --target {}", image.name);
@@ -82,17 +89,25 @@ fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
             for tag in &image.tags {
                 let _ = write!(line, " -t {tag}");
             }
-            line.push_str(" .");
+            let _ = write!(line, " {}", command_word(&plan.context));
             let _ = writeln!(out, "{line}");
         }
     }
 }
 
 /// Whether `docker build` reads this file without `-f`: `Dockerfile` in
-/// the context's root, however written (`./Dockerfile`).
-fn is_default_file(file: &str) -> bool {
-    let mut parts = file.split('/').filter(|p| !p.is_empty() && *p != ".");
-    parts.next() == Some("Dockerfile") && parts.next().is_none()
+/// the context's root (`context`, relative to the spec's folder as the
+/// file is), however written (`./Dockerfile`).
+fn is_default_file(file: &str, context: &str) -> bool {
+    let parts = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut expected = parts(context);
+    expected.push("Dockerfile".to_owned());
+    parts(file) == expected
 }
 
 /// Collects refusals for one instruction and reports them at its spec node.
@@ -228,6 +243,13 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             }
             if copy.link {
                 line.push_str(" --link");
+            }
+            if copy.parents {
+                line.push_str(" --parents");
+            }
+            // The decoder lets no quote, space, `$` or backslash in.
+            for pattern in &copy.exclude {
+                let _ = write!(line, " --exclude={pattern}");
             }
             let quoted = quote::copy_list(&copy.paths, &copy.dest);
             let _ = write!(line, " {}", w.accept(quoted, "a copied path"));

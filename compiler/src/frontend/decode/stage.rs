@@ -14,6 +14,7 @@ const ONCE: &[BodyNode] = &[
     BodyNode::Cmd,
     BodyNode::Healthcheck,
     BodyNode::StopSignal,
+    BodyNode::Context,
 ];
 
 pub(crate) fn decode_stage(
@@ -34,6 +35,7 @@ pub(crate) fn decode_stage(
         from: None,
         platform: None,
         platforms: Vec::new(),
+        context: None,
         tags: Vec::new(),
         artifacts: Vec::new(),
         items: Vec::new(),
@@ -73,6 +75,16 @@ pub(crate) fn decode_stage(
                 if let Some(value) = value {
                     values::check_platform(&value, d);
                     stage.platform = Some(value);
+                }
+            }
+            Some(BodyNode::Context) => {
+                let mut args = NodeArgs::new(child, d);
+                let value = args.string(d, "a folder such as \"web/\"");
+                args.finish(d);
+                expect_no_children(child, d);
+                if let Some(mut value) = value {
+                    check_context_dir(&mut value, d);
+                    stage.context = Some(value);
                 }
             }
             Some(BodyNode::Platforms) if kind == StageKind::Image => {
@@ -428,6 +440,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     let chown = args.prop_string(d, "chown");
     let chmod = args.prop_string(d, "chmod");
     let link = args.prop_bool(d, "link");
+    let exclude = values::exclude_patterns(args.prop_string(d, "exclude"), d);
     if let Some(chown) = &chown {
         values::check_user(chown, d);
     }
@@ -479,16 +492,15 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     let to = match (to, &source) {
         (Some(to), _) => to,
         // Context paths without `to=` keep their place, like inputs.
-        (None, CopySourceDecl::Context(paths)) if !args.has("to") => {
-            for path in paths {
-                values::check_input_glob(path, d);
-            }
+        // A glob in a directory keeps each match's place (COPY --parents).
+        (None, CopySourceDecl::Context(_)) if !args.has("to") => {
             return Some(CopyDecl {
                 source,
                 to: None,
                 chown,
                 chmod,
                 link,
+                exclude,
                 span: node.span(),
             });
         }
@@ -517,6 +529,7 @@ fn decode_copy(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         chown,
         chmod,
         link,
+        exclude,
         span: node.span(),
     })
 }
@@ -575,4 +588,46 @@ fn decode_add(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> O
         checksum,
         span: node.span(),
     })
+}
+
+/// `context DIR`: a folder under the spec's, written one way (`./web/` is
+/// `web`, `.` the spec's folder) so that stages compare by value; no glob,
+/// since a build has one context.
+fn check_context_dir(dir: &mut Spanned<String>, d: &mut Diagnostics) {
+    values::check_context_path(dir, d);
+    if dir.value.contains(['*', '?', '[']) {
+        d.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` is a glob", dir.value.escape_debug()),
+            )
+            .primary(dir.span, "a context is one folder")
+            .help("name the folder, such as context \"web/\""),
+        );
+    }
+    // The folder starts every path of the stage, bind mount sources too,
+    // where these characters would end or change the mount's fields.
+    let bad = dir.value.chars().find(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '\'' | '=' | '$' | '\\')
+    });
+    if let Some(c) = bad {
+        d.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("the context `{}` holds {c:?}", dir.value.escape_debug()),
+            )
+            .primary(dir.span, "unsafe in a bind mount's source")
+            .help("name the folder without spaces, commas, quotes, `=`, `$` or backslashes"),
+        );
+    }
+    let parts: Vec<&str> = dir
+        .value
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    dir.value = if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    };
 }

@@ -29,6 +29,7 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
             Some(StepNode::Input) => {
                 let paths = args.rest_strings(d, "a context path", 1);
                 let to = args.prop_string(d, "to");
+                let exclude = values::exclude_patterns(args.prop_string(d, "exclude"), d);
                 if let Some(to) = &to {
                     values::check_destination(to, d);
                     values::check_directory_destination(paths.len(), to, d);
@@ -36,10 +37,13 @@ pub(super) fn decode_step(node: &KdlNode, d: &mut Diagnostics) -> Option<StepDec
                 }
                 for path in paths {
                     values::check_context_path(&path, d);
-                    values::check_input_glob(&path, d);
+                    if to.is_some() {
+                        values::check_input_glob(&path, d);
+                    }
                     step.inputs.push(InputDecl {
                         path,
                         to: to.clone(),
+                        exclude: exclude.clone(),
                     });
                 }
             }

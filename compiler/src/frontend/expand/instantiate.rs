@@ -23,6 +23,7 @@ const REPLACED_BY_USE: &[BodyNode] = &[
     BodyNode::Healthcheck,
     BodyNode::StopSignal,
     BodyNode::Platform,
+    BodyNode::Context,
 ];
 
 /// The most KDL nodes expansion makes for a whole spec, every use together.
@@ -116,6 +117,17 @@ pub(super) fn instantiate(
             StageKind::Stage
         };
         stages.extend(decode::decode_stage(&node, kind, d));
+    }
+    // A use's `context` is where the whole app is: its builder stages read
+    // their inputs from there too, unless the template says otherwise.
+    let context = stages
+        .iter()
+        .find(|s| s.kind == StageKind::Image)
+        .and_then(|s| s.context.clone());
+    if let Some(context) = context {
+        for stage in &mut stages {
+            stage.context.get_or_insert_with(|| context.clone());
+        }
     }
     Some(stages)
 }

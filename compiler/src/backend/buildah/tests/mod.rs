@@ -105,6 +105,8 @@ fn hostile_plan(values: &[String]) -> Plan {
             chown: Some(v(7)),
             chmod: Some(v(8)),
             link: false,
+            parents: false,
+            exclude: Vec::new(),
         })),
         at(Instruction::Copy(Copy {
             source: CopySource::Stage("first".into()),
@@ -113,6 +115,8 @@ fn hostile_plan(values: &[String]) -> Plan {
             chown: None,
             chmod: None,
             link: true,
+            parents: false,
+            exclude: Vec::new(),
         })),
         at(Instruction::Run(Run {
             command: PlanCommand::Shell {
@@ -178,6 +182,7 @@ fn hostile_plan(values: &[String]) -> Plan {
         origin: span(),
     };
     Plan {
+        context: ".".into(),
         source_name: "hostile \"plan\"\n$(id).kdl".into(),
         args: Vec::new(),
         stages: vec![

@@ -31,6 +31,7 @@ fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
         origin: span(),
     };
     Plan {
+        context: ".".into(),
         source_name: "mounts.kdl".into(),
         args: Vec::new(),
         stages: vec![

@@ -182,6 +182,7 @@ fn arbitrary_values_reach_buildah_whole() {
 #[test]
 fn secrets_stay_out_of_arguments() {
     let plan = Plan {
+        context: ".".into(),
         source_name: "secret.kdl".into(),
         args: Vec::new(),
         stages: vec![Stage {
@@ -274,6 +275,7 @@ fn arg_words_reach_buildah_whole() {
         let mut base = Word::text("busybox:");
         base.push_arg("TAG");
         let plan = Plan {
+            context: ".".into(),
             source_name: "spec.kdl".into(),
             args: vec![
                 GlobalArg {

@@ -1,0 +1,3 @@
+module example.com/stowplan/monorepo-contexts/api
+
+go 1.19
