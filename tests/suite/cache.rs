@@ -308,12 +308,23 @@ fn explain_for_buildah_names_the_lines_buildah_builds() {
         ("buildkit", "buildkit"),
     ] {
         let compiled = stowplan(dir.path(), &["compile", "--builder", compile_builder]);
-        assert_eq!(compiled.status.code(), Some(0), "{}", text(&compiled.stderr));
+        assert_eq!(
+            compiled.status.code(),
+            Some(0),
+            "{}",
+            text(&compiled.stderr)
+        );
         let dockerfile = text(&compiled.stdout);
         let lines: Vec<&str> = dockerfile.lines().collect();
         let out = stowplan(
             dir.path(),
-            &["explain", "--builder", explain_builder, "--changed", "main.go"],
+            &[
+                "explain",
+                "--builder",
+                explain_builder,
+                "--changed",
+                "main.go",
+            ],
         );
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let explained = text(&out.stdout);
