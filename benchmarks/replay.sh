@@ -9,10 +9,10 @@
 #
 # Needs root and buildah (tests/e2e/setup.sh installs it). It builds in a containers store of its
 # own per history ($STOWPLAN_REPLAY_DIR/HISTORY, default under /var/tmp/stowplan-replay), on tiny
-# base images it makes there
-# from the host's static busybox: it neither waits for the e2e lock nor blocks it, and nobody
-# else's clean-up can remove the layers it caches. Env: STOWPLAN_BIN (default
-# target/debug/stowplan, built if missing), REPLAY_JOBS (histories at once, default 4).
+# base images it makes there from the host's static busybox: it neither waits for the e2e lock
+# nor blocks it, and nobody else's clean-up can remove the layers it caches.
+# Env: STOWPLAN_BIN (default target/debug/stowplan, built if missing), REPLAY_JOBS (histories at
+# once, default 4).
 set -euo pipefail
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +26,7 @@ while (($#)); do
     --commits) COMMITS=$2; shift 2 ;;
     --commits=*) COMMITS=${1#*=}; shift ;;
     --seconds) EXTRA+=(--seconds "$2"); shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "replay.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -41,8 +41,9 @@ say() { printf '[replay] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { say "ERROR: run as root"; exit 1; }
 command -v buildah >/dev/null || { say "ERROR: no buildah (tests/e2e/setup.sh installs it)"; exit 1; }
 BUSYBOX=$(command -v busybox || true)
-[ -n "$BUSYBOX" ] && file -L "$BUSYBOX" | grep -q 'statically linked' \
-  || { say "ERROR: needs a static busybox (Debian's busybox-static)"; exit 1; }
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q 'statically linked'; then
+  say "ERROR: needs a static busybox (Debian's busybox-static)"; exit 1
+fi
 if [ ! -x "$STOWPLAN" ]; then (cd "$ROOT" && cargo build --quiet); fi
 
 # One replay at a time; a store per history, so that the histories replaying side by side never
@@ -78,10 +79,11 @@ driver = "overlay"
 graphroot = "$DIR/$h/storage"
 runroot = "/run/stowplan-replay/$h"
 CONF
-  for name in $(sed -n 's|^map "[^"]*" "localhost/stowplan-replay/base:\([^"]*\)"$|\1|p' "$HERE/replay/images.kdl"); do
-    CONTAINERS_STORAGE_CONF=$DIR/$h/storage.conf buildah build --layers --pull=never --network=none -q \
-      --build-arg NAME="$name" -f "$WORK/Dockerfile.base" -t "localhost/stowplan-replay/base:$name" "$WORK" > /dev/null
-  done
+  sed -n 's|^map "[^"]*" "localhost/stowplan-replay/base:\([^"]*\)"$|\1|p' "$HERE/replay/images.kdl" |
+    while read -r name; do
+      CONTAINERS_STORAGE_CONF=$DIR/$h/storage.conf buildah build --layers --pull=never --network=none -q \
+        --build-arg NAME="$name" -f "$WORK/Dockerfile.base" -t "localhost/stowplan-replay/base:$name" "$WORK" > /dev/null
+    done
 done
 
 # buildah's verdicts stay in $DIR/last.jsonl: `replay.py --recheck` compares them with a changed
