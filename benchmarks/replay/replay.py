@@ -350,7 +350,7 @@ def load_known(path):
 
 
 def replay(args, name):
-    header, commits = read_history(name)
+    _, commits = read_history(name)
     picked = sample(commits, args.commits)
     work = os.path.join(args.work, name)
     ctx = os.path.join(work, "context")
