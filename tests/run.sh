@@ -57,6 +57,9 @@ step "every example in spec/ and the README compiles as documented"
 cargo build --locked --quiet
 python3 tests/docs/check_examples.py spec/*.md README.md
 
+step "the buildah replay's parsing and stand-ins (benchmarks/replay/test_replay.py)"
+python3 benchmarks/replay/test_replay.py
+
 step "oracle self-check"
 bash tests/oracle/test_selfcheck.sh
 
@@ -74,6 +77,13 @@ if [ -x tests/e2e/run.sh ]; then
         tests/e2e/run.sh
         step "real buildah builds of hostile values and paths (tests/suite/buildah.rs real_build*)"
         cargo test --locked --test suite -- --ignored buildah::real_build
+        # A short replay of every shared history on buildah, compared step by step with the cache
+        # model (spec/cache.md); fails on a disagreement benchmarks/replay/known.tsv does not list.
+        # --seconds bounds it on a busy machine: the table says how many commits were replayed.
+        step "the cache model against buildah (benchmarks/replay.sh --commits ${STOWPLAN_REPLAY_COMMITS:-8})"
+        replay_start=$SECONDS
+        benchmarks/replay.sh --commits "${STOWPLAN_REPLAY_COMMITS:-8}" --seconds 150
+        echo "replay: $((SECONDS - replay_start)) s"
         step "every target of the monorepo's bake file, built as bake would (tests/e2e/bake.sh)"
         tests/e2e/bake.sh
         step "a monorepo of two contexts, each app from its folder (tests/e2e/contexts.sh)"

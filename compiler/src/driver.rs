@@ -299,7 +299,21 @@ pub fn explain_spec(
 ) -> SourceResult<String> {
     let checked = check(source, options)?;
     let selection = select(&checked.output, &options.images)?;
-    let planned = plan_with(source, &checked.output, &selection, options);
+    // buildah's rules explain the Dockerfile `compile --builder
+    // buildah-1.28` emits, whose metadata the optimizer places for a
+    // layer per instruction: the lines and the order must be that file's.
+    let target = match explain.builder {
+        crate::base::keywords::CacheBuilder::Buildah => {
+            Target::Dockerfile(crate::base::keywords::Builder::Buildah128Docker)
+        }
+        _ => Target::default(),
+    };
+    let planned = plan_with(
+        source,
+        &checked.output,
+        &selection,
+        &options_for(options, &target),
+    );
     let costs = optimize::cost_overrides(&checked.output);
     let mut graph = crate::report::explain::from_plan(&planned.plan, &costs)?;
     explain.apply(&mut graph);

@@ -295,6 +295,58 @@ fn history_weighs_what_the_repository_changes() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
+/// `explain --builder buildah` explains the Dockerfile `compile --builder
+/// buildah-1.28` builds, metadata where that builder gets it: every line it
+/// names holds the instruction it shows (benchmarks/replay.sh compares the
+/// two line by line against a real buildah).
+#[test]
+fn explain_for_buildah_names_the_lines_buildah_builds() {
+    let dir = project();
+    for (compile_builder, explain_builder) in [
+        ("buildah-1.28-docker", "buildah"),
+        ("buildah-1.28", "buildah"),
+        ("buildkit", "buildkit"),
+    ] {
+        let compiled = stowplan(dir.path(), &["compile", "--builder", compile_builder]);
+        assert_eq!(
+            compiled.status.code(),
+            Some(0),
+            "{}",
+            text(&compiled.stderr)
+        );
+        let dockerfile = text(&compiled.stdout);
+        let lines: Vec<&str> = dockerfile.lines().collect();
+        let out = stowplan(
+            dir.path(),
+            &[
+                "explain",
+                "--builder",
+                explain_builder,
+                "--changed",
+                "main.go",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let explained = text(&out.stdout);
+        let mut named = 0;
+        for line in explained.lines() {
+            let Some(rest) = line.trim_start().strip_prefix('L') else {
+                continue;
+            };
+            let (number, rest) = rest.split_once(' ').unwrap();
+            let shown = rest.trim_start()[7..].trim_start();
+            let shown = shown.split("  ").next().unwrap().trim_end_matches('…');
+            let at = lines[number.parse::<usize>().unwrap() - 1];
+            assert!(
+                at.starts_with(shown),
+                "{compile_builder}: L{number} shows `{shown}`, the Dockerfile has `{at}`\n{explained}\n{dockerfile}"
+            );
+            named += 1;
+        }
+        assert!(named >= 8, "{explained}");
+    }
+}
+
 /// `explain --builder` follows that builder's rules: a changed LABEL keys
 /// the COPY after it for the classic builder, not for BuildKit.
 #[test]

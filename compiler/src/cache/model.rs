@@ -350,6 +350,12 @@ fn own_reason(
     paths: &[String],
     change: &Change,
 ) -> Option<Why> {
+    // buildah 1.28 keys a RUN on its parent and its text alone: what its
+    // bind mounts hold (context files, a stage, an image) never rebuilds
+    // it (benchmarks/replay.sh measured it; spec/cache.md).
+    if graph.builder == CacheBuilder::Buildah && instruction.kind == Kind::Run {
+        return args_reason(instruction, scope, change);
+    }
     for source in &instruction.context {
         if let Some(path) = paths
             .iter()
@@ -371,6 +377,11 @@ fn own_reason(
             return Some(Why::Image(image.clone()));
         }
     }
+    args_reason(instruction, scope, change)
+}
+
+/// A changed build arg it expands, or, for a RUN, any in scope.
+fn args_reason(instruction: &CacheInstruction, scope: &[&str], change: &Change) -> Option<Why> {
     for name in &change.args {
         if !scope.contains(&name.as_str()) {
             continue;
