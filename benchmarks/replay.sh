@@ -77,7 +77,7 @@ for h in "${HISTORIES[@]}"; do
 [storage]
 driver = "overlay"
 graphroot = "$DIR/$h/storage"
-runroot = "/run/stowplan-replay/$h"
+runroot = "$DIR/$h/run"
 CONF
   sed -n 's|^map "[^"]*" "localhost/stowplan-replay/base:\([^"]*\)"$|\1|p' "$HERE/replay/images.kdl" |
     while read -r name; do
