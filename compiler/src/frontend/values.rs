@@ -10,9 +10,12 @@ use crate::base::word::Word;
 use crate::frontend::ast::Spanned;
 use crate::frontend::reference;
 
+mod report;
 #[cfg(test)]
 mod tests;
 mod timing;
+
+use crate::frontend::values::report::invalid;
 
 #[cfg(test)]
 use timing::duration_ns;
@@ -37,14 +40,6 @@ pub(crate) fn absolute(workdir: &str, to: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
-}
-
-fn invalid(d: &mut Diagnostics, value: &Spanned<String>, message: String, label: &str, help: &str) {
-    d.push(
-        Diagnostic::error(Code::InvalidValue, message)
-            .primary(value.span, label)
-            .help(help),
-    );
 }
 
 fn has_control(s: &str) -> bool {

@@ -1,9 +1,9 @@
 //! Healthcheck and stop-signal values, as BuildKit and Docker read them:
 //! Go durations, signal names and numbers, retry counts.
 
-use super::invalid;
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::frontend::ast::Spanned;
+use crate::frontend::values::report::invalid;
 
 /// The shortest duration a healthcheck takes, other than 0 (BuildKit's
 /// `container.MinimumDuration`).
