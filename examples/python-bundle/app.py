@@ -6,6 +6,8 @@ that extension was loaded from; GET /healthz answers ok.
 
 import http.server
 import os
+import signal
+import sys
 
 import markupsafe
 from markupsafe import _speedups  # the C extension: fails to load on the wrong C library
@@ -34,5 +36,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # As PID 1 in a container, a signal without a handler is ignored: stop on SIGTERM.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = int(os.environ.get("PORT", "8000"))
     http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
