@@ -323,22 +323,38 @@ mb() { awk -v b="$1" 'BEGIN{printf "%.1f MB", b / 1e6}'; }
 # owner, sha256; no mtimes; .pyc without their source mtime), the script's as the reference.
 # Besides those, two exclusions: the mount-point stubs `buildah build` leaves (drop_stubs), and the
 # owners npm gives files under node_modules/, which follow the npm cache's state (npm_owners).
+# varies LIST...: drops from each list the paths under the app's `varies` prefixes (corpus.tsv: a
+# build that writes them differently every time, such as Next's random build id), and records
+# what it dropped from the first in $D/varies.
+varies() {
+  local list prefix first=1
+  for list in "$@"; do
+    while IFS=$'\t' read -r prefix _; do
+      if [ "$first" = 1 ]; then awk -F'\t' -v p="$prefix" 'index($1, p) == 1' "$list" >> "$D/varies"; fi
+      awk -F'\t' -v p="$prefix" 'index($1, p) != 1' "$list" > "$list.kept" && mv "$list.kept" "$list"
+    done < <(rows varies "$APP")
+    first=0
+  done
+}
 do_files() {
   local bk="" n d=0
+  : > "$D/varies"
   manifest "localhost/corpus-sh/$APP:test" "$D/sh.files"
   manifest "localhost/corpus-df/$APP:test" "$D/df.files.raw"
   drop_stubs "$D/df.files.raw" "$D/sh.files" "$D/buildah.Dockerfile" > "$D/df.files.stubs" 2> "$D/df.stubs"
   npm_owners "$D/sh.files" "$D/df.files.stubs" > "$D/df.files" 2> "$D/npm.owners"
   cat "$D/df.stubs" "$D/npm.owners"
+  varies "$D/sh.files" "$D/df.files"
   n=$(wc -l < "$D/sh.files")
   diff -u "$D/sh.files" "$D/df.files" > "$D/files.df.diff" || { echo "--- script  +++ buildah build"; head -n 60 "$D/files.df.diff"; d=1; }
   if [ "${R[$APP.buildkit]:-}" = yes ]; then
     bk=", BuildKit"
     manifest "localhost/corpus-bkb/$APP:test" "$D/bk.files.raw"
     npm_owners "$D/sh.files" "$D/bk.files.raw" > "$D/bk.files" 2>> "$D/npm.owners"
+    varies "$D/bk.files"
     diff -u "$D/sh.files" "$D/bk.files" > "$D/files.bk.diff" || { echo "--- script  +++ BuildKit"; head -n 60 "$D/files.bk.diff"; d=1; }
   fi
-  note "$n paths: script = buildah build$bk$( [ "$d" = 0 ] || echo ": DIFFER")$(s=$(grep -c . "$D/df.stubs"); [ "$s" = 0 ] || echo ", $s buildah-build stub(s) dropped")$(o=$(grep -c . "$D/npm.owners"); [ "$o" = 0 ] || echo ", $o npm owner(s)")$(p=$(grep -c '\.pyc	' "$D/sh.files"); [ "$p" = 0 ] || echo ", $p .pyc without source mtime")"
+  note "$n paths: script = buildah build$bk$( [ "$d" = 0 ] || echo ": DIFFER")$(v=$(grep -c . "$D/varies"); [ "$v" = 0 ] || echo ", $v path(s) of a build that varies left out")$(s=$(grep -c . "$D/df.stubs"); [ "$s" = 0 ] || echo ", $s buildah-build stub(s) dropped")$(o=$(grep -c . "$D/npm.owners"); [ "$o" = 0 ] || echo ", $o npm owner(s)")$(p=$(grep -c '\.pyc	' "$D/sh.files"); [ "$p" = 0 ] || echo ", $p .pyc without source mtime")"
   [ "$d" = 0 ]
 }
 # No secret reached an image: each secret mount's target is the base's own file in all three, and
