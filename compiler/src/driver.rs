@@ -316,7 +316,7 @@ pub fn explain_spec(
     );
     let costs = optimize::cost_overrides(&checked.output);
     let mut graph = crate::report::explain::from_plan(&planned.plan, &costs)?;
-    explain.apply(&mut graph);
+    apply_explain(explain, &checked.output, &planned.plan, &mut graph);
     let outcome = crate::cache::evaluate(&graph, change);
     Ok(Warned {
         output: crate::report::explain::render(&graph, &outcome, change),
@@ -349,7 +349,7 @@ pub fn affected(
                 .map(|d| d.with_source(&source.named))
                 .collect::<Vec<_>>()
         })?;
-    explain.apply(&mut graph);
+    apply_explain(explain, spec, &planned.plan, &mut graph);
     let changed: Vec<String> = changed
         .iter()
         .map(|p| crate::cache::normalize_context_path(p))
@@ -368,9 +368,15 @@ pub fn affected(
             || path == file
             || file.strip_prefix(path).is_some_and(|r| r.starts_with('/'))
     };
+    // Any `.dockerignore` (of a context folder, or `NAME.dockerignore`).
+    let ignore_file = |p: &str| {
+        p.rsplit('/')
+            .next()
+            .is_some_and(|n| n.ends_with(".dockerignore"))
+    };
     let everything = changed
         .iter()
-        .any(|p| holds(p, &spec_name) || holds(p, ".dockerignore"));
+        .any(|p| holds(p, &spec_name) || holds(p, ".dockerignore") || ignore_file(p));
     let mut touched: std::collections::BTreeSet<&str> = changed
         .iter()
         .flat_map(|p| expansions.made_from(p))
@@ -503,6 +509,10 @@ fn outputs(
                 options,
                 &target,
             );
+            if let Some(misplaced) = misplaced_dockerignore(output, &plan.context) {
+                errors.push(misplaced);
+                continue;
+            }
             match backend::dockerignore::emit(&plan, &output.path.value) {
                 Ok(text) => outputs.push(RenderedOutput {
                     path: output.path.value.clone(),
@@ -753,6 +763,23 @@ pub enum GraphFormat {
     Json,
 }
 
+/// Sets a spec's cache graph up under `explain`: with the spec's folder,
+/// the `.dockerignore` is the one its build reads.
+fn apply_explain(
+    explain: &ExplainOptions,
+    spec: &resolve::Spec,
+    plan: &Plan,
+    graph: &mut crate::cache::CacheGraph,
+) {
+    match &explain.dir {
+        Some(dir) => {
+            let text = ignore::context_ignore(spec, dir, &plan.context);
+            explain.apply_in(graph, text.as_deref(), &plan.context);
+        }
+        None => explain.apply(graph),
+    }
+}
+
 /// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
 pub use crate::report::explain::{ExplainOptions, explain_dockerfile};
 
@@ -779,8 +806,9 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 pub use crate::frontend::starter::{Starter, starter};
 
 mod formats;
+mod ignore;
 mod outputs;
-use formats::{bake_options, dockerignore_holder};
+use formats::{bake_options, dockerignore_holder, misplaced_dockerignore};
 pub use outputs::{PlacedOutput, place_outputs, refuse_hand_written};
 
 #[cfg(test)]

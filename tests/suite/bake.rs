@@ -240,7 +240,8 @@ fn explained_rebuilds(spec: &Path, paths: &[String]) -> BTreeSet<String> {
 fn explain_options(dir: &Path) -> stowplan::ExplainOptions {
     stowplan::ExplainOptions {
         builder: Default::default(),
-        dockerignore: std::fs::read_to_string(dir.join(".dockerignore")).ok(),
+        dockerignore: None,
+        dir: Some(dir.to_path_buf()),
     }
 }
 

@@ -462,3 +462,45 @@ fn explain_applies_the_dockerignore_for_a_spec_as_for_its_dockerfile() {
     let out = stowplan(root, &["explain", "--changed", "docs/guide.md"]);
     assert!(text(&out.stdout).contains("0 of"), "{}", text(&out.stdout));
 }
+
+/// Each build reads the `.dockerignore` of the folder it builds from:
+/// `explain --image web` applies `web/.dockerignore` (to paths inside
+/// `web/`), and the images of both folders the spec folder's, under which
+/// web's paths are `web/...`. `affected` counts a change to either file.
+#[test]
+fn explain_reads_the_dockerignore_of_the_folder_an_image_builds_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (path, body) in [
+        ("web/index.html", "<p>hi</p>\n"),
+        ("web/NOTES.md", "notes\n"),
+        ("web/.dockerignore", "*.md\n"),
+        ("api/main.go", "package main\n"),
+        (".dockerignore", "web/index.html\n"),
+    ] {
+        std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        std::fs::write(root.join(path), body).unwrap();
+    }
+    let spec = "stowplan 1\nimage \"web\" {\n    context \"web/\"\n    from \"nginxinc/nginx-unprivileged:1.27.0-alpine\"\n    copy \".\" to=\"/usr/share/nginx/html/\"\n    cmd \"nginx\"\n}\nimage \"api\" {\n    context \"api/\"\n    from \"golang:1.24.4-bookworm\"\n    copy \"main.go\" to=\"/src/\"\n    user \"65532\"\n    cmd \"go\" \"run\" \"/src/main.go\"\n}\n";
+    std::fs::write(root.join("stowplan.kdl"), spec).unwrap();
+    let rebuilt = |args: &[&str]| {
+        let out = stowplan(root, args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        !text(&out.stdout).contains("image web: 0 of")
+    };
+    let web = |changed: &str| rebuilt(&["explain", "--image", "web", "--changed", changed]);
+    let both = |changed: &str| rebuilt(&["explain", "--changed", changed]);
+    // web alone builds from web/: its .dockerignore drops *.md, not index.html.
+    assert!(!web("web/NOTES.md"));
+    assert!(web("web/index.html"));
+    // Both images build from the spec's folder: the other way round.
+    assert!(both("web/NOTES.md"));
+    assert!(!both("web/index.html"));
+    let out = stowplan(root, &["affected", "--changed", "web/.dockerignore"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("web") && text(&out.stdout).contains("api"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -672,6 +672,19 @@ mod tests {
         assert!(!ignore.excludes("src/app.ts"));
     }
 
+    /// A build from `web/` reads `web/.dockerignore`, whose lines speak
+    /// of paths inside `web/` only.
+    #[test]
+    fn a_dockerignore_in_a_folder_judges_paths_inside_it() {
+        let ignore = Ignore::parse("src/\n*.md\n").within("./web/");
+        assert!(ignore.excludes("web/src/main.js"));
+        assert!(ignore.excludes("web/README.md"));
+        assert!(!ignore.excludes("web/package.json"));
+        assert!(!ignore.excludes("src/main.js"));
+        assert!(!ignore.excludes("web"));
+        assert!(!ignore.excludes("webby/src/x"));
+    }
+
     #[test]
     fn expansions_skip_escapes_and_single_quotes() {
         assert_eq!(expansions("a $A ${B:-x} \\$C '$D' $1"), vec!["A", "B"]);

@@ -136,6 +136,10 @@ fn match_class(p: &[char], c: char) -> Option<(bool, &[char])> {
 #[derive(Clone, Debug, Default)]
 pub struct Ignore {
     patterns: Vec<(bool, Vec<String>)>,
+    /// The folder the file's context is, when paths are named from above
+    /// it (a build from `web/` reads `web/.dockerignore`): a path outside
+    /// it is not in the context, so no line of the file speaks for it.
+    folder: Vec<String>,
 }
 
 impl Ignore {
@@ -158,7 +162,21 @@ impl Ignore {
             })
             .filter(|(_, parts): &(bool, Vec<String>)| !parts.is_empty())
             .collect();
-        Ignore { patterns }
+        Ignore {
+            patterns,
+            folder: Vec::new(),
+        }
+    }
+
+    /// The same file in the context folder `folder` (`.` for where paths
+    /// are named from).
+    pub fn within(mut self, folder: &str) -> Ignore {
+        self.folder = folder
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .map(str::to_owned)
+            .collect();
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -167,7 +185,15 @@ impl Ignore {
 
     /// Whether the path (or a directory above it) is left out of the context.
     pub fn excludes(&self, path: &str) -> bool {
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        if !self.folder.is_empty() {
+            if parts.len() <= self.folder.len()
+                || self.folder.iter().zip(&parts).any(|(f, p)| f != p)
+            {
+                return false;
+            }
+            parts.drain(..self.folder.len());
+        }
         let mut excluded = false;
         for (negated, pattern) in &self.patterns {
             let hit = (1..=parts.len()).any(|n| match_path(pattern, &parts[..n]));

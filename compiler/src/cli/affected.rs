@@ -96,10 +96,11 @@ fn affected_one(
         );
     }
     let options = options(spec, Vec::new(), reporter)?;
-    // The spec's folder is the build context: its `.dockerignore` applies.
+    // The `.dockerignore` of the folder the images build from applies.
     let explain = stowplan::ExplainOptions {
         builder: Default::default(),
-        dockerignore: std::fs::read_to_string(dir.join(".dockerignore")).ok(),
+        dockerignore: None,
+        dir: Some(dir.clone()),
     };
     let found = stowplan::affected(&source, &options, &changed, &explain);
     let Some(images) = reporter.accept(found) else {

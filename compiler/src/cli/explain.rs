@@ -54,6 +54,7 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
                 dockerignore: [PathBuf::from(own), spec_dir(&path).join(".dockerignore")]
                     .iter()
                     .find_map(|p| std::fs::read_to_string(p).ok()),
+                dir: None,
             };
             match stowplan::explain_dockerfile(&text, &explain, &change) {
                 Ok(text) => text,
@@ -67,28 +68,14 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
             let source = load(&args.spec)?;
             let mut options = options(&args.spec, args.images, reporter)?;
             options.order = args.order.options(&args.spec);
-            // The spec's folder is the build context: its `.dockerignore`
-            // applies, as it does to `explain --dockerfile`, and so does a
-            // declared `NAME.dockerignore` beside a Dockerfile output `NAME`,
-            // which BuildKit reads first for `-f NAME`.
-            let dir = spec_dir(&args.spec);
-            let own = stowplan::validate(&source, &options).ok().and_then(|done| {
-                let paths: Vec<String> = done.output.into_iter().map(|o| o.path).collect();
-                paths
-                    .iter()
-                    .find(|p| {
-                        p.strip_suffix(".dockerignore")
-                            .is_some_and(|stem| paths.iter().any(|q| q == stem))
-                    })
-                    .cloned()
-            });
+            // The `.dockerignore` is the one the builder reads for the
+            // explained images: in the folder they build from, or a
+            // declared `NAME.dockerignore` beside their Dockerfile output
+            // `NAME`, which BuildKit reads first for `-f NAME`.
             let explain = stowplan::ExplainOptions {
                 builder: args.builder,
-                dockerignore: own
-                    .iter()
-                    .map(|p| dir.join(p))
-                    .chain([dir.join(".dockerignore")])
-                    .find_map(|p| std::fs::read_to_string(p).ok()),
+                dockerignore: None,
+                dir: Some(spec_dir(&args.spec)),
             };
             let explained = stowplan::explain_spec(&source, &options, &change, &explain);
             history_read(&options)?;

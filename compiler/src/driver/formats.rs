@@ -26,6 +26,36 @@ pub(super) fn dockerignore_holder<'a>(
         .unwrap_or(output)
 }
 
+/// A `.dockerignore` output outside the folder its images build from:
+/// the builder reads the one in its context folder, so the written file
+/// would leave nothing out of their build (a `NAME.dockerignore` is read
+/// beside its Dockerfile, wherever that is).
+pub(super) fn misplaced_dockerignore(
+    output: &ast::OutputDecl,
+    context: &str,
+) -> Option<crate::base::diagnostic::Diagnostic> {
+    let path = output.path.value.trim_start_matches("./");
+    let folder = match path.rsplit_once('/') {
+        Some((folder, ".dockerignore")) => folder,
+        None if path == ".dockerignore" => ".",
+        _ => return None,
+    };
+    if folder == context {
+        return None;
+    }
+    let wanted = crate::middle::ignored::dockerignore_path(context);
+    Some(
+        crate::base::diagnostic::Diagnostic::error(
+            crate::base::diagnostic::Code::OutputPath,
+            format!("`{path}` serves images built from `{context}`, not from `{folder}`"),
+        )
+        .primary(output.path.span, "no build reads this file")
+        .help(format!(
+            "write it where the builder reads it: `output \"{wanted}\"`, or `NAME.dockerignore` beside the Dockerfile output `NAME`"
+        )),
+    )
+}
+
 /// Where a bake file finds its Dockerfile and context: the spec's folder,
 /// seen from the bake file's folder (bake resolves `context` from where it
 /// runs, which is the bake file's folder when `-f` is not given, and

@@ -100,7 +100,9 @@ fn generated_dockerignore_keeps_exactly_what_is_read() {
     let (spec, _) = crate::middle::resolve::resolve(ast);
     let file = crate::middle::ignored::IgnoreFile::parse(&text(".dockerignore"));
     let mut d = crate::base::diagnostic::Diagnostics::default();
-    crate::middle::ignored::check_spec(&spec.expect("resolves"), &file, &mut d);
+    let spec = spec.expect("resolves");
+    let all = crate::middle::select::needed_stages(&spec, &Default::default());
+    crate::middle::ignored::check_build(&spec, ".", &all, &file, ".dockerignore", &mut d);
     assert!(
         d.into_sorted().is_empty(),
         "the generated file drops what the spec reads"

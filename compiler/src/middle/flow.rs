@@ -159,10 +159,7 @@ pub fn validate(spec: &Spec, options: &FlowOptions<'_>) -> Diagnostics {
     if let Some(context) = options.context {
         contexts_inside(spec, context, &mut d);
         no_match(spec, context, &mut d);
-        if let Ok(text) = std::fs::read_to_string(context.join(".dockerignore")) {
-            let file = crate::middle::ignored::IgnoreFile::parse(&text);
-            crate::middle::ignored::check_spec(spec, &file, &mut d);
-        }
+        ignored(spec, context, &mut d);
         secrets::context_leaks(spec, context, &mut d);
     }
     d
@@ -602,6 +599,40 @@ fn has_glob(path: &str) -> bool {
 /// A stage's `context` is a folder inside the spec's: a symlink that leads
 /// out of it is refused, as `..` is by the decoder, since the builder would
 /// send what it points to.
+/// `flow::ignored` for every build the spec declares, each against the
+/// `.dockerignore` of the folder it builds from (one that a symlink takes
+/// out of the spec's folder is not read: `outside-context` says so).
+fn ignored(spec: &Spec, context: &Path, d: &mut Diagnostics) {
+    let Ok(root) = context.canonicalize() else {
+        return;
+    };
+    // Builds from one folder read one file: each stage once.
+    let mut by_folder: BTreeMap<String, Vec<StageId>> = BTreeMap::new();
+    for (folder, stages) in crate::middle::contexts::builds(spec) {
+        let all = by_folder.entry(folder).or_default();
+        for id in stages {
+            if !all.contains(&id) {
+                all.push(id);
+            }
+        }
+    }
+    for (folder, stages) in by_folder {
+        let name = crate::middle::ignored::dockerignore_path(&folder);
+        let path = context.join(&name);
+        let inside = path
+            .canonicalize()
+            .is_ok_and(|real| real.starts_with(&root));
+        let Some(text) = inside
+            .then(|| std::fs::read_to_string(&path).ok())
+            .flatten()
+        else {
+            continue;
+        };
+        let file = crate::middle::ignored::IgnoreFile::parse(&text);
+        crate::middle::ignored::check_build(spec, &folder, &stages, &file, &name, d);
+    }
+}
+
 fn contexts_inside(spec: &Spec, context: &Path, d: &mut Diagnostics) {
     let Ok(root) = context.canonicalize() else {
         return;

@@ -10,7 +10,7 @@
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::cache::{Ignore, normalize_context_path};
-use crate::frontend::ast::*;
+use crate::middle::contexts;
 use crate::middle::resolve::{Spec, StageId};
 
 /// One `.dockerignore` line: its number, its text and it alone as a matcher.
@@ -84,63 +84,57 @@ impl IgnoreFile {
     }
 }
 
-/// Every context path of the spec that the `.dockerignore` leaves out
-/// (`flow` reads the file from the context).
-pub(crate) fn check_spec(spec: &Spec, file: &IgnoreFile, d: &mut Diagnostics) {
-    let check = |d: &mut Diagnostics, path: &Spanned<String>, what: &str| {
-        if path.value.starts_with('/') {
-            return;
-        }
-        let Some((number, line)) = file.excluding_line(&path.value) else {
-            return;
-        };
-        d.push(
-            Diagnostic::error(
-                Code::Ignored,
-                format!(
-                    "`{}` is left out of the build context by .dockerignore line {number} (`{line}`)",
-                    path.value
-                ),
-            )
-            .primary(path.span, format!("{what}, but the builder never receives it"))
-            .help(format!(
-                "remove `{line}` from .dockerignore or add `!{}` after it; or let stowplan write the .dockerignore from the spec (`output \".dockerignore\"`)",
-                normalize_context_path(&path.value)
-            )),
-        );
-    };
-    for (i, stage) in spec.stages.iter().enumerate() {
-        for (n, item) in stage.items.iter().enumerate() {
-            match &item.kind {
-                ItemKind::Copy(CopyDecl {
-                    source: CopySourceDecl::Context(paths),
-                    ..
-                }) => paths.iter().for_each(|p| check(d, p, "copied")),
-                ItemKind::Add(add) => add
-                    .sources
-                    .iter()
-                    .filter(|s| !crate::frontend::values::is_url(&s.value))
-                    .for_each(|p| check(d, p, "added")),
-                ItemKind::Step(step) => {
-                    step.inputs
-                        .iter()
-                        .for_each(|input| check(d, &input.path, "a step's input"));
-                    let refs = spec.item_refs(StageId(i), n);
-                    for (m, mount) in step.mounts.iter().enumerate() {
-                        if let (
-                            MountKind::Bind {
-                                source: BindSource::Context(source),
-                                ..
-                            },
-                            None,
-                        ) = (&mount.kind, refs.mount_stage(m))
-                        {
-                            check(d, source, "bound from the context");
-                        }
-                    }
-                }
-                _ => {}
+/// Every context path that a build of `stages` from folder `build` reads
+/// and its `.dockerignore` (`file`, named `name` in messages) leaves out.
+/// Each stage's paths are judged from the build's folder, as the builder
+/// sees them.
+pub(crate) fn check_build(
+    spec: &Spec,
+    build: &str,
+    stages: &[StageId],
+    file: &IgnoreFile,
+    name: &str,
+    d: &mut Diagnostics,
+) {
+    for &id in stages {
+        let prefix = contexts::prefix(build, contexts::folder(spec, id));
+        for (path, read) in contexts::reads(spec, id) {
+            if path.value.starts_with('/') {
+                continue;
             }
+            let seen = match prefix.as_str() {
+                "" => path.value.clone(),
+                prefix => format!("{prefix}/{}", path.value.trim_start_matches("./")),
+            };
+            let Some((number, line)) = file.excluding_line(&seen) else {
+                continue;
+            };
+            d.push(
+                Diagnostic::error(
+                    Code::Ignored,
+                    format!(
+                        "`{}` is left out of the build context by {name} line {number} (`{line}`)",
+                        path.value
+                    ),
+                )
+                .primary(
+                    path.span,
+                    format!("{}, but the builder never receives it", read.describe()),
+                )
+                .help(format!(
+                    "remove `{line}` from {name} or add `!{}` after it; or let stowplan write the .dockerignore from the spec (`output \"{}\"`)",
+                    normalize_context_path(&seen),
+                    dockerignore_path(build),
+                )),
+            );
         }
+    }
+}
+
+/// Where the `.dockerignore` of a build from `build` is, from the spec's folder.
+pub(crate) fn dockerignore_path(build: &str) -> String {
+    match build {
+        "." => ".dockerignore".to_owned(),
+        folder => format!("{folder}/.dockerignore"),
     }
 }

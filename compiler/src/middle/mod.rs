@@ -5,6 +5,7 @@
 //! `.dockerignore` drops (`ignored`), and who the images run as (`users`).
 
 pub mod args;
+pub(crate) mod contexts;
 pub mod flow;
 pub(crate) mod ignored;
 pub(crate) mod names;

@@ -8,48 +8,9 @@
 //! images of `api/` and `web/` with the spec's folder: every builder has
 //! the one context `docker build` takes, and none needs named contexts.
 
-use std::collections::BTreeMap;
-
+use crate::middle::contexts::{build_folder, folder, prefix};
+use crate::middle::resolve::{Spec, StageId};
 use crate::plan::ir::{CopySource, Instruction, Mount, Plan};
-
-/// The folder `a` and `b` share (`.` for the spec's folder).
-fn common(a: &str, b: &str) -> String {
-    if a == "." || b == "." {
-        return ".".to_owned();
-    }
-    let shared: Vec<&str> = a
-        .split('/')
-        .zip(b.split('/'))
-        .take_while(|(x, y)| x == y)
-        .map(|(x, _)| x)
-        .collect();
-    if shared.is_empty() {
-        ".".to_owned()
-    } else {
-        shared.join("/")
-    }
-}
-
-/// Whether an instruction reads the build context.
-fn reads_context(instruction: &Instruction) -> bool {
-    match instruction {
-        Instruction::Copy(copy) => copy.source == CopySource::Context,
-        Instruction::Add(add) => add
-            .sources
-            .iter()
-            .any(|s| !crate::base::keywords::is_url(s)),
-        Instruction::Run(run) => run.mounts.iter().any(|m| {
-            matches!(
-                m.value,
-                Mount::Bind {
-                    from_stage: None,
-                    ..
-                }
-            )
-        }),
-        _ => false,
-    }
-}
 
 /// `path` of a stage whose folder is `prefix` inside the build's context.
 fn prefixed(prefix: &str, path: &str, parents: bool) -> String {
@@ -66,39 +27,12 @@ fn prefixed(prefix: &str, path: &str, parents: bool) -> String {
     }
 }
 
-/// Sets the plan's context from its stages' (by name; `.` when absent)
-/// and rewrites their context paths against it.
-pub(crate) fn apply(plan: &mut Plan, contexts: &BTreeMap<String, String>) {
-    let of = |name: &str| contexts.get(name).map_or(".", String::as_str);
-    let mut build: Option<String> = None;
-    for stage in &plan.stages {
-        if stage.instructions.iter().any(|i| reads_context(&i.value)) {
-            let own = of(&stage.name);
-            build = Some(match build {
-                Some(folder) => common(&folder, own),
-                None => own.to_owned(),
-            });
-        }
-    }
-    // No stage reads the context: an image's own folder still says where
-    // it builds from (the header's command).
-    let build = build.unwrap_or_else(|| {
-        plan.stages
-            .iter()
-            .map(|s| of(&s.name).to_owned())
-            .reduce(|a, b| common(&a, &b))
-            .unwrap_or_else(|| ".".to_owned())
-    });
-    for stage in &mut plan.stages {
-        let own = of(&stage.name);
-        let prefix = match build.as_str() {
-            "." if own != "." => own.to_owned(),
-            "." => String::new(),
-            _ => own
-                .strip_prefix(build.as_str())
-                .map(|rest| rest.trim_start_matches('/').to_owned())
-                .unwrap_or_default(),
-        };
+/// Sets the plan's context to the folder its stages (`stages`, in plan
+/// order) build from and rewrites their context paths against it.
+pub(crate) fn apply(plan: &mut Plan, spec: &Spec, stages: &[StageId]) {
+    let build = build_folder(spec, stages);
+    for (stage, id) in plan.stages.iter_mut().zip(stages) {
+        let prefix = prefix(&build, folder(spec, *id));
         if prefix.is_empty() {
             continue;
         }
@@ -138,15 +72,6 @@ pub(crate) fn apply(plan: &mut Plan, contexts: &BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folders_share_their_common_part() {
-        assert_eq!(common("web", "api"), ".");
-        assert_eq!(common("apps/web", "apps/api"), "apps");
-        assert_eq!(common("apps/web", "apps/web"), "apps/web");
-        assert_eq!(common("apps/web", "apps/webby"), "apps");
-        assert_eq!(common(".", "web"), ".");
-    }
 
     #[test]
     fn paths_get_the_stage_folder() {

@@ -31,7 +31,7 @@ pub(crate) fn lower_ordered(
     // The effective SHELL at the end of each stage, for stages built on it.
     let mut final_shells: Vec<Option<Vec<String>>> = vec![None; spec.stages.len()];
     let mut planned = Vec::with_capacity(stages.len());
-    for id in stages {
+    for &id in &stages {
         let decl = spec.stage(id);
         let (base, mut shell) = match spec.base(id) {
             Some(BaseRef::Image(image)) if image.is_scratch() => {
@@ -105,12 +105,7 @@ pub(crate) fn lower_ordered(
         context: ".".to_owned(),
     };
     let mut plan = plan;
-    let contexts = spec
-        .stages
-        .iter()
-        .filter_map(|s| Some((s.name.value.clone(), s.context.as_ref()?.value.clone())))
-        .collect();
-    crate::plan::contexts::apply(&mut plan, &contexts);
+    crate::plan::contexts::apply(&mut plan, spec, &stages);
     (plan, report)
 }
 

@@ -51,15 +51,26 @@ pub fn from_plan(plan: &Plan, costs: &cache::CostOverrides) -> Result<CacheGraph
 #[derive(Clone, Debug, Default)]
 pub struct ExplainOptions {
     pub builder: crate::base::keywords::CacheBuilder,
+    /// The `.dockerignore` of a Dockerfile's context (`explain --dockerfile`).
     pub dockerignore: Option<String>,
+    /// A spec's folder: the `.dockerignore` is the one the builder reads
+    /// for the explained images, in the folder they build from (or a
+    /// declared `NAME.dockerignore` beside their Dockerfile output).
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl ExplainOptions {
     /// Sets the graph up to be evaluated under these options.
     pub fn apply(&self, graph: &mut CacheGraph) {
+        self.apply_in(graph, self.dockerignore.as_deref(), ".");
+    }
+
+    /// The same with `ignore`, the `.dockerignore` of the context folder
+    /// `context` (named from the spec's folder).
+    pub(crate) fn apply_in(&self, graph: &mut CacheGraph, ignore: Option<&str>, context: &str) {
         graph.builder = self.builder;
-        if let Some(ignore) = &self.dockerignore {
-            graph.ignore = cache::Ignore::parse(ignore);
+        if let Some(ignore) = ignore {
+            graph.ignore = cache::Ignore::parse(ignore).within(context);
         }
     }
 }
