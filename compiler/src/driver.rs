@@ -316,136 +316,12 @@ pub fn explain_spec(
     );
     let costs = optimize::cost_overrides(&checked.output);
     let mut graph = crate::report::explain::from_plan(&planned.plan, &costs)?;
-    apply_explain(explain, &checked.output, &planned.plan, &mut graph);
+    ignore::apply_explain(explain, &checked.output, &planned.plan, &mut graph);
     let outcome = crate::cache::evaluate(&graph, change);
     Ok(Warned {
         output: crate::report::explain::render(&graph, &outcome, change),
         warnings: checked.warnings,
     })
-}
-
-/// The images whose build a change touches (`stowplan affected`), in
-/// build order: those of which the cache model rebuilds some instruction
-/// (through the inputs they copy, the stages they build on or copy from),
-/// every image when the spec itself or the context's `.dockerignore`
-/// changed, the images made from templates in a changed included file (and
-/// those that build on or copy from what such a template made), and the
-/// images a changed declared output holds. `changed` is relative to the
-/// spec's folder.
-pub fn affected(
-    source: &SourceFile,
-    options: &Options,
-    changed: &[String],
-    explain: &ExplainOptions,
-) -> SourceResult<Vec<AffectedImage>> {
-    let (checked, expansions) = check_expanded(source, options);
-    let checked = checked?;
-    let spec = &checked.output;
-    let planned = plan_with(source, spec, &Selection::All, options);
-    let mut graph =
-        crate::report::explain::from_plan(&planned.plan, &Default::default()).map_err(|e| {
-            e.into_iter()
-                .chain(checked.warnings.iter().cloned())
-                .map(|d| d.with_source(&source.named))
-                .collect::<Vec<_>>()
-        })?;
-    apply_explain(explain, spec, &planned.plan, &mut graph);
-    let changed: Vec<String> = changed
-        .iter()
-        .map(|p| crate::cache::normalize_context_path(p))
-        .collect();
-    let outcome = crate::cache::evaluate(
-        &graph,
-        &Change {
-            paths: changed.clone(),
-            ..Change::default()
-        },
-    );
-    // What the cache model does not see: files that say how to build.
-    let spec_name = header_name(source);
-    let holds = |path: &str, file: &str| {
-        path.is_empty()
-            || path == file
-            || file.strip_prefix(path).is_some_and(|r| r.starts_with('/'))
-    };
-    // Any `.dockerignore` (of a context folder, or `NAME.dockerignore`).
-    let ignore_file = |p: &str| {
-        p.rsplit('/')
-            .next()
-            .is_some_and(|n| n.ends_with(".dockerignore"))
-    };
-    let everything = changed
-        .iter()
-        .any(|p| holds(p, &spec_name) || holds(p, ".dockerignore") || ignore_file(p));
-    let mut touched: std::collections::BTreeSet<&str> = changed
-        .iter()
-        .flat_map(|p| expansions.made_from(p))
-        .collect();
-    for output in &spec.outputs {
-        if changed.iter().any(|p| holds(p, &output.path.value)) {
-            let holder = match output.format.value {
-                ast::OutputFormat::Bake => spec.presume_bake_dockerfile(output),
-                _ => output,
-            };
-            let ids = match output_selection(spec, holder) {
-                Selection::All => spec.images().collect(),
-                Selection::Images(ids) => ids,
-            };
-            touched.extend(ids.into_iter().map(|id| spec.stage(id).name.value.as_str()));
-        }
-    }
-    let images = graph
-        .targets()
-        .into_iter()
-        .filter(|target| {
-            everything
-                || graph.needed(&[*target]).into_iter().any(|s| {
-                    outcome.stages[s].rebuilt() || touched.contains(graph.stages[s].name.as_str())
-                })
-        })
-        .map(|target| {
-            let name = &graph.stages[target].name;
-            let id = spec.presume_stage(name);
-            let holds_image = |output: &ast::OutputDecl| match output_selection(spec, output) {
-                Selection::All => true,
-                Selection::Images(ids) => ids.contains(&id),
-            };
-            let dockerfile = |output: &&ast::OutputDecl| {
-                matches!(output.format.value, ast::OutputFormat::Dockerfile(_))
-                    && holds_image(output)
-            };
-            AffectedImage {
-                name: name.clone(),
-                dockerfile: spec
-                    .outputs
-                    .iter()
-                    .find(dockerfile)
-                    .map(|o| o.path.value.clone()),
-                bake: spec
-                    .outputs
-                    .iter()
-                    .find(|o| {
-                        o.format.value == ast::OutputFormat::Bake
-                            && holds_image(spec.presume_bake_dockerfile(o))
-                    })
-                    .map(|o| o.path.value.clone()),
-            }
-        })
-        .collect();
-    Ok(Warned {
-        output: images,
-        warnings: checked.warnings,
-    })
-}
-
-/// An image a change touches, and the declared outputs that build it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AffectedImage {
-    pub name: String,
-    /// The first Dockerfile output that holds it, relative to the spec's folder.
-    pub dockerfile: Option<String>,
-    /// The first bake file whose targets include it.
-    pub bake: Option<String>,
 }
 
 /// One file a spec declares with `output`, rendered.
@@ -763,23 +639,6 @@ pub enum GraphFormat {
     Json,
 }
 
-/// Sets a spec's cache graph up under `explain`: with the spec's folder,
-/// the `.dockerignore` is the one its build reads.
-fn apply_explain(
-    explain: &ExplainOptions,
-    spec: &resolve::Spec,
-    plan: &Plan,
-    graph: &mut crate::cache::CacheGraph,
-) {
-    match &explain.dir {
-        Some(dir) => {
-            let text = ignore::context_ignore(spec, dir, &plan.context);
-            explain.apply_in(graph, text.as_deref(), &plan.context);
-        }
-        None => explain.apply(graph),
-    }
-}
-
 /// Explains a change against a hand-written Dockerfile and its `.dockerignore`.
 pub use crate::report::explain::{ExplainOptions, explain_dockerfile};
 
@@ -805,9 +664,11 @@ pub fn preset_text(name: &str) -> Result<&'static str, String> {
 /// `stowplan init`: the starter spec for a folder, from its lockfile or manifest.
 pub use crate::frontend::starter::{Starter, starter};
 
+mod affected;
 mod formats;
 mod ignore;
 mod outputs;
+pub use affected::{AffectedImage, affected};
 use formats::{bake_options, dockerignore_holder, misplaced_dockerignore};
 pub use outputs::{PlacedOutput, place_outputs, refuse_hand_written};
 

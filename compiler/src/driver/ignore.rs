@@ -5,10 +5,12 @@
 
 use std::path::Path;
 
+use crate::driver::ExplainOptions;
 use crate::frontend::ast;
 use crate::middle::contexts::build_folder;
 use crate::middle::resolve::Spec;
 use crate::middle::select::needed_stages;
+use crate::plan::ir::Plan;
 
 /// The text of the `.dockerignore` of a build from `context` (a folder
 /// under the spec's folder `dir`), if there is one inside `dir`.
@@ -20,7 +22,7 @@ pub(super) fn context_ignore(spec: &Spec, dir: &Path, context: &str) -> Option<S
         let dockerfile = spec.outputs.iter().find(|d| {
             matches!(d.format.value, ast::OutputFormat::Dockerfile(_)) && d.path.value == name
         })?;
-        let stages = needed_stages(spec, &super::output_selection(spec, dockerfile));
+        let stages = needed_stages(spec, &crate::driver::output_selection(spec, dockerfile));
         (build_folder(spec, &stages) == context).then(|| o.path.value.clone())
     });
     let root = dir.canonicalize().ok()?;
@@ -33,4 +35,21 @@ pub(super) fn context_ignore(spec: &Spec, dir: &Path, context: &str) -> Option<S
                 .then(|| std::fs::read_to_string(real).ok())
                 .flatten()
         })
+}
+
+/// Sets a spec's cache graph up under `explain`: with the spec's folder,
+/// the `.dockerignore` is the one its build reads.
+pub(super) fn apply_explain(
+    explain: &ExplainOptions,
+    spec: &Spec,
+    plan: &Plan,
+    graph: &mut crate::cache::CacheGraph,
+) {
+    match &explain.dir {
+        Some(dir) => {
+            let text = context_ignore(spec, dir, &plan.context);
+            explain.apply_in(graph, text.as_deref(), &plan.context);
+        }
+        None => explain.apply(graph),
+    }
 }
