@@ -156,12 +156,7 @@ fn root_user(
 /// Whether a command makes `path` writable by someone else than root: it
 /// names the path and changes an owner or a mode, or creates it with one.
 fn grants(command: &CommandDecl, path: &str) -> bool {
-    let text = command
-        .words
-        .iter()
-        .map(|w| w.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = command.text();
     text.contains(path)
         && ["chown", "chmod", "install -d", "install -o", "setfacl"]
             .iter()
