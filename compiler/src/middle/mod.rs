@@ -3,8 +3,10 @@
 //! artifact flow rules checked on it (`flow`), and what a stage built on
 //! `scratch` or a shell-less image cannot do (`scratch`), context paths the
 //! `.dockerignore` drops (`ignored`), and who the images run as (`users`).
+//! What a base image is known to be by its name is one table (`bases`).
 
 pub mod args;
+pub(crate) mod bases;
 pub mod flow;
 pub(crate) mod ignored;
 pub(crate) mod names;
