@@ -170,6 +170,19 @@ pub struct CommandDecl {
     pub span: Span,
 }
 
+impl CommandDecl {
+    /// The words joined by spaces: what the command says, to search for
+    /// programs and paths in. Not for running: exec-form words lose their
+    /// bounds.
+    pub fn text(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| w.value.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum HealthcheckDecl {
     None,

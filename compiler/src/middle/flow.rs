@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::frontend::ast::*;
+use crate::middle::bases::{self, Libc};
 use crate::middle::resolve::{ArtifactRef, BaseRef, BindRef, ImageRef, Spec, StageId};
 use crate::middle::secrets;
 use crate::middle::select::{Selection, needed_stages};
@@ -290,26 +291,8 @@ fn no_command(spec: &Spec, chains: &Chains<'_>, id: StageId, d: &mut Diagnostics
     }
 }
 
-/// The C library a base image ships, from a small table of image families.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Libc {
-    Glibc,
-    Musl,
-    /// `scratch` and distroless `static`: nothing to link against.
-    Nothing,
-}
-
-impl Libc {
-    fn name(self) -> &'static str {
-        match self {
-            Libc::Glibc => "glibc",
-            Libc::Musl => "musl",
-            Libc::Nothing => "no C library",
-        }
-    }
-}
-
-/// What we know of a base image from its name.
+/// What we know of a base image from its name: its C library (the
+/// `bases` table) and, for `python`, its version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Family {
     pub(crate) libc: Option<Libc>,
@@ -317,53 +300,8 @@ pub(crate) struct Family {
 }
 
 pub(crate) fn family(image: &ImageRef) -> Family {
-    if image.is_scratch() {
-        return Family {
-            libc: Some(Libc::Nothing),
-            python: None,
-        };
-    }
-    let (name, tag, repo) = (image.name.as_str(), image.tag_or_latest(), image.repo());
-    let libc = if repo == "alpine" || tag.contains("alpine") || tag.contains("musl") {
-        Some(Libc::Musl)
-    } else if name.contains("distroless") && repo.starts_with("static") {
-        Some(Libc::Nothing)
-    } else if name.contains("distroless")
-        || [
-            "debian",
-            "ubuntu",
-            "fedora",
-            "centos",
-            "rockylinux",
-            "almalinux",
-            "amazonlinux",
-        ]
-        .contains(&repo)
-        || [
-            "bookworm", "bullseye", "buster", "trixie", "slim", "jammy", "noble", "focal", "glibc",
-        ]
-        .iter()
-        .any(|t| tag.contains(t))
-    {
-        Some(Libc::Glibc)
-    } else if [
-        "golang",
-        "python",
-        "node",
-        "rust",
-        "openjdk",
-        "eclipse-temurin",
-        "ruby",
-        "php",
-        "nginx",
-    ]
-    .contains(&repo)
-    {
-        // The default variants of the official language images are Debian.
-        Some(Libc::Glibc)
-    } else {
-        None
-    };
+    let libc = bases::known(image).libc;
+    let (tag, repo) = (image.tag_or_latest(), image.repo());
     let python = if repo == "python" {
         let mut parts = tag.split(['.', '-']);
         match (
@@ -716,14 +654,8 @@ mod tests {
 
     #[test]
     fn families_by_image_name() {
-        assert_eq!(family_of("scratch").libc, Some(Libc::Nothing));
-        assert_eq!(family_of("alpine:3.20").libc, Some(Libc::Musl));
+        // The C library is the table's (`bases`, tested there).
         assert_eq!(family_of("golang:1.22-alpine").libc, Some(Libc::Musl));
-        assert_eq!(family_of("golang").libc, Some(Libc::Glibc));
-        assert_eq!(
-            family_of("gcr.io/distroless/static-debian12:nonroot").libc,
-            Some(Libc::Nothing)
-        );
         assert_eq!(
             family_of("localhost:5000/python:3.12-slim@sha256:00").python,
             Some((3, 12))

@@ -31,15 +31,6 @@ const INSTALLS: &[&str] = &[
 /// The words after which a command names the folder packages go to.
 const TARGETS: &[&str] = &["-m venv", "virtualenv", "uv venv", "--target", "--prefix"];
 
-fn text(command: &CommandDecl) -> String {
-    command
-        .words
-        .iter()
-        .map(|w| w.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The folders a command installs packages into: its working directory for
 /// an install, and the folder a venv or `--target` names.
 fn installs_into(command: &str, workdir: &str, out: &mut Vec<String>) {
@@ -85,7 +76,7 @@ pub(crate) fn holds_packages(spec: &Spec, producer: StageId, path: &str) -> Opti
             };
             for run in runs {
                 let mut found = Vec::new();
-                installs_into(&text(&run.command), &workdir, &mut found);
+                installs_into(&run.command.text(), &workdir, &mut found);
                 folders.extend(found.into_iter().map(|f| (f, run.command.span)));
             }
         }

@@ -4,7 +4,7 @@
 //! fail; here it is an error at the spec.
 //!
 //! Images known by name to have no shell (distroless, Chainguard's
-//! non-dev images) are judged the same way, but only for the shell: what
+//! non-dev images: the `bases` table) are judged the same way, but only for the shell: what
 //! other programs and users they hold is theirs to say
 //! (`flow::no-shell`).
 //!
@@ -15,6 +15,7 @@
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::frontend::ast::*;
+use crate::middle::bases;
 use crate::middle::flow::absolute;
 use crate::middle::resolve::{BaseRef, ImageRef, Spec};
 
@@ -93,7 +94,8 @@ pub fn validate(spec: &Spec) -> Diagnostics {
     for id in &spec.order {
         let stage = spec.stage(*id);
         let start = match spec.base(*id) {
-            Some(BaseRef::Image(image)) if image.is_scratch() || shell_less(image) => {
+            // `scratch`, and the images `bases` knows to have no shell.
+            Some(BaseRef::Image(image)) if bases::known(image).shell == Some(false) => {
                 Some(Files::empty(image))
             }
             Some(BaseRef::Stage(parent)) => at_end[parent.0].clone(),
@@ -178,20 +180,6 @@ fn check_stage(stage: &StageDecl, mut files: Files, d: &mut Diagnostics) -> File
         named_user(user, &files, d);
     }
     files
-}
-
-/// Images known by name to ship no shell: distroless (but its `debug`
-/// tags, which carry busybox) and Chainguard's images (but their `-dev`
-/// tags, `wolfi-base` and `busybox`).
-pub(crate) fn shell_less(image: &ImageRef) -> bool {
-    let (name, tag) = (image.name.as_str(), image.tag_or_latest());
-    if name.contains("distroless") {
-        return !tag.contains("debug");
-    }
-    if let Some(repo) = name.strip_prefix("cgr.dev/chainguard/") {
-        return !tag.contains("dev") && !["wolfi-base", "busybox"].contains(&repo);
-    }
-    false
 }
 
 fn no_program(command: &CommandDecl, files: &Files, d: &mut Diagnostics) {

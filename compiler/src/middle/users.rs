@@ -1,6 +1,7 @@
 //! Who an image runs as: a final `user "root"`, or no `user` on a base
-//! known to run as root (`flow::root-user`, a warning), and a `volume` the
-//! final user cannot write (`flow::volume-not-writable`, a warning).
+//! known to run as root (the `bases` table; `flow::root-user`, a warning),
+//! and a `volume` the final user cannot write
+//! (`flow::volume-not-writable`, a warning).
 //!
 //! The policy rule `policy.user.non-root` says the first as an
 //! organisation's rule; when a policy turns it on, or the spec waives it
@@ -9,8 +10,9 @@
 
 use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::frontend::ast::*;
+use crate::middle::bases;
 use crate::middle::flow::absolute;
-use crate::middle::resolve::{BaseRef, ImageRef, Spec, StageId};
+use crate::middle::resolve::{BaseRef, Spec, StageId};
 
 /// The policy rule this warning defers to.
 pub const NON_ROOT_RULE: &str = "policy.user.non-root";
@@ -22,46 +24,6 @@ fn chain(spec: &Spec, image: StageId) -> Vec<StageId> {
         chain.push(parent);
     }
     chain
-}
-
-/// Whether a base image runs as root when nothing says otherwise: `scratch`
-/// and the official images do; `nonroot` tags, unprivileged variants and
-/// Chainguard's non-dev images do not. `None`: stowplan cannot tell.
-fn runs_as_root(image: &ImageRef) -> Option<bool> {
-    let (name, tag, repo) = (image.name.as_str(), image.tag_or_latest(), image.repo());
-    if image.is_scratch() {
-        return Some(true);
-    }
-    if tag.contains("nonroot") || repo.contains("unprivileged") {
-        return Some(false);
-    }
-    if name.starts_with("cgr.dev/chainguard/") {
-        return Some(tag.contains("dev"));
-    }
-    if name.contains("distroless") {
-        return Some(true);
-    }
-    let official = [
-        "alpine",
-        "debian",
-        "ubuntu",
-        "busybox",
-        "fedora",
-        "golang",
-        "python",
-        "node",
-        "rust",
-        "openjdk",
-        "eclipse-temurin",
-        "maven",
-        "ruby",
-        "php",
-        "nginx",
-        "httpd",
-    ];
-    // Only the Docker Hub names: `example.com/node` is someone else's.
-    let hub = !name.contains('/') || name.starts_with("docker.io/library/");
-    (hub && official.contains(&repo)).then_some(true)
 }
 
 /// The final user's name or id, when it is plain text, and where it is set.
@@ -135,7 +97,7 @@ fn root_user(
             let Some(BaseRef::Image(base)) = spec.base(*chain.last().unwrap()) else {
                 return;
             };
-            if runs_as_root(base) == Some(true) {
+            if bases::known(base).root == Some(true) {
                 d.push(
                     Diagnostic::warning(
                         Code::RootUser,
@@ -156,12 +118,7 @@ fn root_user(
 /// Whether a command makes `path` writable by someone else than root: it
 /// names the path and changes an owner or a mode, or creates it with one.
 fn grants(command: &CommandDecl, path: &str) -> bool {
-    let text = command
-        .words
-        .iter()
-        .map(|w| w.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = command.text();
     text.contains(path)
         && ["chown", "chmod", "install -d", "install -o", "setfacl"]
             .iter()

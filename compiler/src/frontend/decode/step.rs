@@ -1,6 +1,6 @@
 //! A `step` node: its inputs, commands, mounts and what it writes.
 
-use crate::base::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::base::diagnostic::{Code, Diagnostic, Diagnostics, Span};
 use crate::base::keywords::StepNode;
 use crate::frontend::ast::*;
 use crate::frontend::entries::*;
@@ -213,15 +213,12 @@ fn decode_bind(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
     let from_stage = args.prop_string(d, "stage");
     let rw = args.prop_bool(d, "rw");
     if let (Some(artifact), Some(source)) = (&artifact, &source) {
-        d.push(
-            Diagnostic::error(Code::Conflict, "a source path and `artifact=` on one bind")
-                .primary(source.span, "a path")
-                .secondary(artifact.span, "an artifact, which names its path")
-                .help(format!(
-                    "drop the path: artifact=\"{}\" is bound from the path it declares",
-                    artifact.value
-                )),
+        let help = format!(
+            "drop the path: artifact=\"{}\" is bound from the path it declares",
+            artifact.value
         );
+        let message = "a source path and `artifact=` on one bind";
+        beside_artifact(d, message, ("path", source.span), artifact.span, help);
         return None;
     }
     if target.is_none() && !args.has("target") {
@@ -233,15 +230,12 @@ fn decode_bind(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         );
     }
     if let (Some(artifact), Some(stage)) = (&artifact, &from_stage) {
-        d.push(
-            Diagnostic::error(Code::Conflict, "`artifact=` and `stage=` on one bind")
-                .primary(stage.span, "a stage")
-                .secondary(artifact.span, "an artifact, which names its stage")
-                .help(format!(
-                    "drop `stage=`: artifact=\"{}\" already says where it is",
-                    artifact.value
-                )),
+        let help = format!(
+            "drop `stage=`: artifact=\"{}\" already says where it is",
+            artifact.value
         );
+        let message = "`artifact=` and `stage=` on one bind";
+        beside_artifact(d, message, ("stage", stage.span), artifact.span, help);
         return None;
     }
     let target = target?;
@@ -265,6 +259,23 @@ fn decode_bind(node: &KdlNode, args: &mut NodeArgs<'_>, d: &mut Diagnostics) -> 
         kind: MountKind::Bind { source, target, rw },
         span: node.span(),
     })
+}
+
+/// A bind's `artifact=` beside a `what` (its path, its stage) that the
+/// artifact already names: a conflict pointing at both.
+fn beside_artifact(
+    d: &mut Diagnostics,
+    message: &str,
+    (what, at): (&str, Span),
+    artifact: Span,
+    help: String,
+) {
+    d.push(
+        Diagnostic::error(Code::Conflict, message)
+            .primary(at, format!("a {what}"))
+            .secondary(artifact, format!("an artifact, which names its {what}"))
+            .help(help),
+    );
 }
 
 /// A cache's `mode=`: a string of octal digits. An integer is refused with

@@ -14,8 +14,7 @@ use crate::plan::optimize::paths::{ImagePath, any_overlap, copy_writes};
 use crate::plan::optimize::report::{OrderOptions, Passed, StageReport};
 use crate::plan::optimize::solve::{Before, EXACT_LIMIT, SegmentModel, better};
 use crate::plan::optimize::units::{
-    ArgBarrier, ItemInfo, Role, command_text, context_paths, describe, is_word, metadata_position,
-    quoted_plain,
+    ArgBarrier, ItemInfo, Role, context_paths, describe, is_word, metadata_position, quoted_plain,
 };
 
 /// Orders the stages of one spec. Facts about stages (their atoms, their
@@ -113,10 +112,10 @@ impl<'a> Optimizer<'a> {
         for item in &self.spec.stage(id).items {
             match &item.kind {
                 ItemKind::Workdir(path) => producer.entered(&path.value.sketch()),
-                ItemKind::Run(run) => producer.ran(&command_text(&run.command)),
+                ItemKind::Run(run) => producer.ran(&run.command.text()),
                 ItemKind::Step(step) => {
                     for run in &step.runs {
-                        producer.ran(&command_text(&run.command));
+                        producer.ran(&run.command.text());
                     }
                 }
                 _ => {}

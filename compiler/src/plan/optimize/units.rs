@@ -69,15 +69,6 @@ fn names_word(text: &str, word: &str) -> bool {
     })
 }
 
-pub(super) fn command_text(command: &CommandDecl) -> String {
-    command
-        .words
-        .iter()
-        .map(|w| w.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub(super) fn quoted_plain(values: &[String]) -> String {
     values
         .iter()
@@ -201,7 +192,7 @@ pub(super) fn describe(
             info.label = "run".into();
             info.role = Role::Barrier(ArgBarrier::All);
             info.runs = true;
-            info.commands = command_text(&run.command);
+            info.commands = run.command.text();
             info.cost = cache::run_cost(&info.commands);
         }
         ItemKind::Step(step) => {
@@ -210,7 +201,7 @@ pub(super) fn describe(
             info.commands = step
                 .runs
                 .iter()
-                .map(|r| command_text(&r.command))
+                .map(|r| r.command.text())
                 .collect::<Vec<_>>()
                 .join("\n");
             let copies = crate::plan::inputs::input_copies(&step.inputs);
@@ -219,7 +210,7 @@ pub(super) fn describe(
                 None => step
                     .runs
                     .iter()
-                    .map(|r| cache::run_cost(&command_text(&r.command)))
+                    .map(|r| cache::run_cost(&r.command.text()))
                     .sum(),
             };
             info.cost = run_cost
