@@ -34,6 +34,9 @@ pub struct Options {
     /// `check --locked`: a missing lock, or one that does not match the
     /// spec, is an error rather than a warning.
     pub locked: bool,
+    /// Plan each stage folder other than the build's as a named context
+    /// (set per output, from its `contexts="named"`).
+    pub named_contexts: bool,
 }
 
 impl Options {
@@ -176,8 +179,13 @@ pub fn plan_with(
     selection: &Selection,
     options: &Options,
 ) -> Planned {
-    let (mut plan, order) =
-        lower::lower_ordered(spec, selection, &header_name(source), &options.order);
+    let (mut plan, order) = lower::lower_with(
+        spec,
+        selection,
+        &header_name(source),
+        &options.order,
+        options.named_contexts,
+    );
     options.effective_map().apply(&mut plan);
     Planned { plan, order }
 }
@@ -189,6 +197,16 @@ fn options_for<'a>(options: &'a Options, target: &Target) -> std::borrow::Cow<'a
     if layered && options.order.enabled && !options.order.layer_per_instruction {
         let mut options = options.clone();
         options.order.layer_per_instruction = true;
+        return std::borrow::Cow::Owned(options);
+    }
+    std::borrow::Cow::Borrowed(options)
+}
+
+/// The options an output is planned with: its `contexts="named"`.
+fn options_of<'a>(options: &'a Options, output: &ast::OutputDecl) -> std::borrow::Cow<'a, Options> {
+    if output.named_contexts.is_some() {
+        let mut options = options.clone();
+        options.named_contexts = true;
         return std::borrow::Cow::Owned(options);
     }
     std::borrow::Cow::Borrowed(options)
@@ -365,7 +383,7 @@ fn outputs(
                 source,
                 spec,
                 &output_selection(spec, dockerfile),
-                options,
+                &options_of(options, dockerfile),
                 &target,
             );
             outputs.push(RenderedOutput {
@@ -382,7 +400,7 @@ fn outputs(
                 source,
                 spec,
                 &output_selection(spec, holder),
-                options,
+                &options_of(options, holder),
                 &target,
             );
             if let Some(misplaced) = misplaced_dockerignore(output, &plan.context) {
@@ -401,7 +419,13 @@ fn outputs(
         }
         let selection = output_selection(spec, output);
         let target = output_target(output);
-        let plan = mapped_plan(source, spec, &selection, options, &target);
+        let plan = mapped_plan(
+            source,
+            spec,
+            &selection,
+            &options_of(options, output),
+            &target,
+        );
         match emit_for(&plan, &target, Some(&output.path.value)) {
             Ok(text) => outputs.push(RenderedOutput {
                 path: output.path.value.clone(),

@@ -9,7 +9,8 @@
   the same file are compiled with it beside them, as `stowplan.policy.kdl`
   next to the spec, until the next policy block;
 - a block's `// .dockerignore: LINE` comments are written, in order, to a
-  `.dockerignore` beside the spec (the build context's).
+  `.dockerignore` beside the spec (the build context's);
+- a block's `// compile: ARGS` comments add ARGS to its `stowplan compile`.
 A ```dockerfile block right after a successful kdl block must equal the
 output (full specs: without the header; wrapped: the lines after FROM).
 A ```text block right after an error block must equal the human rendering.
@@ -71,7 +72,10 @@ def main(path):
         em = re.match(r"//\s*(error|warning):\s*(\S+)", first)
         full = body.lstrip().startswith("stowplan 1") or bool(em)
         spec = body if full else WRAP_HEAD + "".join("    " + l + "\n" if l else "\n" for l in body.splitlines()) + "}\n"
-        r, rj = run(spec)
+        # `// compile: ARGS` in a block: compiled with those arguments.
+        extra = [a for l in spec.splitlines() if l.strip().startswith("// compile:")
+                 for a in l.split(":", 1)[1].split()]
+        r, rj = run(spec, extra)
         codes = [json.loads(l)["code"] for l in rj.stderr.splitlines() if l.startswith("{")]
         if em:
             want_rc = 1 if em.group(1) == "error" else 0

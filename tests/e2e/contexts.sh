@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/contexts.sh - examples/monorepo-contexts built for real: a Go API from api/ and a pnpm
 # site from web/, each from a Dockerfile of its own built from its app's folder, and both from
-# the spec's Dockerfile built from the example's folder; with buildah, and with BuildKit (Debian's
+# the spec's Dockerfile built from the example's folder, and from named contexts (`--contexts named`:
+# `--build-context` per app folder, as the Dockerfile's header says); with buildah, and with BuildKit (Debian's
 # dockerd 20.10, tests/corpus/dockerd.sh) unless STOWPLAN_E2E_BUILDKIT=0. Each image is run and
 # must answer: the API its JSON, the site its page.
 #
@@ -72,6 +73,21 @@ for image in api web; do
   tag=localhost/e2e-contexts/$image:all
   "${B[@]}" "${secret[@]}" --target "$image" -f "$WORK/buildah-1.28-docker.all.Dockerfile" -t "$tag" "$EX" \
     > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; die "buildah: $image from the example's folder"; }
+  IMAGES+=("$tag")
+done
+# Named contexts: each app's folder is a named context, passed as the header's command says.
+"$STOWPLAN" compile "$EX/stowplan.kdl" --image-map "$HERE/images.kdl" --builder buildah-1.28-docker \
+  --contexts named > "$WORK/named.Dockerfile"
+for image in api web; do
+  named=()
+  read -ra words < <(grep -E "^#   docker build .*--target $image " "$WORK/named.Dockerfile")
+  for word in "${words[@]}"; do
+    case $word in context-*=*) named+=(--build-context "${word%%=*}=$EX/${word#*=}") ;; esac
+  done
+  [ "${#named[@]}" = 2 ] || die "named.Dockerfile's header names no context for $image"
+  tag=localhost/e2e-contexts/$image:named
+  "${B[@]}" "${secret[@]}" "${named[@]}" --target "$image" -f "$WORK/named.Dockerfile" -t "$tag" "$EX" \
+    > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; die "buildah: $image from named contexts"; }
   IMAGES+=("$tag")
 done
 for tag in "${IMAGES[@]}"; do answers "$tag"; done

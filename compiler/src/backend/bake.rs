@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::backend::dockerfile::GENERATOR;
 use crate::backend::quote::comment_string;
 use crate::base::keywords::StageKind;
-use crate::plan::ir::{Base, CopySource, Instruction, Mount, Plan, Stage};
+use crate::plan::ir::{Instruction, Plan, Stage};
 
 /// What a bake file needs besides the plan of its Dockerfile.
 #[derive(Clone, Debug, Default)]
@@ -114,6 +114,23 @@ fn target(plan: &Plan, image: &Stage, options: &BakeOptions) -> Value {
         }
     };
     target.insert("context".to_owned(), template_text(&context));
+    let bake_folder = options.file.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let contexts: Map<String, Value> = plan
+        .named_contexts_of(image)
+        .into_iter()
+        .map(|named| {
+            let path = relative(bake_folder, &named.folder);
+            let path = if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path
+            };
+            (named.name.clone(), template_text(&path))
+        })
+        .collect();
+    if !contexts.is_empty() {
+        target.insert("contexts".to_owned(), Value::Object(contexts));
+    }
     target.insert("dockerfile".to_owned(), template_text(&dockerfile));
     target.insert("target".to_owned(), template_text(&image.name));
     if !image.tags.is_empty() {
@@ -150,7 +167,7 @@ fn platforms(image: &Stage) -> Vec<String> {
 fn args(plan: &Plan, image: &Stage) -> BTreeMap<String, String> {
     let mut seen: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     let mut ambiguous: BTreeSet<&str> = BTreeSet::new();
-    for stage in needed(plan, image) {
+    for stage in plan.needed(image) {
         for located in &stage.instructions {
             if let Instruction::Arg { name, default } = &located.value {
                 let default = default.as_deref();
@@ -170,48 +187,6 @@ fn args(plan: &Plan, image: &Stage) -> BTreeMap<String, String> {
         .filter(|(name, _)| !ambiguous.contains(name))
         .filter_map(|(name, default)| Some((name.to_owned(), default?.to_owned())))
         .collect()
-}
-
-/// The stages of the plan an image needs: itself, what it builds on, what
-/// it copies or mounts from.
-fn needed<'a>(plan: &'a Plan, image: &'a Stage) -> Vec<&'a Stage> {
-    let by_name: BTreeMap<&str, &Stage> =
-        plan.stages.iter().map(|s| (s.name.as_str(), s)).collect();
-    let mut out: Vec<&Stage> = Vec::new();
-    let mut stack = vec![image];
-    while let Some(stage) = stack.pop() {
-        if out.iter().any(|s| s.name == stage.name) {
-            continue;
-        }
-        out.push(stage);
-        let mut reads: Vec<&str> = Vec::new();
-        if let Base::Stage(parent) = &stage.base {
-            reads.push(parent);
-        }
-        for located in &stage.instructions {
-            match &located.value {
-                Instruction::Copy(copy) => {
-                    if let CopySource::Stage(from) = &copy.source {
-                        reads.push(from);
-                    }
-                }
-                Instruction::Run(run) => {
-                    for mount in &run.mounts {
-                        if let Mount::Bind {
-                            from_stage: Some(from),
-                            ..
-                        } = &mount.value
-                        {
-                            reads.push(from);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        stack.extend(reads.into_iter().filter_map(|r| by_name.get(r).copied()));
-    }
-    out
 }
 
 /// A string as bake reads it back: HCL's JSON syntax evaluates `${...}`

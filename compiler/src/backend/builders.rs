@@ -7,7 +7,7 @@
 
 use crate::base::diagnostic::{Code, Diagnostic, Span};
 use crate::base::keywords::Builder;
-use crate::plan::ir::{Instruction, Mount, Plan};
+use crate::plan::ir::{CopySource, Instruction, Mount, Plan};
 
 /// Checks a plan against a builder; one error per feature use it lacks.
 pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
@@ -22,9 +22,27 @@ pub(crate) fn check(plan: &Plan, builder: Builder) -> Vec<Diagnostic> {
             .help(help.to_owned()),
         );
     };
+    let named = |name: &str| plan.named_contexts.iter().any(|c| c.name == name);
+    // A step lowers to several copies: one refusal per spec node.
+    let mut refused_named: Vec<Span> = Vec::new();
     for stage in &plan.stages {
         for instruction in &stage.instructions {
             let origin = instruction.origin;
+            let reads_named = match &instruction.value {
+                Instruction::Copy(copy) => matches!(copy.source, CopySource::Named(_)),
+                Instruction::Run(run) => run.mounts.iter().any(|m| {
+                    matches!(&m.value, Mount::Bind { from_stage: Some(from), .. } if named(from))
+                }),
+                _ => false,
+            };
+            if reads_named && builder == Builder::Docker2010 && !refused_named.contains(&origin) {
+                refused_named.push(origin);
+                refuse(
+                    origin,
+                    "a named context (`COPY --from=NAME`, `--build-context`)",
+                    "remove `contexts=\"named\"` from the output (one context holds every folder), or build with BuildKit or buildah",
+                );
+            }
             match &instruction.value {
                 Instruction::Copy(copy) if copy.link && builder != Builder::BuildKit => refuse(
                     origin,

@@ -219,6 +219,7 @@ pub fn options_without_lock(
         policy,
         lock: None,
         locked: false,
+        named_contexts: false,
     })
 }
 

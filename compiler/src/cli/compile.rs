@@ -34,6 +34,11 @@ pub struct Args {
     /// an empty PREFIX names images by their tags only.
     #[arg(long, value_name = "PREFIX", default_value = "localhost/")]
     image_prefix: String,
+    /// Dockerfile: `named` reads each stage folder other than the build's through a named
+    /// context (`--build-context`), as an output's `contexts="named"`; `one` (the default)
+    /// builds from the folder that holds them all.
+    #[arg(long, value_name = "MODE", value_parser = ["one", "named"], default_value = "one")]
+    contexts: String,
     #[command(flatten)]
     order: OrderArgs,
     /// Print on stderr what the layer-order optimizer moved, and why.
@@ -53,6 +58,12 @@ pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
     let source = load(&args.spec)?;
     let mut options = options(&args.spec, args.images, reporter)?;
     options.order = args.order.options(&args.spec);
+    options.named_contexts = args.contexts == "named";
+    if options.named_contexts && args.emit == Format::Buildah {
+        return Err(Fatal(
+            "--contexts named is for Dockerfiles: a Buildah script reads the folders itself".into(),
+        ));
+    }
     let compiled = stowplan::compile_with_report(&source, &options, &target);
     history_read(&options)?;
     if let Ok(done) = &compiled {

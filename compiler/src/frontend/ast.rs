@@ -57,6 +57,9 @@ pub struct OutputDecl {
     /// A bake file's `dockerfile=`: the path of the Dockerfile output it
     /// builds from (the spec's only Dockerfile output when absent).
     pub dockerfile: Option<Spanned<String>>,
+    /// `contexts="named"` on a Dockerfile output: each stage folder but
+    /// the build's is a named extra context. The property's span.
+    pub named_contexts: Option<Span>,
     pub span: Span,
 }
 

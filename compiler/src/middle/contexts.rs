@@ -126,11 +126,13 @@ pub(crate) fn build_folder(spec: &Spec, stages: &[StageId]) -> String {
 
 /// The builds the spec declares: each output that a builder builds (a
 /// Dockerfile or a Buildah script; a bake file builds its Dockerfile's),
-/// with its context folder and its stages. A spec without one is built
-/// whole (`stowplan compile`).
+/// with its context folder and the stages that read it. A spec without
+/// one is built whole (`stowplan compile`). With `contexts="named"`, a
+/// stage in another folder reads that folder as a named context, whose
+/// `.dockerignore` buildah 1.28 does not apply: it is left out.
 pub(crate) fn builds(spec: &Spec) -> Vec<(String, Vec<StageId>)> {
     let mut out: Vec<(String, Vec<StageId>)> = Vec::new();
-    let selections = spec
+    let mut selections: Vec<(Selection, bool)> = spec
         .outputs
         .iter()
         .filter(|o| {
@@ -140,7 +142,7 @@ pub(crate) fn builds(spec: &Spec) -> Vec<(String, Vec<StageId>)> {
             )
         })
         .map(|o| {
-            if o.images.is_empty() {
+            let selection = if o.images.is_empty() {
                 Selection::All
             } else {
                 Selection::Images(
@@ -149,17 +151,20 @@ pub(crate) fn builds(spec: &Spec) -> Vec<(String, Vec<StageId>)> {
                         .map(|i| spec.presume_stage(&i.value))
                         .collect(),
                 )
-            }
+            };
+            (selection, o.named_contexts.is_some())
         })
-        .collect::<Vec<_>>();
-    let selections = if selections.is_empty() {
-        vec![Selection::All]
-    } else {
-        selections
-    };
-    for selection in selections {
-        let stages = needed_stages(spec, &selection);
-        let build = (build_folder(spec, &stages), stages);
+        .collect();
+    if selections.is_empty() {
+        selections.push((Selection::All, false));
+    }
+    for (selection, named) in selections {
+        let mut stages = needed_stages(spec, &selection);
+        let build = build_folder(spec, &stages);
+        if named {
+            stages.retain(|id| prefix(&build, folder(spec, *id)).is_empty());
+        }
+        let build = (build, stages);
         if !out.contains(&build) {
             out.push(build);
         }

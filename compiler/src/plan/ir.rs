@@ -25,6 +25,19 @@ pub struct Plan {
     /// `context` (plan/contexts.rs). Context paths are relative to it.
     #[serde(skip_serializing_if = "is_spec_folder")]
     pub context: String,
+    /// Named extra contexts (an output's `contexts="named"`): stages whose
+    /// folder is not `context` copy and bind from their own folder through
+    /// one of these (`COPY --from=NAME`), in the order of their names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub named_contexts: Vec<NamedContext>,
+}
+
+/// A named build context: `--build-context NAME=FOLDER`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamedContext {
+    pub name: String,
+    /// Relative to the spec's folder.
+    pub folder: String,
 }
 
 fn is_spec_folder(context: &str) -> bool {
@@ -42,6 +55,43 @@ impl Plan {
             })
         })
     }
+
+    /// The stages an image needs: itself, what it builds on, what it
+    /// copies or mounts from.
+    pub fn needed<'a>(&'a self, image: &'a Stage) -> Vec<&'a Stage> {
+        let mut out: Vec<&Stage> = Vec::new();
+        let mut stack = vec![image];
+        while let Some(stage) = stack.pop() {
+            if out.iter().any(|s| s.name == stage.name) {
+                continue;
+            }
+            out.push(stage);
+            let mut reads: Vec<&str> = stage.reads_by_name();
+            if let Base::Stage(parent) = &stage.base {
+                reads.push(parent);
+            }
+            stack.extend(
+                reads
+                    .into_iter()
+                    .filter_map(|r| self.stages.iter().find(|s| s.name == r)),
+            );
+        }
+        out
+    }
+
+    /// The named contexts the stages an image needs read, in name order:
+    /// its build's `--build-context`s.
+    pub fn named_contexts_of(&self, image: &Stage) -> Vec<&NamedContext> {
+        let read: Vec<&str> = self
+            .needed(image)
+            .into_iter()
+            .flat_map(Stage::reads_by_name)
+            .collect();
+        self.named_contexts
+            .iter()
+            .filter(|c| read.contains(&c.name.as_str()))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -50,6 +100,37 @@ pub struct GlobalArg {
     pub default: Option<String>,
     #[serde(skip)]
     pub origin: Span,
+}
+
+impl Stage {
+    /// What the stage's copies and bind mounts name with `--from`/`from=`:
+    /// stages, images and named contexts.
+    pub fn reads_by_name(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for located in &self.instructions {
+            match &located.value {
+                Instruction::Copy(copy) => match &copy.source {
+                    CopySource::Context => {}
+                    CopySource::Stage(name) | CopySource::Image(name) | CopySource::Named(name) => {
+                        out.push(name.as_str())
+                    }
+                },
+                Instruction::Run(run) => {
+                    for mount in &run.mounts {
+                        if let Mount::Bind {
+                            from_stage: Some(from),
+                            ..
+                        } = &mount.value
+                        {
+                            out.push(from.as_str());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -166,6 +247,8 @@ pub enum CopySource {
     Context,
     Stage(String),
     Image(String),
+    /// A named extra context (`Plan::named_contexts`).
+    Named(String),
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -18,12 +18,25 @@ pub(crate) fn lower(spec: &Spec, selection: &Selection, source_name: &str) -> Pl
 }
 
 /// Lowers with the layer-order optimizer (spec/cache.md) choosing the order
-/// of each stage's items; also says what moved.
+/// of each stage's items; also says what moved. The plan has one context.
+#[cfg(test)]
 pub(crate) fn lower_ordered(
     spec: &Spec,
     selection: &Selection,
     source_name: &str,
     order: &OrderOptions,
+) -> (Plan, OrderReport) {
+    lower_with(spec, selection, source_name, order, false)
+}
+
+/// The same, with each stage folder but the build's in a named context
+/// when `named_contexts` (an output's `contexts="named"`).
+pub(crate) fn lower_with(
+    spec: &Spec,
+    selection: &Selection,
+    source_name: &str,
+    order: &OrderOptions,
+    named_contexts: bool,
 ) -> (Plan, OrderReport) {
     let stages = needed_stages(spec, selection);
     let mut optimizer = Optimizer::new(spec, order);
@@ -103,9 +116,10 @@ pub(crate) fn lower_ordered(
             .collect(),
         stages: planned,
         context: ".".to_owned(),
+        named_contexts: Vec::new(),
     };
     let mut plan = plan;
-    crate::plan::contexts::apply(&mut plan, spec, &stages);
+    crate::plan::contexts::apply(&mut plan, spec, &stages, named_contexts);
     (plan, report)
 }
 

@@ -108,7 +108,7 @@ pub(crate) fn expected_readback(plan: &Plan) -> Vec<Value> {
                 Instruction::Copy(copy) => {
                     let from = match &copy.source {
                         CopySource::Context => None,
-                        CopySource::Stage(s) | CopySource::Image(s) => Some(s.clone()),
+                        CopySource::Stage(s) | CopySource::Image(s) | CopySource::Named(s) => Some(s.clone()),
                     };
                     json!({"cmd": "copy", "sources": copy.paths, "dest": copy.dest.sketch(), "from": from,
                            "chown": copy.chown, "chmod": copy.chmod, "link": copy.link})

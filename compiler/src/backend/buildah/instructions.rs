@@ -233,9 +233,21 @@ impl Emitter<'_> {
             );
             return false;
         }
+        if let CopySource::Named(name) = &copy.source {
+            // The script reads the host's folders itself: it is planned
+            // with one context, so this is never reached from the CLI.
+            refuse(
+                d,
+                origin,
+                "a named context cannot be read in a Buildah script",
+                &format!("copies from the named context `{name}`"),
+                "declare `contexts=\"named\"` on Dockerfile outputs only",
+            );
+            return false;
+        }
         let mut line = String::from("  buildah copy -q");
         let sources: Vec<String> = match &copy.source {
-            CopySource::Context => {
+            CopySource::Context | CopySource::Named(_) => {
                 line.push_str(" \"${from_context[@]}\"");
                 copy.paths.iter().map(|p| self.context_path(p)).collect()
             }

@@ -89,6 +89,13 @@ fn header(plan: &Plan, file: Option<&str>, out: &mut String) {
             for tag in &image.tags {
                 let _ = write!(line, " -t {tag}");
             }
+            for named in plan.named_contexts_of(image) {
+                let _ = write!(
+                    line,
+                    " --build-context {}",
+                    command_word(&format!("{}={}", named.name, named.folder))
+                );
+            }
             let _ = write!(line, " {}", command_word(&plan.context));
             let _ = writeln!(out, "{line}");
         }
@@ -231,7 +238,7 @@ fn emit_instruction(instruction: &Instruction, w: &mut Words<'_>) -> String {
             let mut line = "COPY".to_owned();
             match &copy.source {
                 CopySource::Context => {}
-                CopySource::Stage(name) | CopySource::Image(name) => {
+                CopySource::Stage(name) | CopySource::Image(name) | CopySource::Named(name) => {
                     let _ = write!(line, " --from={name}");
                 }
             }

@@ -298,7 +298,31 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
     };
     let images: Vec<Spanned<String>> = args.prop_string(d, "image").into_iter().collect();
     let mut dockerfile = args.prop_string(d, "dockerfile");
+    let contexts = args.prop_string(d, "contexts");
     args.finish(d);
+    let named_contexts = contexts.and_then(|c| match c.value.as_str() {
+        "one" => None,
+        "named" if matches!(format.value, OutputFormat::Dockerfile(_)) => Some(c.span),
+        "named" => {
+            d.push(
+                Diagnostic::error(Code::Conflict, "only a Dockerfile reads named contexts")
+                    .primary(c.span, "`contexts=\"named\"` on a file that is not a Dockerfile")
+                    .help("declare it on the Dockerfile output (a bake file follows its Dockerfile); a Buildah script reads the folders itself"),
+            );
+            None
+        }
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("unknown context mode `{}`", c.value),
+                )
+                .primary(c.span, "not a context mode")
+                .suggest(&c.value, ["one", "named"], "the context modes are: one, named"),
+            );
+            None
+        }
+    });
     expect_no_children(node, d);
     if let Some(written) = &mut dockerfile {
         if format.value != OutputFormat::Bake {
@@ -331,6 +355,7 @@ fn decode_output(node: &KdlNode, d: &mut Diagnostics) -> Option<OutputDecl> {
         format,
         images,
         dockerfile,
+        named_contexts,
         span: node.span(),
     })
 }

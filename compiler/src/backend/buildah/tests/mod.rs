@@ -183,6 +183,7 @@ fn hostile_plan(values: &[String]) -> Plan {
     };
     Plan {
         context: ".".into(),
+        named_contexts: Vec::new(),
         source_name: "hostile \"plan\"\n$(id).kdl".into(),
         args: Vec::new(),
         stages: vec![

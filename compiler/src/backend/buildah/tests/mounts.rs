@@ -32,6 +32,7 @@ fn mount_plan(mounts: Vec<Mount>, add: Option<Add>) -> Plan {
     };
     Plan {
         context: ".".into(),
+        named_contexts: Vec::new(),
         source_name: "mounts.kdl".into(),
         args: Vec::new(),
         stages: vec![

@@ -183,6 +183,7 @@ fn arbitrary_values_reach_buildah_whole() {
 fn secrets_stay_out_of_arguments() {
     let plan = Plan {
         context: ".".into(),
+        named_contexts: Vec::new(),
         source_name: "secret.kdl".into(),
         args: Vec::new(),
         stages: vec![Stage {
@@ -276,6 +277,7 @@ fn arg_words_reach_buildah_whole() {
         base.push_arg("TAG");
         let plan = Plan {
             context: ".".into(),
+            named_contexts: Vec::new(),
             source_name: "spec.kdl".into(),
             args: vec![
                 GlobalArg {
