@@ -51,7 +51,7 @@ pub(super) fn misplaced_dockerignore(
         )
         .primary(output.path.span, "no build reads this file")
         .help(format!(
-            "write it where the builder reads it: `output \"{wanted}\"`, or `NAME.dockerignore` beside the Dockerfile output `NAME`"
+            "write it where the builder reads it, `output \"{wanted}\"`; or name the images of that folder with `image=`, or write `NAME.dockerignore` beside their Dockerfile output `NAME`"
         )),
     )
 }
