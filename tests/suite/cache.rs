@@ -504,3 +504,44 @@ fn explain_reads_the_dockerignore_of_the_folder_an_image_builds_from() {
         text(&out.stdout)
     );
 }
+
+/// A `.dockerignore` that a symlink takes out of the spec's folder is
+/// never read: not by `check` (`flow::ignored`), not by `explain`.
+#[test]
+fn a_dockerignore_outside_the_spec_folder_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("ignore"), "src/\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("web/src")).unwrap();
+    std::fs::write(root.join("web/src/main.js"), "x\n").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("ignore"),
+        root.join("web/.dockerignore"),
+    )
+    .unwrap();
+    let spec = "stowplan 1\nimage \"web\" {\n    context \"web/\"\n    from \"nginxinc/nginx-unprivileged:1.27.0-alpine\"\n    copy \"src/\" to=\"/usr/share/nginx/html/\"\n    cmd \"nginx\"\n}\n";
+    std::fs::write(root.join("stowplan.kdl"), spec).unwrap();
+    let out = stowplan(root, &["check", "stowplan.kdl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("ignored"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = stowplan(root, &["explain", "--changed", "web/src/main.js"]);
+    assert!(
+        !text(&out.stdout).contains("image web: 0 of"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The same file inside the folder is read.
+    std::fs::remove_file(root.join("web/.dockerignore")).unwrap();
+    std::fs::write(root.join("web/.dockerignore"), "src/\n").unwrap();
+    let out = stowplan(root, &["check", "stowplan.kdl"]);
+    assert!(
+        text(&out.stderr).contains("flow::ignored"),
+        "{}",
+        text(&out.stderr)
+    );
+}
