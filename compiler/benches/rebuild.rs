@@ -164,7 +164,8 @@ fn generated_spec() -> String {
                 "    step \"s{k}\" {{\n        input \"{input}\"\n        run \"make -C svc{i} part{k}\"\n        writes \"/out/{k}/\"\n    }}"
             );
         }
-        let _ = writeln!(s, "    cmd \"/out/0/app\"\n}}");
+        // A user: an image that runs as root is a warning, and the run checks stderr is empty.
+        let _ = writeln!(s, "    user \"65532\"\n    cmd \"/out/0/app\"\n}}");
     }
     s
 }
