@@ -203,7 +203,10 @@ fn options_for<'a>(options: &'a Options, target: &Target) -> std::borrow::Cow<'a
 }
 
 /// The options an output is planned with: its `contexts="named"`.
-fn options_of<'a>(options: &'a Options, output: &ast::OutputDecl) -> std::borrow::Cow<'a, Options> {
+pub(crate) fn options_of<'a>(
+    options: &'a Options,
+    output: &ast::OutputDecl,
+) -> std::borrow::Cow<'a, Options> {
     if output.named_contexts.is_some() {
         let mut options = options.clone();
         options.named_contexts = true;

@@ -414,3 +414,45 @@ image "web" {
     );
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
 }
+
+/// The CI matrix says where each image's Dockerfile builds from: an
+/// image's own Dockerfile builds from its folder, and one with named
+/// contexts lists them, each from where `affected` ran.
+#[test]
+fn the_matrix_names_each_build_folder_and_its_named_contexts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("shop/web")).unwrap();
+    std::fs::create_dir_all(root.join("shop/api")).unwrap();
+    std::fs::write(root.join("shop/web/index.html"), "hi\n").unwrap();
+    std::fs::write(root.join("shop/api/main.sh"), "echo\n").unwrap();
+    let images = "image \"web\" {\n    context \"web/\"\n    from \"nginxinc/nginx-unprivileged:1.27.0-alpine\"\n    copy \"index.html\" to=\"/usr/share/nginx/html/\"\n    cmd \"nginx\"\n}\nimage \"api\" {\n    context \"api/\"\n    from \"debian:bookworm-slim\"\n    copy \"main.sh\" to=\"/app/\"\n    user \"1000\"\n    cmd \"sh\" \"/app/main.sh\"\n}\n";
+    let matrix = |outputs: &str, changed: &str| {
+        std::fs::write(
+            root.join("shop/stowplan.kdl"),
+            format!("stowplan 1\n{outputs}{images}"),
+        )
+        .unwrap();
+        let out = common::stowplan(
+            root,
+            &[
+                "affected",
+                "shop/stowplan.kdl",
+                "--format",
+                "json",
+                "--changed",
+                changed,
+            ],
+        );
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out)
+    };
+    assert_eq!(
+        matrix("output \"web/Dockerfile\" image=\"web\"\n", "web/index.html"),
+        r#"{"include":[{"context":"shop/web","dockerfile":"shop/web/Dockerfile","image":"web","spec":"shop/stowplan.kdl"}]}"#.to_owned() + "\n"
+    );
+    assert_eq!(
+        matrix("output \"Dockerfile\" contexts=\"named\"\n", "api/main.sh"),
+        r#"{"include":[{"context":"shop","contexts":{"context-api":"shop/api"},"dockerfile":"shop/Dockerfile","image":"api","spec":"shop/stowplan.kdl"}]}"#.to_owned() + "\n"
+    );
+}

@@ -42,6 +42,9 @@ struct Entry {
     dockerfile: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bake: Option<String>,
+    /// `--build-context NAME=FOLDER` for each (`contexts="named"`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    contexts: std::collections::BTreeMap<String, String>,
 }
 
 pub fn run(args: Args, reporter: &Reporter) -> Result<ExitCode, Fatal> {
@@ -118,7 +121,15 @@ fn affected_one(
             .into_iter()
             .map(|image| Entry {
                 spec: spec.display().to_string(),
-                context: dir.display().to_string(),
+                context: match image.context.as_str() {
+                    "." => dir.display().to_string(),
+                    folder => shown(folder),
+                },
+                contexts: image
+                    .contexts
+                    .iter()
+                    .map(|(name, folder)| (name.clone(), shown(folder)))
+                    .collect(),
                 dockerfile: image.dockerfile.as_deref().map(shown),
                 bake: image.bake.as_deref().map(shown),
                 image: image.name,

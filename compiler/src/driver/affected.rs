@@ -100,13 +100,38 @@ pub fn affected(
                 matches!(output.format.value, ast::OutputFormat::Dockerfile(_))
                     && holds_image(output)
             };
+            let found = spec.outputs.iter().find(dockerfile);
+            // Where that Dockerfile builds from, and the named contexts the
+            // image reads there: what `docker build` needs besides `-f`.
+            let (context, contexts) = match found {
+                Some(output) => {
+                    let selection = output_selection(spec, output);
+                    let planned = plan_with(
+                        source,
+                        spec,
+                        &selection,
+                        &crate::driver::options_of(options, output),
+                    );
+                    let image = planned.plan.stages.iter().find(|s| &s.name == name);
+                    let contexts = image
+                        .map(|image| {
+                            planned
+                                .plan
+                                .named_contexts_of(image)
+                                .into_iter()
+                                .map(|c| (c.name.clone(), c.folder.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (planned.plan.context, contexts)
+                }
+                None => (".".to_owned(), Vec::new()),
+            };
             AffectedImage {
                 name: name.clone(),
-                dockerfile: spec
-                    .outputs
-                    .iter()
-                    .find(dockerfile)
-                    .map(|o| o.path.value.clone()),
+                dockerfile: found.map(|o| o.path.value.clone()),
+                context,
+                contexts,
                 bake: spec
                     .outputs
                     .iter()
@@ -130,6 +155,12 @@ pub struct AffectedImage {
     pub name: String,
     /// The first Dockerfile output that holds it, relative to the spec's folder.
     pub dockerfile: Option<String>,
+    /// The folder that Dockerfile builds from, relative to the spec's
+    /// folder (`.` for it, and without a Dockerfile output).
+    pub context: String,
+    /// The named contexts its build passes (`--build-context NAME=FOLDER`,
+    /// each folder relative to the spec's), in name order.
+    pub contexts: Vec<(String, String)>,
     /// The first bake file whose targets include it.
     pub bake: Option<String>,
 }
