@@ -80,6 +80,8 @@ pub fn affected(
             touched.extend(ids.into_iter().map(|id| spec.stage(id).name.value.as_str()));
         }
     }
+    // Each Dockerfile output is planned once, however many images it holds.
+    let mut plans: std::collections::BTreeMap<&str, crate::plan::ir::Plan> = Default::default();
     let images = graph
         .targets()
         .into_iter()
@@ -105,25 +107,23 @@ pub fn affected(
             // image reads there: what `docker build` needs besides `-f`.
             let (context, contexts) = match found {
                 Some(output) => {
-                    let selection = output_selection(spec, output);
-                    let planned = plan_with(
-                        source,
-                        spec,
-                        &selection,
-                        &crate::driver::options_of(options, output),
-                    );
-                    let image = planned.plan.stages.iter().find(|s| &s.name == name);
-                    let contexts = image
+                    let plan = plans.entry(output.path.value.as_str()).or_insert_with(|| {
+                        let selection = output_selection(spec, output);
+                        let options = crate::driver::options_of(options, output);
+                        plan_with(source, spec, &selection, &options).plan
+                    });
+                    let contexts = plan
+                        .stages
+                        .iter()
+                        .find(|s| &s.name == name)
                         .map(|image| {
-                            planned
-                                .plan
-                                .named_contexts_of(image)
+                            plan.named_contexts_of(image)
                                 .into_iter()
                                 .map(|c| (c.name.clone(), c.folder.clone()))
                                 .collect()
                         })
                         .unwrap_or_default();
-                    (planned.plan.context, contexts)
+                    (plan.context.clone(), contexts)
                 }
                 None => (".".to_owned(), Vec::new()),
             };

@@ -9,10 +9,10 @@
 //! the one context `docker build` takes. An output with `contexts="named"`
 //! gives each other folder a named context instead (BuildKit and buildah).
 
-use crate::middle::contexts::{build_folder, folder, prefix};
-use crate::middle::resolve::{Spec, StageId};
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::middle::contexts::{build_folder, folder, prefix};
+use crate::middle::resolve::{Spec, StageId};
 use crate::plan::ir::{CopySource, Instruction, Mount, NamedContext, Plan};
 
 /// `path` of a stage whose folder is `prefix` inside the build's context.
