@@ -258,10 +258,6 @@ fn only_known_places_touch_the_file_system() {
         ),
         ("cache/history.rs", "`--history` asks git"),
         (
-            "driver/ignore.rs",
-            "`explain` and `affected` read the .dockerignore of the folder the images build from",
-        ),
-        (
             "registry/auth.rs",
             "`stowplan lock` reads registry credentials (auth.json, docker's config.json)",
         ),

@@ -25,16 +25,10 @@ pub(super) fn context_ignore(spec: &Spec, dir: &Path, context: &str) -> Option<S
         let stages = needed_stages(spec, &crate::driver::output_selection(spec, dockerfile));
         (build_folder(spec, &stages) == context).then(|| o.path.value.clone())
     });
+    // Never through a symlink out of the spec's folder.
     let root = dir.canonicalize().ok()?;
     own.chain([crate::middle::ignored::dockerignore_path(context)])
-        .find_map(|path| {
-            let path = dir.join(path);
-            // Never read through a symlink out of the spec's folder.
-            let real = path.canonicalize().ok()?;
-            real.starts_with(&root)
-                .then(|| std::fs::read_to_string(real).ok())
-                .flatten()
-        })
+        .find_map(|path| crate::middle::flow::read_inside(&root, &path))
 }
 
 /// Sets a spec's cache graph up under `explain`: with the spec's folder,

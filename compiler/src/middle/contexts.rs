@@ -40,6 +40,21 @@ pub(crate) fn prefix(build: &str, own: &str) -> String {
     }
 }
 
+/// `path` of a stage whose folder is `prefix` inside the build's context.
+pub(crate) fn prefixed(prefix: &str, path: &str, parents: bool) -> String {
+    if prefix.is_empty() {
+        return path.to_owned();
+    }
+    let path = path.trim_start_matches("./");
+    match path {
+        "" | "." => format!("{prefix}/"),
+        // `--parents` keeps a match's path after the `/./` pivot, so the
+        // stage's folder is not recreated in the image.
+        _ if parents => format!("{prefix}/./{path}"),
+        _ => format!("{prefix}/{path}"),
+    }
+}
+
 /// A stage's context folder (`.` for the spec's).
 pub(crate) fn folder(spec: &Spec, id: StageId) -> &str {
     spec.stages[id.0]
@@ -191,5 +206,17 @@ mod tests {
         assert_eq!(prefix(".", "web"), "web");
         assert_eq!(prefix("apps", "apps/web"), "web");
         assert_eq!(prefix("apps/web", "apps/web"), "");
+    }
+
+    #[test]
+    fn paths_get_the_stage_folder() {
+        assert_eq!(prefixed("", "go.mod", false), "go.mod");
+        assert_eq!(prefixed("api", "go.mod", false), "api/go.mod");
+        assert_eq!(prefixed("api", ".", false), "api/");
+        assert_eq!(prefixed("api", "./cmd/", false), "api/cmd/");
+        assert_eq!(
+            prefixed("web", "packages/*/package.json", true),
+            "web/./packages/*/package.json"
+        );
     }
 }

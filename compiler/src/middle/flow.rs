@@ -556,19 +556,21 @@ fn ignored(spec: &Spec, context: &Path, d: &mut Diagnostics) {
     }
     for (folder, stages) in by_folder {
         let name = crate::middle::ignored::dockerignore_path(&folder);
-        let path = context.join(&name);
-        let inside = path
-            .canonicalize()
-            .is_ok_and(|real| real.starts_with(&root));
-        let Some(text) = inside
-            .then(|| std::fs::read_to_string(&path).ok())
-            .flatten()
-        else {
+        let Some(text) = read_inside(&root, &name) else {
             continue;
         };
         let file = crate::middle::ignored::IgnoreFile::parse(&text);
         crate::middle::ignored::check_build(spec, &folder, &stages, &file, &name, d);
     }
+}
+
+/// The text of `relative` under the folder `root` (canonical), unless it
+/// is missing or resolves, through a symlink, outside `root`.
+pub(crate) fn read_inside(root: &Path, relative: &str) -> Option<String> {
+    let real = root.join(relative).canonicalize().ok()?;
+    real.starts_with(root)
+        .then(|| std::fs::read_to_string(real).ok())
+        .flatten()
 }
 
 fn contexts_inside(spec: &Spec, context: &Path, d: &mut Diagnostics) {

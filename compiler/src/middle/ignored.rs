@@ -102,10 +102,7 @@ pub(crate) fn check_build(
             if path.value.starts_with('/') {
                 continue;
             }
-            let seen = match prefix.as_str() {
-                "" => path.value.clone(),
-                prefix => format!("{prefix}/{}", path.value.trim_start_matches("./")),
-            };
+            let seen = contexts::prefixed(&prefix, &path.value, false);
             let Some((number, line)) = file.excluding_line(&seen) else {
                 continue;
             };

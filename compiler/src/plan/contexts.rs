@@ -11,24 +11,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::middle::contexts::{build_folder, folder, prefix};
+use crate::middle::contexts::{Read, build_folder, folder, prefix, prefixed, reads};
 use crate::middle::resolve::{Spec, StageId};
 use crate::plan::ir::{CopySource, Instruction, Mount, NamedContext, Plan};
-
-/// `path` of a stage whose folder is `prefix` inside the build's context.
-fn prefixed(prefix: &str, path: &str, parents: bool) -> String {
-    if prefix.is_empty() {
-        return path.to_owned();
-    }
-    let path = path.trim_start_matches("./");
-    match path {
-        "" | "." => format!("{prefix}/"),
-        // `--parents` keeps a match's path after the `/./` pivot, so the
-        // stage's folder is not recreated in the image.
-        _ if parents => format!("{prefix}/./{path}"),
-        _ => format!("{prefix}/{path}"),
-    }
-}
 
 /// Sets the plan's context to the folder its stages (`stages`, in plan
 /// order) build from and rewrites their context paths against it. With
@@ -103,12 +88,15 @@ fn context_names(
     stages: &[StageId],
     build: &str,
 ) -> BTreeMap<String, String> {
-    let folders: BTreeSet<&str> = plan
-        .stages
+    // `add` has no `--from`: a stage that only adds stays in the build's context.
+    let folders: BTreeSet<&str> = stages
         .iter()
-        .zip(stages)
-        .filter(|(stage, _)| stage.instructions.iter().any(|i| reads_by_name(&i.value)))
-        .map(|(_, id)| folder(spec, *id))
+        .filter(|id| {
+            reads(spec, **id)
+                .iter()
+                .any(|(_, read)| *read != Read::Added)
+        })
+        .map(|id| folder(spec, *id))
         .filter(|own| !prefix(build, own).is_empty())
         .collect();
     let mut taken: BTreeSet<String> = plan.stages.iter().map(|s| s.name.to_lowercase()).collect();
@@ -131,39 +119,4 @@ fn context_names(
         names.insert(own.to_owned(), name);
     }
     names
-}
-
-/// Whether an instruction reads the context through a `--from` it can
-/// name: a context `COPY`, or a bind from the context.
-fn reads_by_name(instruction: &Instruction) -> bool {
-    match instruction {
-        Instruction::Copy(copy) => copy.source == CopySource::Context,
-        Instruction::Run(run) => run.mounts.iter().any(|m| {
-            matches!(
-                m.value,
-                Mount::Bind {
-                    from_stage: None,
-                    ..
-                }
-            )
-        }),
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_get_the_stage_folder() {
-        assert_eq!(prefixed("", "go.mod", false), "go.mod");
-        assert_eq!(prefixed("api", "go.mod", false), "api/go.mod");
-        assert_eq!(prefixed("api", ".", false), "api/");
-        assert_eq!(prefixed("api", "./cmd/", false), "api/cmd/");
-        assert_eq!(
-            prefixed("web", "packages/*/package.json", true),
-            "web/./packages/*/package.json"
-        );
-    }
 }

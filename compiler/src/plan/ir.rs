@@ -59,6 +59,8 @@ impl Plan {
     /// The stages an image needs: itself, what it builds on, what it
     /// copies or mounts from.
     pub fn needed<'a>(&'a self, image: &'a Stage) -> Vec<&'a Stage> {
+        let by_name: std::collections::BTreeMap<&str, &Stage> =
+            self.stages.iter().map(|s| (s.name.as_str(), s)).collect();
         let mut out: Vec<&Stage> = Vec::new();
         let mut stack = vec![image];
         while let Some(stage) = stack.pop() {
@@ -70,11 +72,7 @@ impl Plan {
             if let Base::Stage(parent) = &stage.base {
                 reads.push(parent);
             }
-            stack.extend(
-                reads
-                    .into_iter()
-                    .filter_map(|r| self.stages.iter().find(|s| s.name == r)),
-            );
+            stack.extend(reads.into_iter().filter_map(|r| by_name.get(r).copied()));
         }
         out
     }
@@ -82,6 +80,10 @@ impl Plan {
     /// The named contexts the stages an image needs read, in name order:
     /// its build's `--build-context`s.
     pub fn named_contexts_of(&self, image: &Stage) -> Vec<&NamedContext> {
+        // Every Dockerfile header asks: most plans have none.
+        if self.named_contexts.is_empty() {
+            return Vec::new();
+        }
         let read: Vec<&str> = self
             .needed(image)
             .into_iter()
